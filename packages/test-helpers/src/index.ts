@@ -1,1 +1,2 @@
 export {};
+export { startRedis, RedisHelperError, type RedisServer, type StartRedisOptions } from './redis.js';
