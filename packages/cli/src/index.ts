@@ -1,1 +1,37 @@
-export {};
+export { runCli, USAGE } from './cli.js';
+export type { CliContext } from './io.js';
+export { processContext } from './io.js';
+export {
+  CliError,
+  UsageError,
+  EventFileError,
+  FunctionNotFoundError,
+  UnreachableError,
+} from './errors.js';
+export {
+  deliverEvent,
+  deliverRepeated,
+  encodeEvent,
+  encodeHeaderValue,
+  isRetryableStatus,
+  backoffMs,
+  parseRetryAfter,
+} from './delivery.js';
+export type { DeliveryMode, DeliveryOptions, DeliveryResult, AttemptReport } from './delivery.js';
+export {
+  loadEvent,
+  toOutgoingEvent,
+  findFixture,
+  readFixtureIndex,
+  DEFAULT_SOURCE,
+} from './events.js';
+export type { OutgoingEvent, EventOverrides, FixtureIndexEntry } from './events.js';
+export { defaultFixturesDir } from './fixtures.js';
+export { devPort, DEV_PORT_BASE, DEV_PORT_RANGE } from './ports.js';
+export { findRepoRoot, listFunctionNames, resolveFunctionDir } from './repo.js';
+export { scaffoldFunction, TEMPLATE_DIR, FUNCTION_NAME_PATTERN } from './scaffold.js';
+export type { ScaffoldOptions } from './scaffold.js';
+export { readTriggers } from './values.js';
+export type { TriggerSummary } from './values.js';
+export { resolveTarget, formatAttempt, summarize } from './commands/send.js';
+export { devCommandLine } from './commands/dev.js';

@@ -1,0 +1,74 @@
+import { parseArgs } from 'node:util';
+import { CliError, UsageError } from '../errors.js';
+import { readFixtureIndex } from '../events.js';
+import { defaultFixturesDir } from '../fixtures.js';
+import type { CliContext } from '../io.js';
+import { devPort } from '../ports.js';
+import { findRepoRoot, listFunctionNames, resolveFunctionDir } from '../repo.js';
+import { readTriggers } from '../values.js';
+
+/** `veba-fn list`: functions, their dev port and the event types their Triggers select. */
+export function listCommand(argv: string[], ctx: CliContext): number {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { json: { type: 'boolean', default: false } },
+  });
+  if (positionals.length > 0) throw new UsageError('usage: veba-fn list [--json]');
+  const root = findRepoRoot(ctx.cwd);
+  const rows = listFunctionNames(root).map((name) => {
+    let triggers: string[];
+    try {
+      triggers = readTriggers(resolveFunctionDir(root, name)).map(
+        (t) => t.type ?? JSON.stringify(t.attributes),
+      );
+    } catch (error) {
+      throw new CliError(`functions/${name}/values.yaml: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    return { name, port: devPort(name), triggers };
+  });
+  if (values.json) {
+    ctx.out(JSON.stringify(rows, null, 2));
+    return 0;
+  }
+  if (rows.length === 0) {
+    ctx.out('no functions yet: veba-fn new <name>');
+    return 0;
+  }
+  const width = Math.max(8, ...rows.map((r) => r.name.length)) + 2;
+  ctx.out(`${'FUNCTION'.padEnd(width)}${'PORT'.padEnd(7)}TRIGGER TYPES`);
+  for (const row of rows) {
+    const [first = '(none)', ...rest] = row.triggers;
+    ctx.out(`${row.name.padEnd(width)}${String(row.port).padEnd(7)}${first}`);
+    for (const type of rest) ctx.out(`${''.padEnd(width + 7)}${type}`);
+  }
+  return 0;
+}
+
+/** `veba-fn fixtures`: the VEBA sample corpus `send` accepts by name. */
+export function fixturesCommand(argv: string[], ctx: CliContext): number {
+  if (argv.length > 0) throw new UsageError('usage: veba-fn fixtures');
+  const dir = defaultFixturesDir(ctx.cwd);
+  if (!dir)
+    throw new CliError(
+      'the VEBA sample corpus (packages/test-helpers/fixtures/veba-events) is not here',
+    );
+  const entries = readFixtureIndex(dir);
+  const width = Math.min(60, Math.max(...entries.map((e) => e.file.length))) + 2;
+  for (const entry of entries) {
+    const shape =
+      entry.valid_json === false
+        ? 'invalid JSON'
+        : entry.mode?.startsWith('structured')
+          ? 'CloudEvent'
+          : entry.ce_headers_from_send_script
+            ? 'data + recorded headers'
+            : entry.mode
+              ? 'data only'
+              : 'envelope';
+    ctx.out(`${entry.file.padEnd(width)} ${shape.padEnd(25)}${entry.event_type ?? ''}`);
+  }
+  return 0;
+}
