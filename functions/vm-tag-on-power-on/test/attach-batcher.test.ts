@@ -29,7 +29,11 @@ describe('createAttachBatcher', () => {
   it('coalesces requests arriving within the window into one bulk call', async () => {
     const attachMany = createFakeAttachMany();
     const sizes: number[] = [];
-    const batcher = createAttachBatcher({ attachMany, windowMs: 20, onBatch: (n) => sizes.push(n) });
+    const batcher = createAttachBatcher({
+      attachMany,
+      windowMs: 20,
+      onBatch: (n) => sizes.push(n),
+    });
 
     const ids = Array.from({ length: 50 }, (_, i) => `vm-${i + 1}`);
     await Promise.all(ids.map((id) => batcher.attach(id)));
@@ -93,10 +97,9 @@ describe('createAttachBatcher', () => {
 
     const results = await Promise.allSettled([batcher.attach('vm-1'), batcher.attach('vm-2')]);
 
-    expect(results.map((r) => (r.status === 'rejected' ? (r.reason as unknown) : r.value))).toEqual([
-      batchError,
-      batchError,
-    ]);
+    expect(results.map((r) => (r.status === 'rejected' ? (r.reason as unknown) : r.value))).toEqual(
+      [batchError, batchError],
+    );
   });
 
   it('rejects a caller whose VM is missing from the per-VM results', async () => {
@@ -124,7 +127,9 @@ describe('createAttachBatcher', () => {
     const attachMany = createFakeAttachMany();
     const batcher = createAttachBatcher({ attachMany, windowMs: 20 });
 
-    await expect(batcher.attach('vm-1', AbortSignal.abort(new Error('late')))).rejects.toThrow('late');
+    await expect(batcher.attach('vm-1', AbortSignal.abort(new Error('late')))).rejects.toThrow(
+      'late',
+    );
     await batcher.close();
     expect(attachMany.calls).toEqual([]);
   });
