@@ -1,1 +1,39 @@
-export {};
+export { defineFunction, serve, startFunction } from './function.js';
+export type { RunningFunction, StartFunctionOptions } from './function.js';
+export {
+  InvalidEventError,
+  EventInProgressError,
+  UpstreamRejectedError,
+  DependencyUnavailableError,
+  ConfigError,
+  HandlerTimeoutError,
+  mapError,
+} from './errors.js';
+export type { DependencyUnavailableErrorOptions, ErrorMapping, RuntimeErrorOptions } from './errors.js';
+export {
+  loadConfig,
+  resolveConfig,
+  booleanFromEnv,
+  secretString,
+  stringList,
+  isSensitive,
+  runtimeConfigShape,
+  SECRET_KEY_PATTERN,
+} from './config.js';
+export type { Config, Env, LoadConfigOptions, ResolvedConfig, RuntimeConfig } from './config.js';
+export { createScrubber } from './logger.js';
+export type { Logger, DestinationStream } from './logger.js';
+export type { EventOutcome } from './metrics.js';
+export type {
+  FunctionDefinition,
+  AnyFunctionDefinition,
+  InitContext,
+  HandlerContext,
+  ShutdownContext,
+  HandleResult,
+  EventGuard,
+  GuardVerdict,
+  GuardStartContext,
+  GuardEnterContext,
+} from './types.js';
+export type { CloudEvent } from 'cloudevents';

@@ -1,0 +1,188 @@
+import { CloudEvent, ValidationError } from 'cloudevents';
+
+/** What the request head says, read from `rawHeaders` in one pass (cheaper than `req.headers`). */
+export interface RequestHead {
+  contentType: string | undefined;
+  contentLength: number | undefined;
+  /** `ce-*` headers, prefix stripped and lower-cased; undefined when there are none. */
+  ce: Record<string, string> | undefined;
+}
+
+/** The attributes a rejection is logged with. */
+export interface EventIdentity {
+  id?: string | undefined;
+  type?: string | undefined;
+  source?: string | undefined;
+}
+
+/** An event that cannot be accepted, with the reason the sender is told. */
+export interface Rejection {
+  readonly invalid: string;
+  readonly identity: EventIdentity;
+}
+
+export type ParsedRequest =
+  | { mode: 'binary' | 'structured'; event: CloudEvent<unknown> | Rejection }
+  | { mode: 'batch'; events: Array<CloudEvent<unknown> | Rejection> }
+  | { mode: 'none'; rejection: Rejection };
+
+const STRUCTURED = 'application/cloudevents+json';
+const BATCH = 'application/cloudevents-batch+json';
+
+export function isRejection(value: unknown): value is Rejection {
+  return typeof value === 'object' && value !== null && typeof (value as Rejection).invalid === 'string';
+}
+
+/** Reads content-type, content-length and the `ce-*` headers from Node's raw header list. */
+export function readHead(rawHeaders: readonly string[]): RequestHead {
+  let contentType: string | undefined;
+  let contentLength: number | undefined;
+  let ce: Record<string, string> | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    const value = rawHeaders[i + 1]!;
+    const first = name.charCodeAt(0) | 0x20;
+    if (first === 0x63 /* c */) {
+      if (name.length > 3 && (name.charCodeAt(1) | 0x20) === 0x65 && name.charCodeAt(2) === 0x2d /* ce- */) {
+        ce ??= {};
+        ce[name.slice(3).toLowerCase()] = value.includes('%') ? percentDecode(value) : value;
+      } else if (name.length === 12 && name.toLowerCase() === 'content-type') {
+        contentType = value;
+      } else if (name.length === 14 && name.toLowerCase() === 'content-length') {
+        const n = Number(value);
+        contentLength = Number.isFinite(n) ? n : undefined;
+      }
+    }
+  }
+  return { contentType, contentLength, ce };
+}
+
+function percentDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+function mediaType(contentType: string | undefined): string {
+  if (contentType === undefined) return '';
+  const semi = contentType.indexOf(';');
+  return (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
+}
+
+function isJsonMediaType(media: string): boolean {
+  return media === 'application/json' || media.endsWith('+json') || media === 'text/json';
+}
+
+function reject(invalid: string, identity: EventIdentity): Rejection {
+  return { invalid, identity };
+}
+
+/** The required-attribute check shared by every mode; returns the reason or undefined. */
+function missingAttribute(attrs: Record<string, unknown>): string | undefined {
+  const specversion = attrs.specversion;
+  if (specversion === undefined || specversion === '') return 'missing required attribute specversion';
+  if (specversion !== '1.0') return `unsupported specversion ${JSON.stringify(specversion)} (only 1.0 is accepted)`;
+  for (const name of ['id', 'source', 'type'] as const) {
+    const value = attrs[name];
+    if (value === undefined || value === null || value === '') return `missing required attribute ${name}`;
+    if (typeof value !== 'string') return `attribute ${name} must be a string`;
+  }
+  return undefined;
+}
+
+function identityOf(attrs: Record<string, unknown>): EventIdentity {
+  const pick = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  return { id: pick(attrs.id), type: pick(attrs.type), source: pick(attrs.source) };
+}
+
+/**
+ * Binary mode, the path every broker delivery takes: attributes straight from the headers,
+ * the body parsed once by its content type, and the SDK's validation skipped (we check what
+ * matters ourselves; the SDK would invent an id and accept 0.3).
+ */
+function parseBinary(ce: Record<string, string>, contentType: string | undefined, body: Buffer): CloudEvent<unknown> | Rejection {
+  const attrs: Record<string, unknown> = ce;
+  const missing = missingAttribute(attrs);
+  if (missing !== undefined) return reject(missing, identityOf(attrs));
+  const media = mediaType(contentType);
+  if (contentType !== undefined) attrs.datacontenttype = contentType;
+  if (body.length > 0) {
+    if (isJsonMediaType(media)) {
+      try {
+        attrs.data = JSON.parse(body.toString('utf8'));
+      } catch (error) {
+        return reject(`data is not valid JSON: ${(error as Error).message}`, identityOf(attrs));
+      }
+    } else if (media === '') {
+      // No content type: VEBA always sends JSON, so try it, and keep the text otherwise.
+      const text = body.toString('utf8');
+      try {
+        attrs.data = JSON.parse(text);
+      } catch {
+        attrs.data = text;
+      }
+    } else if (media.startsWith('text/') || media === 'application/xml') {
+      attrs.data = body.toString('utf8');
+    } else {
+      attrs.data = body;
+    }
+  } else if (isJsonMediaType(media)) {
+    return reject('empty body with a JSON content type', identityOf(attrs));
+  }
+  return new CloudEvent<unknown>(attrs, false);
+}
+
+/** One structured event (also a batch member): our strict checks first, then the SDK's schema validation. */
+function structuredEvent(value: unknown): CloudEvent<unknown> | Rejection {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return reject('a structured event must be a JSON object', {});
+  }
+  const attrs = value as Record<string, unknown>;
+  const missing = missingAttribute(attrs);
+  if (missing !== undefined) return reject(missing, identityOf(attrs));
+  try {
+    return new CloudEvent<unknown>(attrs, true);
+  } catch (error) {
+    const detail =
+      error instanceof ValidationError && Array.isArray(error.errors) && error.errors.length > 0
+        ? `${error.message}: ${JSON.stringify(error.errors)}`
+        : (error as Error).message;
+    return reject(`invalid CloudEvent: ${detail}`, identityOf(attrs));
+  }
+}
+
+function parseJson(body: Buffer): { value: unknown } | { error: string } {
+  if (body.length === 0) return { error: 'empty body' };
+  try {
+    return { value: JSON.parse(body.toString('utf8')) };
+  } catch (error) {
+    return { error: `malformed JSON: ${(error as Error).message}` };
+  }
+}
+
+/** Turns a request into CloudEvents (or rejections), strictly: CloudEvents 1.0 with id, source and type. */
+export function parseRequest(head: RequestHead, body: Buffer): ParsedRequest {
+  const media = mediaType(head.contentType);
+  if (media === STRUCTURED) {
+    const parsed = parseJson(body);
+    if ('error' in parsed) return { mode: 'structured', event: reject(parsed.error, {}) };
+    return { mode: 'structured', event: structuredEvent(parsed.value) };
+  }
+  if (media === BATCH) {
+    const parsed = parseJson(body);
+    if ('error' in parsed) return { mode: 'none', rejection: reject(parsed.error, {}) };
+    if (!Array.isArray(parsed.value)) return { mode: 'none', rejection: reject('a batch must be a JSON array', {}) };
+    return { mode: 'batch', events: parsed.value.map(structuredEvent) };
+  }
+  if (head.ce !== undefined) return { mode: 'binary', event: parseBinary(head.ce, head.contentType, body) };
+  if (body.length === 0) return { mode: 'none', rejection: reject('empty body and no ce-* headers', {}) };
+  return {
+    mode: 'none',
+    rejection: reject(
+      'no CloudEvent attributes: send ce-* headers (binary mode) or content-type application/cloudevents+json (structured mode)',
+      {},
+    ),
+  };
+}

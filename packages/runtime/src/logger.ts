@@ -1,0 +1,98 @@
+import { pino } from 'pino';
+import type { DestinationStream, Logger, LoggerOptions } from 'pino';
+
+export type { Logger, DestinationStream };
+
+const REDACTED = '[REDACTED]';
+/** Values shorter than this are not scrubbed by value: replacing "1" everywhere would wreck every line. */
+const MIN_SCRUB_LENGTH = 3;
+
+/**
+ * Every textual form a secret can take in a JSON log line: as is, JSON-escaped (quotes and
+ * backslashes inside a string), and URL-encoded (a webhook URL inside another URL).
+ */
+function secretForms(values: readonly string[]): string[] {
+  const forms = new Set<string>();
+  for (const value of values) {
+    if (value.length < MIN_SCRUB_LENGTH) continue;
+    forms.add(value);
+    const escaped = JSON.stringify(value).slice(1, -1);
+    forms.add(escaped);
+    forms.add(JSON.stringify(escaped).slice(1, -1));
+    try {
+      forms.add(encodeURIComponent(value));
+    } catch {
+      // lone surrogates cannot be URL-encoded; the other forms still apply
+    }
+  }
+  // Longest first, so a secret that contains another is replaced whole.
+  return [...forms].sort((a, b) => b.length - a.length);
+}
+
+/** Replaces every form of every secret value in `text` with `[REDACTED]`. */
+export function createScrubber(values: readonly string[]): (text: string) => string {
+  const forms = secretForms(values);
+  if (forms.length === 0) return (text) => text;
+  return (text) => {
+    let out = text;
+    for (const form of forms) {
+      if (out.includes(form)) out = out.split(form).join(REDACTED);
+    }
+    return out;
+  };
+}
+
+/**
+ * Wraps a destination so every line is scrubbed of secret values before it is written: this
+ * catches secrets inside error messages and stacks that path-based `redact` cannot see.
+ */
+export function scrubbingDestination(destination: DestinationStream, values: readonly string[]): DestinationStream {
+  const forms = secretForms(values);
+  if (forms.length === 0) return destination;
+  const scrub = createScrubber(values);
+  return {
+    write(line: string) {
+      destination.write(scrub(line));
+    },
+  };
+}
+
+/** Options of {@link createLogger}. */
+export interface CreateLoggerOptions {
+  name: string;
+  level: string;
+  /** Secret values to scrub from every line. */
+  secretValues: readonly string[];
+  /** Config keys whose values are secret; redacted by path wherever they appear as properties. */
+  secretKeys: readonly string[];
+  destination: DestinationStream;
+}
+
+const HEADER_PATHS = [
+  'headers.authorization',
+  'headers.cookie',
+  'headers["set-cookie"]',
+  'headers["x-api-key"]',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'request.headers.authorization',
+  'request.headers.cookie',
+  'config.headers.Authorization',
+  'config.headers.authorization',
+];
+
+/** The runtime's root logger: pino JSON, path redaction for credentials, value scrubbing in the destination. */
+export function createLogger(options: CreateLoggerOptions): Logger {
+  const keyPaths = options.secretKeys.flatMap((key) => [
+    /^[A-Za-z_$][\w$]*$/.test(key) ? key : `["${key}"]`,
+    /^[A-Za-z_$][\w$]*$/.test(key) ? `config.${key}` : `config["${key}"]`,
+  ]);
+  const loggerOptions: LoggerOptions = {
+    level: options.level,
+    base: { function: options.name },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+    redact: { paths: [...HEADER_PATHS, ...keyPaths], censor: REDACTED },
+  };
+  return pino(loggerOptions, scrubbingDestination(options.destination, options.secretValues));
+}
