@@ -1,3 +1,14 @@
 export {};
 export { startRedis, RedisHelperError, type RedisServer, type StartRedisOptions } from './redis.js';
 export { startVcsim, VcsimHelperError, type StartVcsimOptions, type VcsimServer } from './vcsim.js';
+export {
+  fixturesDir,
+  listVebaFixtures,
+  loadVebaFixture,
+  loadVebaFixtures,
+  vebaFixtureIndex,
+  vebaFixturesDir,
+  type VebaFixture,
+  type VebaFixtureMode,
+  type VebaIndexEntry,
+} from './fixtures.js';
