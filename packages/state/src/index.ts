@@ -1,1 +1,28 @@
-export {};
+export { createStateGuards } from './state-guards.js';
+export type { StateGuardsOptions } from './state-guards.js';
+export { dedupe, createDedupeGuard } from './dedupe-guard.js';
+export type { DedupeOptions } from './dedupe-guard.js';
+export { ordering, createOrderingGuard, orderingGuardConfigShape } from './ordering-guard.js';
+export type { OrderingOptions, OrderingPolicy } from './ordering-guard.js';
+export { createStateStore } from './create-store.js';
+export type { CreateStateStoreOptions } from './create-store.js';
+export { MemoryStateStore, createMemoryStateStore } from './memory-store.js';
+export type { MemoryStateStoreOptions } from './memory-store.js';
+export { RedisStateStore, createRedisStateStore, describeRedisUrl } from './redis-store.js';
+export type { RedisStateStoreOptions } from './redis-store.js';
+export type { StateStore, ClaimRequest, ClaimResult, StateLogger } from './store.js';
+export { StoreHolder } from './store-holder.js';
+export type { StoreOptions } from './store-holder.js';
+export { StateStoreError, StateConfigError } from './errors.js';
+export { DEFAULTS, dedupeConfigShape, orderingConfigShape } from './config.js';
+export type { StoreErrorMode } from './config.js';
+export {
+  defaultIdentity,
+  vcenterEventKey,
+  toEventKey,
+  LEGACY_ROUTER_PREFIX,
+} from './event-fields.js';
+export type { EventIdentity } from './event-fields.js';
+export { dedupeKey, orderKey, fingerprint, MAX_KEY_PART } from './keys.js';
+export { stateMetrics } from './metrics.js';
+export type { StateMetrics } from './metrics.js';

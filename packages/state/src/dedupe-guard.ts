@@ -1,0 +1,214 @@
+import { randomUUID } from 'node:crypto';
+import {
+  DependencyUnavailableError,
+  EventInProgressError,
+  type CloudEvent,
+  type EventGuard,
+  type GuardEnterContext,
+  type GuardStartContext,
+  type GuardVerdict,
+} from '@veba-functions/runtime';
+import { DEFAULTS, dedupeConfigShape, readConfig, type StoreErrorMode } from './config.js';
+import { defaultIdentity, type EventIdentity } from './event-fields.js';
+import { dedupeKey, fingerprint } from './keys.js';
+import { stateMetrics, type StateMetrics } from './metrics.js';
+import { StoreHolder, type StoreOptions } from './store-holder.js';
+import type { StateLogger, StateStore } from './store.js';
+
+/** The lease always covers the handler deadline plus this margin (for complete/release to land). */
+const LEASE_MARGIN_MS = 2_000;
+
+/** Options of {@link dedupe}. Config keys (env) win over these when set. */
+export interface DedupeOptions {
+  /**
+   * Which events are "the same". Default: (`source`, `id`); legacy router events (`id` random per
+   * emission) use (`source`, `data.Key`). Return `undefined` to let an event through unchecked.
+   */
+  identity?: (event: CloudEvent<unknown>) => EventIdentity | undefined;
+  /** How long a completed event is remembered. `DEDUPE_TTL_SECONDS`; default 86 400 (24 h). */
+  ttlSeconds?: number;
+  /** In-progress lease before another attempt may take over. `DEDUPE_LEASE_SECONDS`; default 90. */
+  leaseSeconds?: number;
+  /** `DEDUPE_ON_STORE_ERROR`; default `fail-closed` (503). */
+  onStoreError?: StoreErrorMode;
+  /** Use this store instead of one created from `REDIS_URL` (it is started, never closed, by the guard). */
+  store?: StateStore;
+  /** Options for the store created from `REDIS_URL` (key prefix, timeouts, memory size). */
+  storeOptions?: StoreOptions;
+}
+
+interface Started {
+  store: StateStore;
+  metrics: StateMetrics;
+  logger: StateLogger;
+  ttlMs: number;
+  leaseMs: number;
+  mode: StoreErrorMode;
+}
+
+/** Builds the dedupe guard on a given store holder (shared with the ordering guard by `createStateGuards`). */
+export function createDedupeGuard(options: DedupeOptions, holder: StoreHolder): EventGuard {
+  const identityOf = options.identity ?? defaultIdentity;
+  let started: Started | undefined;
+
+  async function onStoreError(
+    s: Started,
+    functionName: string,
+    operation: string,
+    error: unknown,
+    logger: StateLogger,
+  ): Promise<GuardVerdict> {
+    s.metrics.storeErrors.inc({ function: functionName, operation, mode: s.mode });
+    const err = error instanceof Error ? error.message : String(error);
+    if (s.mode === 'fail-open') {
+      s.metrics.unchecked.inc({ function: functionName, reason: 'fail_open' });
+      logger.warn(
+        { err, guard: 'dedupe' },
+        'state store unavailable: processing without dedupe (fail-open)',
+      );
+      return Promise.resolve({ action: 'proceed' });
+    }
+    logger.warn(
+      { err, guard: 'dedupe' },
+      'state store unavailable: answering 503 so the broker retries (fail-closed)',
+    );
+    return Promise.reject(
+      new DependencyUnavailableError('dedupe state store unavailable', { cause: error }),
+    );
+  }
+
+  return {
+    name: 'dedupe',
+    config: dedupeConfigShape,
+
+    async start(ctx: GuardStartContext): Promise<void> {
+      const config = readConfig(dedupeConfigShape, ctx.config);
+      const ttlSeconds =
+        config.DEDUPE_TTL_SECONDS ?? options.ttlSeconds ?? DEFAULTS.dedupeTtlSeconds;
+      const leaseSeconds =
+        config.DEDUPE_LEASE_SECONDS ?? options.leaseSeconds ?? DEFAULTS.dedupeLeaseSeconds;
+      const store = await holder.acquire(config.REDIS_URL, ctx.logger);
+      started = {
+        store,
+        metrics: stateMetrics(ctx.metrics),
+        logger: ctx.logger,
+        ttlMs: ttlSeconds * 1000,
+        leaseMs: leaseSeconds * 1000,
+        mode: config.DEDUPE_ON_STORE_ERROR ?? options.onStoreError ?? DEFAULTS.onStoreError,
+      };
+    },
+
+    async enter(event: CloudEvent<unknown>, ctx: GuardEnterContext): Promise<GuardVerdict> {
+      const s = started;
+      if (!s) throw new Error('dedupe guard used before start()');
+      const fn = ctx.functionName;
+      const identity = identityOf(event);
+      if (!identity) {
+        s.metrics.unchecked.inc({ function: fn, reason: 'no_identity' });
+        ctx.logger.warn(
+          { guard: 'dedupe' },
+          'event has no dedupe identity (legacy event without data.Key?): processing without dedupe',
+        );
+        return { action: 'proceed' };
+      }
+
+      const key = dedupeKey(fn, identity.source, identity.id);
+      const owner = randomUUID();
+      const fp = fingerprint(event.data);
+      // The lease must outlive the handler, whatever DEDUPE_LEASE_SECONDS says.
+      const leaseMs = Math.max(s.leaseMs, ctx.deadline - Date.now() + LEASE_MARGIN_MS);
+
+      let result;
+      try {
+        result = await s.store.claim(key, { owner, leaseMs, ttlMs: s.ttlMs, fingerprint: fp });
+      } catch (error) {
+        return onStoreError(s, fn, 'claim', error, ctx.logger);
+      }
+
+      if (result.status !== 'claimed' && result.fingerprint && result.fingerprint !== fp) {
+        s.metrics.payloadMismatch.inc({ function: fn });
+        ctx.logger.warn(
+          { guard: 'dedupe', identitySource: identity.source, identityId: identity.id },
+          'event identity seen before with a different payload: treated as the same event',
+        );
+      }
+
+      if (result.status === 'completed') {
+        s.metrics.duplicates.inc({ function: fn });
+        return {
+          action: 'skip',
+          outcome: 'duplicate',
+          reason: 'duplicate: the same event was already processed',
+        };
+      }
+      if (result.status === 'in_progress') {
+        s.metrics.inProgress.inc({ function: fn });
+        throw new EventInProgressError(
+          `the same event is being processed (lease ends in ${Math.ceil(result.retryAfterMs / 1000)} s)`,
+        );
+      }
+      if (result.takeover) {
+        s.metrics.takeovers.inc({ function: fn });
+        ctx.logger.warn(
+          { guard: 'dedupe' },
+          'took over an expired in-progress claim (a worker crashed or overran its lease)',
+        );
+      }
+
+      return {
+        action: 'proceed',
+        async onSuccess() {
+          try {
+            const done = await s.store.complete(key, owner, s.ttlMs);
+            if (!done) {
+              ctx.logger.warn(
+                { guard: 'dedupe' },
+                'handled, but the claim was taken over after its lease expired: completion not recorded',
+              );
+            }
+          } catch (error) {
+            // The work is done: do not fail the event; the claim lapses with its lease.
+            s.metrics.storeErrors.inc({ function: fn, operation: 'complete', mode: s.mode });
+            ctx.logger.error(
+              { guard: 'dedupe', err: errorText(error) },
+              'handled, but recording completion failed',
+            );
+          }
+        },
+        async onFailure() {
+          try {
+            await s.store.release(key, owner);
+          } catch (error) {
+            s.metrics.storeErrors.inc({ function: fn, operation: 'release', mode: s.mode });
+            ctx.logger.error(
+              { guard: 'dedupe', err: errorText(error) },
+              'releasing the claim failed: retries get 409 until the lease expires',
+            );
+          }
+        },
+      };
+    },
+
+    async stop(): Promise<void> {
+      if (!started) return;
+      started = undefined;
+      await holder.release();
+    },
+  };
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Dedupe by event identity: an event already processed is skipped (200), one being processed right
+ * now answers 409, a store outage answers 503 (fail-closed) or is processed unchecked (fail-open).
+ * This guard owns its store; use {@link createStateGuards} to share one with the ordering guard.
+ *
+ * @example
+ * export default defineFunction({ name: 'slack-alert', guards: [dedupe()], handle });
+ */
+export function dedupe(options: DedupeOptions = {}): EventGuard {
+  return createDedupeGuard(options, new StoreHolder(options.store, options.storeOptions));
+}

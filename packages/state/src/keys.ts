@@ -1,0 +1,47 @@
+import { createHash } from 'node:crypto';
+
+/** Parts longer than this are replaced by their sha256, so a key stays bounded whatever the event holds. */
+export const MAX_KEY_PART = 96;
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * One key part: URI-encoded (so a `:` inside a part can never make two identities collide), or
+ * `#<sha256>` when longer than {@link MAX_KEY_PART} (`#` is always encoded, so hashed and plain
+ * parts cannot collide either).
+ */
+export function keyPart(value: string): string {
+  const encoded = encodeURIComponent(value);
+  return encoded.length > MAX_KEY_PART ? `#${sha256(value)}` : encoded;
+}
+
+/** `dedupe:<function>:<source>:<id>`; at most ~300 characters before the store's prefix. */
+export function dedupeKey(functionName: string, source: string, id: string): string {
+  return `dedupe:${keyPart(functionName)}:${keyPart(source)}:${keyPart(id)}`;
+}
+
+/** `order:<function>:<scope>`. */
+export function orderKey(functionName: string, scope: string): string {
+  return `order:${keyPart(functionName)}:${keyPart(scope)}`;
+}
+
+/** JSON with object keys sorted, so the same payload always gives the same fingerprint. */
+function canonical(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'undefined';
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value instanceof Uint8Array) return `b64:${Buffer.from(value).toString('base64')}`;
+  const entries = Object.keys(value)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`);
+  return `{${entries.join(',')}}`;
+}
+
+/**
+ * A short stable digest of the event payload (data only: a legacy router event and a v0.8 event
+ * carrying the same vCenter event share identity and payload), stored with the dedupe record.
+ */
+export function fingerprint(data: unknown): string {
+  return sha256(canonical(data)).slice(0, 32);
+}

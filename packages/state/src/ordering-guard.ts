@@ -1,0 +1,210 @@
+import {
+  DependencyUnavailableError,
+  type CloudEvent,
+  type EventGuard,
+  type GuardEnterContext,
+  type GuardStartContext,
+  type GuardVerdict,
+} from '@veba-functions/runtime';
+import { z } from 'zod';
+import { DEFAULTS, orderingConfigShape, readConfig, type StoreErrorMode } from './config.js';
+import { toEventKey, vcenterEventKey } from './event-fields.js';
+import { orderKey } from './keys.js';
+import { MarkCache } from './mark-cache.js';
+import { stateMetrics, type StateMetrics } from './metrics.js';
+import { StoreHolder, type StoreOptions } from './store-holder.js';
+import type { StateLogger, StateStore } from './store.js';
+
+/** What to do with an event older than the mark of its scope. */
+export type OrderingPolicy = 'skip' | 'process' | 'flag';
+
+/** Options of {@link ordering}. Config keys (env) win over these when set. */
+export interface OrderingOptions {
+  /** `ORDERING_POLICY`; default `skip` (200, logged, counted). `flag` sets `ctx.outOfOrder`. */
+  policy?: OrderingPolicy;
+  /**
+   * The scope whose events are ordered. Default: the event `source` (one vCenter). E.g. per VM:
+   * `(e) => e.data?.Vm?.Vm?.Value`. Return `undefined` to let an event through unchecked.
+   */
+  scope?: (event: CloudEvent<unknown>) => string | undefined;
+  /** The event's position. Default: the vCenter event `Key` (`data.Key`). */
+  eventKey?: (event: CloudEvent<unknown>) => number | string | undefined;
+  /** How long a mark is kept after its last advance. `ORDERING_TTL_SECONDS`; default 604 800 (7 days). */
+  ttlSeconds?: number;
+  /** `ORDERING_ON_STORE_ERROR`; default `fail-closed` (503). */
+  onStoreError?: StoreErrorMode;
+  /** Short-cut "stale" answers from marks this process has seen (see README); default true. */
+  localCache?: boolean | { maxScopes?: number; maxAgeSeconds?: number };
+  /** Use this store instead of one created from `REDIS_URL` (it is started, never closed, by the guard). */
+  store?: StateStore;
+  /** Options for the store created from `REDIS_URL`. */
+  storeOptions?: StoreOptions;
+}
+
+export const orderingGuardConfigShape = {
+  ...orderingConfigShape,
+  ORDERING_POLICY: z.enum(['skip', 'process', 'flag']).optional(),
+};
+
+interface Started {
+  store: StateStore;
+  metrics: StateMetrics;
+  ttlMs: number;
+  policy: OrderingPolicy;
+  mode: StoreErrorMode;
+  cache: MarkCache | undefined;
+}
+
+/** Builds the ordering guard on a given store holder (shared with the dedupe guard by `createStateGuards`). */
+export function createOrderingGuard(options: OrderingOptions, holder: StoreHolder): EventGuard {
+  const keyOf = options.eventKey ?? vcenterEventKey;
+  let started: Started | undefined;
+
+  function storeFailure(s: Started, fn: string, error: unknown, logger: StateLogger): GuardVerdict {
+    s.metrics.storeErrors.inc({ function: fn, operation: 'check', mode: s.mode });
+    const err = errorText(error);
+    if (s.mode === 'fail-open') {
+      s.metrics.unchecked.inc({ function: fn, reason: 'fail_open' });
+      logger.warn(
+        { err, guard: 'ordering' },
+        'state store unavailable: processing without the ordering check (fail-open)',
+      );
+      return { action: 'proceed' };
+    }
+    logger.warn(
+      { err, guard: 'ordering' },
+      'state store unavailable: answering 503 so the broker retries (fail-closed)',
+    );
+    throw new DependencyUnavailableError('ordering state store unavailable', { cause: error });
+  }
+
+  return {
+    name: 'ordering',
+    config: orderingGuardConfigShape,
+
+    async start(ctx: GuardStartContext): Promise<void> {
+      const config = readConfig(orderingGuardConfigShape, ctx.config);
+      const ttlSeconds =
+        config.ORDERING_TTL_SECONDS ?? options.ttlSeconds ?? DEFAULTS.orderingTtlSeconds;
+      const cacheOptions = options.localCache ?? true;
+      const store = await holder.acquire(config.REDIS_URL, ctx.logger);
+      started = {
+        store,
+        metrics: stateMetrics(ctx.metrics),
+        ttlMs: ttlSeconds * 1000,
+        policy: config.ORDERING_POLICY ?? options.policy ?? 'skip',
+        mode: config.ORDERING_ON_STORE_ERROR ?? options.onStoreError ?? DEFAULTS.onStoreError,
+        cache:
+          cacheOptions === false
+            ? undefined
+            : new MarkCache(
+                (cacheOptions === true ? undefined : cacheOptions.maxScopes) ?? 10_000,
+                Math.min(
+                  ttlSeconds,
+                  (cacheOptions === true ? undefined : cacheOptions.maxAgeSeconds) ?? 300,
+                ) * 1000,
+              ),
+      };
+    },
+
+    async enter(event: CloudEvent<unknown>, ctx: GuardEnterContext): Promise<GuardVerdict> {
+      const s = started;
+      if (!s) throw new Error('ordering guard used before start()');
+      const fn = ctx.functionName;
+
+      let eventKey: number | undefined;
+      try {
+        eventKey = toEventKey(keyOf(event));
+      } catch {
+        eventKey = undefined;
+      }
+      if (eventKey === undefined) {
+        s.metrics.unchecked.inc({ function: fn, reason: 'no_key' });
+        ctx.logger.warn(
+          { guard: 'ordering' },
+          'event has no integer Key: processing without the ordering check',
+        );
+        return { action: 'proceed' };
+      }
+      let scope: string | undefined;
+      try {
+        scope = options.scope ? options.scope(event) : event.source;
+      } catch {
+        scope = undefined;
+      }
+      if (!scope) {
+        s.metrics.unchecked.inc({ function: fn, reason: 'no_scope' });
+        ctx.logger.debug(
+          { guard: 'ordering', eventKey },
+          'event has no ordering scope: processing without the ordering check',
+        );
+        return { action: 'proceed' };
+      }
+      const scopeKey = orderKey(fn, scope);
+
+      let mark = s.cache?.staleAgainst(scopeKey, eventKey);
+      if (mark === undefined) {
+        try {
+          mark = await s.store.getMark(scopeKey);
+        } catch (error) {
+          return storeFailure(s, fn, error, ctx.logger);
+        }
+        if (mark !== undefined) s.cache?.observe(scopeKey, mark);
+      }
+
+      const key = eventKey;
+      // The mark advances only after a successful handle, so a failed event that the broker
+      // retries is never judged stale against itself (key == mark is not stale either).
+      const advance = async (): Promise<void> => {
+        try {
+          const now = await s.store.advanceMark(scopeKey, key, s.ttlMs);
+          s.cache?.observe(scopeKey, now);
+        } catch (error) {
+          s.metrics.storeErrors.inc({ function: fn, operation: 'advance', mode: s.mode });
+          ctx.logger.error(
+            { guard: 'ordering', err: errorText(error), eventKey: key },
+            'handled, but advancing the ordering mark failed',
+          );
+        }
+      };
+
+      if (mark === undefined || eventKey >= mark) return { action: 'proceed', onSuccess: advance };
+
+      s.metrics.stale.inc({ function: fn, policy: s.policy });
+      ctx.logger.info(
+        { guard: 'ordering', eventKey, mark, scope, policy: s.policy },
+        'event is older than one already handled in its scope',
+      );
+      if (s.policy === 'skip') {
+        return {
+          action: 'skip',
+          outcome: 'stale',
+          reason: `stale: key ${eventKey} is older than ${mark} already handled`,
+        };
+      }
+      return s.policy === 'flag' ? { action: 'proceed', outOfOrder: true } : { action: 'proceed' };
+    },
+
+    async stop(): Promise<void> {
+      if (!started) return;
+      started = undefined;
+      await holder.release();
+    },
+  };
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Out-of-order tracking: remembers the highest vCenter event `Key` handled per scope and applies the
+ * policy to older events (`skip`, `process`, or `flag` -> `ctx.outOfOrder`). Missing or non-integer
+ * keys are let through with a warning. Owns its store; see {@link createStateGuards} to share one.
+ *
+ * @example
+ * guards: [ordering({ policy: 'flag', scope: (e) => vmMoref(e) })]
+ */
+export function ordering(options: OrderingOptions = {}): EventGuard {
+  return createOrderingGuard(options, new StoreHolder(options.store, options.storeOptions));
+}

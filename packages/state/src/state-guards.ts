@@ -1,0 +1,35 @@
+import type { EventGuard } from '@veba-functions/runtime';
+import { createDedupeGuard, type DedupeOptions } from './dedupe-guard.js';
+import { createOrderingGuard, type OrderingOptions } from './ordering-guard.js';
+import { StoreHolder, type StoreOptions } from './store-holder.js';
+import type { StateStore } from './store.js';
+
+/** Options of {@link createStateGuards}: `true` turns a guard on with its defaults. */
+export interface StateGuardsOptions {
+  dedupe?: boolean | Omit<DedupeOptions, 'store' | 'storeOptions'>;
+  ordering?: boolean | Omit<OrderingOptions, 'store' | 'storeOptions'>;
+  /** One store for both guards instead of one created from `REDIS_URL`. */
+  store?: StateStore;
+  storeOptions?: StoreOptions;
+}
+
+/**
+ * The dedupe and ordering guards of one function, in the right order (dedupe first, so a
+ * duplicate never touches the ordering mark) and sharing one store and one Redis connection.
+ *
+ * @example
+ * export default defineFunction({
+ *   name: 'vm-tag-on-power-on',
+ *   guards: createStateGuards({ dedupe: true, ordering: { policy: 'skip', scope: vmScope } }),
+ *   handle,
+ * });
+ */
+export function createStateGuards(options: StateGuardsOptions): EventGuard[] {
+  const holder = new StoreHolder(options.store, options.storeOptions);
+  const guards: EventGuard[] = [];
+  if (options.dedupe)
+    guards.push(createDedupeGuard(options.dedupe === true ? {} : options.dedupe, holder));
+  if (options.ordering)
+    guards.push(createOrderingGuard(options.ordering === true ? {} : options.ordering, holder));
+  return guards;
+}

@@ -1,0 +1,55 @@
+import { createStateStore, type CreateStateStoreOptions } from './create-store.js';
+import type { StateLogger, StateStore } from './store.js';
+
+/** Store options a guard passes through (everything but the URL and logger, which come from config). */
+export type StoreOptions = Omit<CreateStateStoreOptions, 'redisUrl' | 'logger'>;
+
+/**
+ * One store shared by the guards of one function: the first `acquire` creates and starts it (from
+ * REDIS_URL), the last `release` closes it. An injected store is started but never closed here:
+ * whoever created it owns it.
+ */
+export class StoreHolder {
+  private store: StateStore | undefined;
+  private starting: Promise<StateStore> | undefined;
+  private users = 0;
+
+  constructor(
+    private readonly injected?: StateStore,
+    private readonly options: StoreOptions = {},
+  ) {}
+
+  async acquire(redisUrl: string | undefined, logger: StateLogger): Promise<StateStore> {
+    this.users += 1;
+    try {
+      this.starting ??= this.open(redisUrl, logger);
+      return await this.starting;
+    } catch (error) {
+      this.users -= 1;
+      this.starting = undefined;
+      throw error;
+    }
+  }
+
+  async release(): Promise<void> {
+    if (this.users === 0) return;
+    this.users -= 1;
+    if (this.users > 0) return;
+    const store = this.store;
+    this.store = undefined;
+    this.starting = undefined;
+    if (store && store !== this.injected) await store.close();
+  }
+
+  private async open(redisUrl: string | undefined, logger: StateLogger): Promise<StateStore> {
+    const store = this.injected ?? createStateStore({ ...this.options, redisUrl, logger });
+    try {
+      await store.start();
+    } catch (error) {
+      if (store !== this.injected) await store.close();
+      throw error;
+    }
+    this.store = store;
+    return store;
+  }
+}
