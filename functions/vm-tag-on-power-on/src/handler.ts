@@ -89,7 +89,14 @@ async function attachWithTagRefresh(vmId: string, deps: PowerOnDeps): Promise<Ta
   try {
     fresh = await deps.tags.refresh(tag.id);
   } catch (error) {
-    throw mapAttachError(error, vmId, deps);
+    if (isRetryable(error)) throw mapAttachError(error, vmId, deps);
+    // e.g. the name became ambiguous across categories: only the operator can fix that.
+    throw new UpstreamRejectedError(
+      `cannot look tag ${tag.name} up again: ${errorMessage(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
   if (fresh === undefined) {
     const message = `tag ${tag.name} no longer exists in vCenter: recreate it, or set VCENTER_TAG_CREATE_IF_MISSING=true`;
