@@ -1,7 +1,11 @@
 // Every file of the VEBA sample corpus is either parsed or rejected with a clear reason. The
 // expectations come from index.json (event_type / note), not from a per-file answer list.
 import { InvalidEventError } from '@veba-functions/runtime';
-import { listVebaFixtures, loadVebaFixture, type VebaFixture } from '@veba-functions/test-helpers/fixtures';
+import {
+  listVebaFixtures,
+  loadVebaFixture,
+  type VebaFixture,
+} from '@veba-functions/test-helpers/fixtures';
 import { CloudEvent } from 'cloudevents';
 import { describe, expect, it } from 'vitest';
 import {
