@@ -1,0 +1,119 @@
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli.js';
+import { NAME_PLACEHOLDER } from '../src/scaffold.js';
+import { readTriggers } from '../src/values.js';
+import { captureContext } from './helpers.js';
+
+const run = promisify(execFile);
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+/**
+ * A temp copy of the repository with only what a function build needs: the root manifests, the
+ * lint config and node_modules as a symlink (whose workspace links point at the real packages'
+ * dist). The new function lands in <copy>/functions/<name>, as `npm run new` puts it.
+ */
+function tempRepoCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'veba-fn-scaffold-'));
+  for (const file of ['package.json', 'tsconfig.base.json', 'eslint.config.js']) {
+    cpSync(join(repoRoot, file), join(dir, file));
+  }
+  symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  return dir;
+}
+
+/** The parent's environment without vitest's own variables, so the nested run is a plain one. */
+function childEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!key.startsWith('VITEST') && key !== 'NODE_ENV' && key !== 'TEST') env[key] = value;
+  }
+  return env;
+}
+
+describe('veba-fn new', () => {
+  let root: string;
+  const name = 'vm-hello';
+  let created: ReturnType<typeof captureContext>;
+  let exitCode: number;
+
+  beforeAll(async () => {
+    root = tempRepoCopy();
+    created = captureContext(root);
+    exitCode = await runCli(['new', name], created);
+  });
+
+  afterAll(() => {
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('creates functions/<name> with handler, index, tests, a fixture, README and values.yaml', () => {
+    expect(exitCode).toBe(0);
+    const dir = join(root, 'functions', name);
+    for (const file of [
+      'src/handler.ts',
+      'src/index.ts',
+      'test/handler.test.ts',
+      'test/http.test.ts',
+      'test/fixtures/drs-vm-powered-on.json',
+      'README.md',
+      'values.yaml',
+      'package.json',
+      'tsconfig.json',
+      'tsconfig.build.json',
+      'vitest.config.ts',
+    ]) {
+      expect(existsSync(join(dir, file)), file).toBe(true);
+    }
+    expect(created.stdout[0]).toBe(`created functions/${name}:`);
+  });
+
+  it('names the function everywhere and leaves no placeholder', () => {
+    const dir = join(root, 'functions', name);
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string };
+    expect(pkg.name).toBe(`@veba-functions/${name}`);
+    expect(readFileSync(join(dir, 'src/index.ts'), 'utf8')).toContain(`name: '${name}'`);
+    for (const file of ['src/index.ts', 'README.md', 'values.yaml', 'test/http.test.ts']) {
+      expect(readFileSync(join(dir, file), 'utf8')).not.toContain(NAME_PLACEHOLDER);
+    }
+    expect(readTriggers(dir).map((t) => t.type)).toEqual([
+      'com.vmware.vsphere.VmPoweredOnEvent.v0',
+      'com.vmware.vsphere.DrsVmPoweredOnEvent.v0',
+    ]);
+  });
+
+  it('builds, typechecks, lints and passes its own tests without edits', async () => {
+    const cwd = join(root, 'functions', name);
+    const env = childEnv();
+    await run('npm', ['run', 'build'], { cwd, env });
+    expect(existsSync(join(cwd, 'dist', 'index.js'))).toBe(true);
+    // Independent checks, run side by side to keep this test short.
+    await Promise.all([
+      run('npm', ['run', 'typecheck'], { cwd, env }),
+      run('npm', ['run', 'lint'], { cwd, env }),
+      run('npm', ['test'], { cwd, env, maxBuffer: 16 * 1024 * 1024 }),
+    ]);
+    // The template's vitest.config.ts writes the JSON report every workspace writes.
+    const report = JSON.parse(readFileSync(join(cwd, 'test-results.json'), 'utf8')) as {
+      numPassedTests: number;
+      numFailedTests: number;
+    };
+    expect(report.numFailedTests).toBe(0);
+    expect(report.numPassedTests).toBeGreaterThanOrEqual(6);
+  }, 180_000);
+
+  it('refuses an existing function and an invalid name (exit 2, one line)', async () => {
+    const ctx = captureContext(root);
+    expect(await runCli(['new', name], ctx)).toBe(2);
+    expect(await runCli(['new', 'Bad_Name'], ctx)).toBe(2);
+    expect(ctx.stderr).toEqual([
+      `veba-fn: functions/${name} already exists`,
+      'veba-fn: invalid function name "Bad_Name": use kebab-case (a-z, 0-9, single dashes), 2-50 characters, starting with a letter',
+    ]);
+  });
+});
