@@ -1,0 +1,283 @@
+/**
+ * Tagging over either flavour. Names are resolved to ids once and cached (tag names are unique
+ * only within a category, so a tag is always looked up inside its category); a NOT_FOUND answer
+ * for a cached id drops it, so the next lookup asks vCenter again. VMs are addressed by the
+ * moref the event already carries (`data.Vm.Vm.Value`, e.g. `vm-42`): no lookup by name.
+ */
+import type { ObjectId, Tag, TagCategory, VapiMessage } from './adapter.js';
+import { VCenterError } from './errors.js';
+import type { CallOptions, SessionCaller } from './session.js';
+
+/** Per-VM outcome of `attachToMany`. */
+export interface AttachResult {
+  vmId: string;
+  /**
+   * `attached`: vCenter reported no error for it. `failed`: an error message names it.
+   * `unknown`: the batch failed and some message names no object, so this VM may have failed.
+   */
+  status: 'attached' | 'failed' | 'unknown';
+  /** vCenter's messages that concern this VM (for `unknown`: the unattributed ones). */
+  messages: string[];
+}
+
+export interface AttachManyResult {
+  /** vCenter's verdict for the whole batch. */
+  success: boolean;
+  results: AttachResult[];
+  /** Every error message of the batch. */
+  messages: string[];
+}
+
+export interface EnsureTagOptions extends CallOptions {
+  /** Create the category and/or tag when missing (default: the client's `createMissingTags`). */
+  create?: boolean;
+  /** For a new category (default `MULTIPLE`: a VM may carry several tags of it). */
+  cardinality?: 'SINGLE' | 'MULTIPLE';
+  /** For a new category (default `['VirtualMachine']`). */
+  associableTypes?: string[];
+  description?: string;
+}
+
+export interface Tagging {
+  /** The category with this name, or undefined. Cached after the first hit. */
+  findCategory(name: string, options?: CallOptions): Promise<TagCategory | undefined>;
+  /** The tag with this name inside the named category, or undefined. Cached after the first hit. */
+  findTag(categoryName: string, tagName: string, options?: CallOptions): Promise<Tag | undefined>;
+  /**
+   * The tag, created (with its category) when missing and creation is allowed; otherwise a
+   * VCenterError of type `TAG_NOT_FOUND` (not retryable: a configuration problem).
+   */
+  ensureTag(categoryName: string, tagName: string, options?: EnsureTagOptions): Promise<Tag>;
+  /** Attaches the tag to the VM (a no-op when already attached). */
+  attach(tagId: string, vmId: string, options?: CallOptions): Promise<void>;
+  /** One `attach-tag-to-multiple-objects` call; reads per-VM errors from the 200 answer. */
+  attachToMany(tagId: string, vmIds: readonly string[], options?: CallOptions): Promise<AttachManyResult>;
+  detach(tagId: string, vmId: string, options?: CallOptions): Promise<void>;
+  /** Ids of the tags attached to the VM. */
+  listAttachedTags(vmId: string, options?: CallOptions): Promise<string[]>;
+  /** Drops every cached name -> id mapping. */
+  clearCache(): void;
+}
+
+export interface TaggingOptions {
+  createMissingTags: boolean;
+}
+
+/** How many GETs a name lookup runs at once (lists can be long; vCenter has no name filter). */
+const LOOKUP_CONCURRENCY = 8;
+
+export function createTagging(caller: SessionCaller, options: TaggingOptions): Tagging {
+  const categories = new Map<string, TagCategory>();
+  const tags = new Map<string, Tag>();
+  const inflight = new Map<string, Promise<unknown>>();
+  const tagKey = (categoryName: string, tagName: string): string => `${categoryName}\u0000${tagName}`;
+
+  /** Concurrent lookups of the same name share one walk through vCenter. */
+  function once<T>(key: string, run: () => Promise<T>): Promise<T> {
+    const running = inflight.get(key) as Promise<T> | undefined;
+    if (running !== undefined) return running;
+    const started = run().finally(() => inflight.delete(key));
+    inflight.set(key, started);
+    return started;
+  }
+
+  function forgetTag(id: string): void {
+    for (const [key, tag] of tags) if (tag.id === id) tags.delete(key);
+  }
+
+  function forgetCategory(id: string): void {
+    for (const [name, category] of categories) if (category.id === id) categories.delete(name);
+    for (const [key, tag] of tags) if (tag.categoryId === id) tags.delete(key);
+  }
+
+  /** GETs the ids in small parallel batches until `match` is found; ids that vanished meanwhile are skipped. */
+  async function scan<T>(ids: string[], get: (id: string) => Promise<T>, seen: (item: T) => boolean): Promise<T | undefined> {
+    for (let i = 0; i < ids.length; i += LOOKUP_CONCURRENCY) {
+      const batch = await Promise.all(ids.slice(i, i + LOOKUP_CONCURRENCY).map((id) => get(id).catch(skipNotFound)));
+      let found: T | undefined;
+      for (const item of batch) if (item !== undefined && seen(item)) found ??= item;
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
+  async function findCategory(name: string, callOptions?: CallOptions): Promise<TagCategory | undefined> {
+    requireText(name, 'category name');
+    const cached = categories.get(name);
+    if (cached !== undefined) return cached;
+    return once(`category\u0000${name}`, async () => {
+      const ids = await caller.call((a) => a.listCategories(), callOptions);
+      return scan(
+        ids,
+        (id) => caller.call((a) => a.getCategory(id), callOptions),
+        (category) => {
+          categories.set(category.name, category);
+          return category.name === name;
+        },
+      );
+    });
+  }
+
+  async function findTag(categoryName: string, tagName: string, callOptions?: CallOptions): Promise<Tag | undefined> {
+    requireText(categoryName, 'category name');
+    requireText(tagName, 'tag name');
+    const cached = tags.get(tagKey(categoryName, tagName));
+    if (cached !== undefined) return cached;
+    return once(`tag\u0000${tagKey(categoryName, tagName)}`, async () => {
+      // Two rounds: a cached category id may have been deleted (and the category recreated).
+      for (let round = 0; round < 2; round += 1) {
+        const category = await findCategory(categoryName, callOptions);
+        if (category === undefined) return undefined;
+        let ids: string[];
+        try {
+          ids = await caller.call((a) => a.listTagsForCategory(category.id), callOptions);
+        } catch (error) {
+          if (!isNotFound(error)) throw error;
+          forgetCategory(category.id);
+          continue;
+        }
+        return scan(
+          ids,
+          (id) => caller.call((a) => a.getTag(id), callOptions),
+          (tag) => {
+            if (tag.categoryId === category.id) tags.set(tagKey(categoryName, tag.name), tag);
+            return tag.name === tagName && tag.categoryId === category.id;
+          },
+        );
+      }
+      return undefined;
+    });
+  }
+
+  async function createCategory(name: string, o: EnsureTagOptions): Promise<TagCategory> {
+    try {
+      await caller.call(
+        (a) =>
+          a.createCategory({
+            name,
+            description: o.description ?? '',
+            cardinality: o.cardinality ?? 'MULTIPLE',
+            associableTypes: o.associableTypes ?? ['VirtualMachine'],
+          }),
+        o,
+      );
+    } catch (error) {
+      // another replica created it first
+      if (!(error instanceof VCenterError && error.vapiType === 'ALREADY_EXISTS')) throw error;
+    }
+    const created = await findCategory(name, o);
+    if (created === undefined) throw notFound(`category "${name}" was created but cannot be found`);
+    return created;
+  }
+
+  async function ensureTag(categoryName: string, tagName: string, o: EnsureTagOptions = {}): Promise<Tag> {
+    requireText(categoryName, 'category name');
+    requireText(tagName, 'tag name');
+    return once(`ensure\u0000${tagKey(categoryName, tagName)}`, async () => {
+      const found = await findTag(categoryName, tagName, o);
+      if (found !== undefined) return found;
+      if (!(o.create ?? options.createMissingTags)) {
+        throw notFound(`tag "${tagName}" in category "${categoryName}" does not exist in vCenter (creation is off)`);
+      }
+      const category = (await findCategory(categoryName, o)) ?? (await createCategory(categoryName, o));
+      try {
+        await caller.call((a) => a.createTag({ name: tagName, description: o.description ?? '', categoryId: category.id }), o);
+      } catch (error) {
+        if (!(error instanceof VCenterError && error.vapiType === 'ALREADY_EXISTS')) throw error;
+      }
+      const created = await findTag(categoryName, tagName, o);
+      if (created === undefined) throw notFound(`tag "${tagName}" in category "${categoryName}" was created but cannot be found`);
+      return created;
+    });
+  }
+
+  /** A NOT_FOUND for a tag id means our cached id is stale: forget it, let the caller decide. */
+  async function withTag<T>(tagId: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (isNotFound(error)) forgetTag(tagId);
+      throw error;
+    }
+  }
+
+  return {
+    findCategory,
+    findTag,
+    ensureTag,
+    async attach(tagId, vmId, callOptions) {
+      requireText(tagId, 'tag id');
+      const object = vm(vmId);
+      return withTag(tagId, () => caller.call((a) => a.attach(tagId, object), callOptions));
+    },
+    async attachToMany(tagId, vmIds, callOptions) {
+      requireText(tagId, 'tag id');
+      const unique = [...new Set(vmIds)];
+      const objects = unique.map(vm);
+      if (objects.length === 0) return { success: true, results: [], messages: [] };
+      const batch = await withTag(tagId, () => caller.call((a) => a.attachToMany(tagId, objects), callOptions));
+      return perObject(unique, batch.success, batch.errorMessages);
+    },
+    async detach(tagId, vmId, callOptions) {
+      requireText(tagId, 'tag id');
+      const object = vm(vmId);
+      return withTag(tagId, () => caller.call((a) => a.detach(tagId, object), callOptions));
+    },
+    async listAttachedTags(vmId, callOptions) {
+      const object = vm(vmId);
+      return caller.call((a) => a.listAttachedTags(object), callOptions);
+    },
+    clearCache() {
+      categories.clear();
+      tags.clear();
+    },
+  };
+}
+
+/**
+ * vCenter's BatchResult lists error messages without saying which object each is about; the
+ * object id usually appears in the message's args or text, so attribute by that.
+ */
+export function perObject(vmIds: string[], success: boolean, errors: VapiMessage[]): AttachManyResult {
+  const messages = errors.map((m) => m.defaultMessage);
+  const mentions = (m: VapiMessage, id: string): boolean =>
+    m.args.includes(id) || new RegExp(`(^|[^\\w-])${escapeRegExp(id)}($|[^\\w-])`).test(m.defaultMessage);
+  const unattributed = errors.filter((m) => !vmIds.some((id) => mentions(m, id))).map((m) => m.defaultMessage);
+  const failedWithoutMessage = !success && errors.length === 0;
+  const results = vmIds.map((vmId): AttachResult => {
+    const own = errors.filter((m) => mentions(m, vmId)).map((m) => m.defaultMessage);
+    if (own.length > 0) return { vmId, status: 'failed', messages: own };
+    if (success) return { vmId, status: 'attached', messages: [] };
+    if (unattributed.length > 0 || failedWithoutMessage) return { vmId, status: 'unknown', messages: unattributed };
+    return { vmId, status: 'attached', messages: [] };
+  });
+  return { success, results, messages };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function vm(vmId: string): ObjectId {
+  requireText(vmId, 'VM id');
+  return { type: 'VirtualMachine', id: vmId };
+}
+
+function requireText(value: string, what: string): void {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new VCenterError(`${what} must be a non-empty string`, { type: 'INVALID_ARGUMENT', retryable: false });
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof VCenterError && error.vapiType === 'NOT_FOUND';
+}
+
+function skipNotFound(error: unknown): undefined {
+  if (isNotFound(error)) return undefined;
+  throw error;
+}
+
+function notFound(message: string): VCenterError {
+  return new VCenterError(message, { type: 'TAG_NOT_FOUND', retryable: false });
+}

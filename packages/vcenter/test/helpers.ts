@@ -1,0 +1,129 @@
+/** Shared test plumbing: raw vcsim access, a recording proxy, and an in-memory pino destination. */
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { pino, type Logger } from 'pino';
+import type { VcsimServer } from '@veba-functions/test-helpers';
+
+export interface RawAnswer {
+  status: number;
+  body: unknown;
+}
+
+/** Talks to vcsim directly (to set up state and to check the client's effects). */
+export function rawVcsim(vcsim: VcsimServer) {
+  const ca = readFileSync(vcsim.caFile, 'utf8');
+  const send = (method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<RawAnswer> =>
+    new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const req = https.request(
+        `${vcsim.url}${path}`,
+        { method, ca, agent: false, headers: payload === undefined ? headers : { ...headers, 'Content-Type': 'application/json' } },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text.trim() === '' ? undefined : tryJson(text) }));
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
+    });
+  let session: string | undefined;
+  async function login(): Promise<string> {
+    const auth = `Basic ${Buffer.from(`${vcsim.username}:${vcsim.password}`).toString('base64')}`;
+    const answer = await send('POST', '/rest/com/vmware/cis/session', { Authorization: auth, 'vmware-use-header-authn': 'true' });
+    return (answer.body as { value: string }).value;
+  }
+  return {
+    send,
+    /** An authenticated call with a session of its own. */
+    async call(method: string, path: string, body?: unknown): Promise<RawAnswer> {
+      session ??= await login();
+      return send(method, path, { 'vmware-api-session-id': session }, body);
+    },
+    /** Calls with a given session id (e.g. one the client used). */
+    withSession(id: string, method: string, path: string, body?: unknown): Promise<RawAnswer> {
+      return send(method, path, { 'vmware-api-session-id': id }, body);
+    },
+  };
+}
+
+function tryJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+export interface RecordingProxy {
+  url: string;
+  /** Every request the client sent through the proxy, in order. */
+  seen: { method: string; path: string; sessionId: string | undefined; authorization: boolean }[];
+  close(): Promise<void>;
+}
+
+/** Plain-HTTP front for vcsim that records what the client sends (session ids included). */
+export async function startRecordingProxy(vcsim: VcsimServer): Promise<RecordingProxy> {
+  const ca = readFileSync(vcsim.caFile, 'utf8');
+  const seen: RecordingProxy['seen'] = [];
+  const server = http.createServer((req, res) => {
+    const sessionHeader = req.headers['vmware-api-session-id'];
+    seen.push({
+      method: req.method ?? '',
+      path: req.url ?? '',
+      sessionId: typeof sessionHeader === 'string' ? sessionHeader : undefined,
+      authorization: req.headers.authorization !== undefined,
+    });
+    const upstream = https.request(
+      `${vcsim.url}${req.url ?? '/'}`,
+      { method: req.method, headers: { ...req.headers, host: `${vcsim.host}:${vcsim.port}` }, ca, agent: false },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', () => {
+      res.writeHead(502);
+      res.end();
+    });
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export interface CapturedLogs {
+  logger: Logger;
+  lines(): Record<string, unknown>[];
+  text(): string;
+}
+
+/** A pino logger at debug level writing into memory. */
+export function captureLogs(): CapturedLogs {
+  const chunks: string[] = [];
+  const logger = pino({ level: 'debug' }, { write: (chunk: string) => void chunks.push(chunk) });
+  return {
+    logger,
+    text: () => chunks.join(''),
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
