@@ -1,16 +1,10 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { findRepoRoot } from './repo.js';
+import { vebaFixturesDir } from '@veba-functions/test-helpers';
 
 /**
- * The VEBA sample corpus (packages/test-helpers/fixtures/veba-events) of the repository `cwd` is
- * in, or undefined outside the repository.
+ * The VEBA sample corpus `send` resolves fixture names in (test-helpers' copy, with index.json), or
+ * undefined when it is not there.
  */
-export function defaultFixturesDir(cwd: string): string | undefined {
-  try {
-    const dir = join(findRepoRoot(cwd), 'packages', 'test-helpers', 'fixtures', 'veba-events');
-    return existsSync(dir) ? dir : undefined;
-  } catch {
-    return undefined;
-  }
+export function defaultFixturesDir(_cwd?: string): string | undefined {
+  return existsSync(vebaFixturesDir) ? vebaFixturesDir : undefined;
 }
