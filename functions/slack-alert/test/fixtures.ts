@@ -90,6 +90,10 @@ export const FIXTURES: Fixture[] = [
   { file: 'legacy/openfaas-pagerduty-trigger__valid-event.json', mode: 'structured', expected: posted('vm') },
   { file: 'legacy/openfaas-vm-reconfig-via-tag__valid-event-1.json', mode: 'structured', expected: posted('vm') },
   { file: 'legacy/veba-slack-notification__testevent.json', mode: 'structured', expected: posted('vm') },
+  // specversion 0.3 and a power-off type around a DRS power-on body: VEBA never sends 0.3.
+  { file: 'kn-py-vro__testevent.json', mode: 'structured', expected: invalid(/specversion/) },
+  // A bare moref from a moref-parsing test: no Key, nothing to tell anyone.
+  { file: 'legacy/openfaas-vm-reconfig-via-tag__valid-event-2.json', mode: 'structured', wrapData: true, expected: invalid(/data\.Key/) },
   // Negative cases of the old examples: each is unusable and must be a 400, never a 500.
   { file: 'legacy/openfaas-pagerduty-trigger__invalid-event-1.json', mode: 'structured', expected: invalid(/source|specversion/) },
   { file: 'legacy/openfaas-vm-reconfig-via-tag__invalid-event-1.json', mode: 'structured', wrapData: true, expected: invalid(/data\./) },
