@@ -11,9 +11,9 @@ export interface TagRef {
 
 export interface TagResolverOptions {
   /** Looks the tag up in vCenter (by name, in the configured category if any); undefined when absent. */
-  find(): Promise<TagRef | undefined>;
+  find: () => Promise<TagRef | undefined>;
   /** Creates the tag (and its category); present only when creation is allowed. */
-  create?(): Promise<TagRef>;
+  create?: () => Promise<TagRef>;
   /** Names the tag in error messages, e.g. `"PoweredOn" in category "Lifecycle"`. */
   describe: string;
 }
