@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import { describe, expect, it } from 'vitest';
+import { createScrubber, defineFunction, secretString } from '../src/index.js';
+import { postBinary, start } from './helpers.js';
+
+const WEBHOOK = 'https://hooks.slack.com/services/T0000/B0000/abcdefSECRETxyz';
+const PASSWORD = 'p@ss"w\\rd-Zq9';
+const TOKEN = 'tok-9f8e7d6c';
+const OPAQUE = 'opaque-value-123';
+
+describe('secrets never reach a log line', () => {
+  it('at debug level, in config dumps, headers, error messages and stacks', async () => {
+    const def = defineFunction({
+      name: 'leaky',
+      config: {
+        SLACK_WEBHOOK_URL: z.string(),
+        VCENTER_PASSWORD: z.string(),
+        VCENTER_USERNAME: z.string(),
+        SESSION: secretString(),
+      },
+      secretVariables: ['SLACK_SECRET'],
+      init(ctx) {
+        ctx.logger.debug({ config: ctx.config }, 'init with config');
+        return {};
+      },
+      handle(_event, ctx) {
+        ctx.logger.debug({ headers: { authorization: `Bearer ${TOKEN}`, cookie: 'vmware-api-session-id=abc123' } }, 'request');
+        ctx.logger.debug({ config: ctx.config }, 'config in handler');
+        ctx.logger.debug(`posting to ${ctx.config.SLACK_WEBHOOK_URL}`);
+        throw new Error(`POST ${ctx.config.SLACK_WEBHOOK_URL} failed for password ${ctx.config.VCENTER_PASSWORD} and ${ctx.config.SESSION}`);
+      },
+    });
+    const fn = await start(def, {
+      env: {
+        FUNCTION_DEBUG: 'true',
+        SLACK_SECRET: JSON.stringify({ SLACK_WEBHOOK_URL: WEBHOOK, VCENTER_PASSWORD: PASSWORD }),
+        VCENTER_USERNAME: 'administrator@vsphere.local',
+        SESSION: OPAQUE,
+        GITHUB_TOKEN: TOKEN,
+      },
+    });
+    const reply = await postBinary(fn.url);
+    expect(reply.status).toBe(500);
+    const text = fn.logs.text();
+    expect(fn.logs.records().some((r) => r.level === 'debug')).toBe(true);
+    expect(fn.logs.records().some((r) => r.level === 'error')).toBe(true);
+    for (const secret of [WEBHOOK, PASSWORD, JSON.stringify(PASSWORD).slice(1, -1), TOKEN, OPAQUE, 'abc123']) {
+      expect(text).not.toContain(secret);
+    }
+    expect(text).toContain('[REDACTED]');
+    // Not everything is hidden: the username is not a secret.
+    expect(text).toContain('administrator@vsphere.local');
+  });
+
+  it('a secret inside a 4xx reason sent back to the sender is scrubbed too', async () => {
+    const { InvalidEventError } = await import('../src/index.js');
+    const def = defineFunction({
+      name: 'leaky',
+      config: { API_KEY: z.string() },
+      handle(_event, ctx) {
+        throw new InvalidEventError(`rejected with key ${ctx.config.API_KEY}`);
+      },
+    });
+    const fn = await start(def, { env: { API_KEY: 'key-abcdef' } });
+    const reply = await postBinary(fn.url);
+    expect(reply.status).toBe(400);
+    expect(reply.body).not.toContain('key-abcdef');
+    expect(fn.logs.text()).not.toContain('key-abcdef');
+  });
+});
+
+describe('log shape', () => {
+  it('each handler line is bound to ceId, ceType, ceSource', async () => {
+    const def = defineFunction({
+      name: 'shape',
+      handle(_event, ctx) {
+        ctx.logger.info('hello');
+      },
+    });
+    const fn = await start(def);
+    await postBinary(fn.url, { 'ce-id': 'id-42' });
+    expect(fn.logs.records().find((r) => r.msg === 'hello')).toMatchObject({
+      level: 'info',
+      function: 'shape',
+      ceId: 'id-42',
+      ceType: 'com.vmware.vsphere.DrsVmPoweredOnEvent.v0',
+      ceSource: 'https://vcenter-01:443/sdk',
+    });
+  });
+
+  it('LOG_LEVEL filters, FUNCTION_DEBUG=true turns on debug', async () => {
+    const def = defineFunction({
+      name: 'levels',
+      handle(_event, ctx) {
+        ctx.logger.debug('dbg');
+        ctx.logger.info('inf');
+      },
+    });
+    const quiet = await start(def, { env: { LOG_LEVEL: 'warn' } });
+    await postBinary(quiet.url);
+    expect(quiet.logs.records().map((r) => r.msg)).not.toContain('inf');
+    const debug = await start(def, { env: { FUNCTION_DEBUG: 'true' } });
+    await postBinary(debug.url);
+    expect(debug.logs.records().map((r) => r.msg)).toEqual(expect.arrayContaining(['dbg', 'inf']));
+  });
+});
+
+describe('createScrubber', () => {
+  it('replaces the raw, JSON-escaped and URL-encoded forms, and leaves short values alone', () => {
+    const scrub = createScrubber(['a"b\\c-long', 'https://x.test/?q=1', 'ab']);
+    expect(scrub('raw a"b\\c-long')).toBe('raw [REDACTED]');
+    expect(scrub(JSON.stringify({ m: 'a"b\\c-long' }))).toBe('{"m":"[REDACTED]"}');
+    expect(scrub(`u=${encodeURIComponent('https://x.test/?q=1')}`)).toBe('u=[REDACTED]');
+    expect(scrub('ab stays')).toBe('ab stays');
+  });
+});
