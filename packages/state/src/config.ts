@@ -1,3 +1,4 @@
+import { secretString } from '@veba-functions/runtime';
 import { z } from 'zod';
 import { StateConfigError } from './errors.js';
 
@@ -17,7 +18,8 @@ export const DEFAULTS = {
 
 const seconds = z.coerce.number().int().positive().optional();
 const mode = z.enum(['fail-closed', 'fail-open']).optional();
-const redisUrl = z.string().optional();
+// Marked secret: the URL may carry a password, so the runtime scrubs its value from every log line.
+const redisUrl = secretString().optional();
 
 /** Config keys the dedupe guard declares (merged into the function's config by the runtime). */
 export const dedupeConfigShape = {

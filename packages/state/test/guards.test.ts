@@ -465,3 +465,59 @@ describe('standalone factories', () => {
     await expect(ordering().enter(vsphereEvent(1), enterContext())).rejects.toThrow(/before start/);
   });
 });
+
+describe('ordering across replicas (redis) and the local mark cache', () => {
+  async function replica(prefix: string) {
+    const guards = createStateGuards({
+      ordering: { policy: 'skip' },
+      storeOptions: { keyPrefix: prefix },
+    });
+    const ctx = startContext({ REDIS_URL: redis.url });
+    for (const g of guards) await g.start?.(ctx);
+    return guards[0]!;
+  }
+
+  it('never answers "in order" from a cached mark another replica has passed', async () => {
+    const prefix = `${redis.keyPrefix}replicas:`;
+    const a = await replica(prefix);
+    const b = await replica(prefix);
+    try {
+      await proceeded(await b.enter(vsphereEvent(50), enterContext())).onSuccess?.();
+      await proceeded(await a.enter(vsphereEvent(100), enterContext())).onSuccess?.();
+      // b has 50 cached; 70 is newer than that but older than a's 100.
+      expect(await b.enter(vsphereEvent(70), enterContext())).toMatchObject({
+        action: 'skip',
+        outcome: 'stale',
+      });
+      expect((await b.enter(vsphereEvent(100), enterContext())).action).toBe('proceed');
+    } finally {
+      await a.stop?.();
+      await b.stop?.();
+    }
+  });
+
+  it('answers "stale" from the cache without the store (the mark is a key really handled)', async () => {
+    const own = await startRedis({ dedicated: true });
+    const guards = createStateGuards({
+      ordering: { policy: 'skip' },
+      storeOptions: { keyPrefix: own.keyPrefix, commandTimeoutMs: 300 },
+    });
+    const ctx = startContext({ REDIS_URL: own.url });
+    for (const g of guards) await g.start?.(ctx);
+    try {
+      await proceeded(await guards[0]!.enter(vsphereEvent(100), enterContext())).onSuccess?.();
+      own.freeze();
+      expect(await guards[0]!.enter(vsphereEvent(99), enterContext())).toMatchObject({
+        outcome: 'stale',
+      });
+      // "In order" needs the store: with Redis hanging that is a 503 (fail-closed).
+      await expect(guards[0]!.enter(vsphereEvent(101), enterContext())).rejects.toBeInstanceOf(
+        DependencyUnavailableError,
+      );
+    } finally {
+      own.thaw();
+      for (const g of guards) await g.stop?.();
+      await own.stop();
+    }
+  });
+});
