@@ -65,7 +65,10 @@ function toolDir(): string {
     const candidate = join(dir, 'tools', 'vcsim');
     if (existsSync(join(candidate, 'build.sh'))) return candidate;
     const parent = dirname(dir);
-    if (parent === dir) throw new VcsimHelperError('tools/vcsim/build.sh not found above ' + fileURLToPath(import.meta.url));
+    if (parent === dir)
+      throw new VcsimHelperError(
+        'tools/vcsim/build.sh not found above ' + fileURLToPath(import.meta.url),
+      );
     dir = parent;
   }
 }
@@ -77,20 +80,31 @@ function toolDir(): string {
 function ensureBuilt(timeoutMs: number): Promise<string> {
   built ??= new Promise<string>((resolve, reject) => {
     const dir = toolDir();
-    execFile('bash', [join(dir, 'build.sh')], { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, _stdout, stderr) => {
-      if (error) {
-        built = undefined;
-        reject(new VcsimHelperError(`building vcsim failed: ${stderr.trim().slice(-2000) || error.message}`, { cause: error }));
-        return;
-      }
-      resolve(join(dir, 'bin', 'vcsim'));
-    });
+    execFile(
+      'bash',
+      [join(dir, 'build.sh')],
+      { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
+      (error, _stdout, stderr) => {
+        if (error) {
+          built = undefined;
+          reject(
+            new VcsimHelperError(
+              `building vcsim failed: ${stderr.trim().slice(-2000) || error.message}`,
+              { cause: error },
+            ),
+          );
+          return;
+        }
+        resolve(join(dir, 'bin', 'vcsim'));
+      },
+    );
   });
   return built;
 }
 
 function goDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new VcsimHelperError('idleTimeoutSeconds must be a positive number');
+  if (!Number.isFinite(seconds) || seconds <= 0)
+    throw new VcsimHelperError('idleTimeoutSeconds must be a positive number');
   return `${Math.round(seconds * 1000)}ms`;
 }
 
@@ -118,7 +132,8 @@ export async function startVcsim(options: StartVcsimOptions = {}): Promise<Vcsim
   const tmp = mkdtempSync(join(tmpdir(), 'vcsim-'));
   const certFile = join(tmp, 'vcsim-ca.pem');
   const args = ['-listen', '127.0.0.1:0', '-cert-file', certFile];
-  if (options.idleTimeoutSeconds !== undefined) args.push('-idle-timeout', goDuration(options.idleTimeoutSeconds));
+  if (options.idleTimeoutSeconds !== undefined)
+    args.push('-idle-timeout', goDuration(options.idleTimeoutSeconds));
 
   installExitHook();
   const child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: tmp });
@@ -136,7 +151,12 @@ export async function startVcsim(options: StartVcsimOptions = {}): Promise<Vcsim
   try {
     ready = await new Promise<ReadyLine>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new VcsimHelperError(`vcsim did not start within ${options.startTimeoutMs ?? 30_000} ms: ${stderr.trim()}`)),
+        () =>
+          reject(
+            new VcsimHelperError(
+              `vcsim did not start within ${options.startTimeoutMs ?? 30_000} ms: ${stderr.trim()}`,
+            ),
+          ),
         options.startTimeoutMs ?? 30_000,
       );
       const lines = createInterface({ input: child.stdout });
@@ -146,7 +166,9 @@ export async function startVcsim(options: StartVcsimOptions = {}): Promise<Vcsim
         try {
           resolve(JSON.parse(line.slice(READY_PREFIX.length)) as ReadyLine);
         } catch (cause) {
-          reject(new VcsimHelperError(`vcsim printed an unreadable ready line: ${line}`, { cause }));
+          reject(
+            new VcsimHelperError(`vcsim printed an unreadable ready line: ${line}`, { cause }),
+          );
         }
       });
       child.once('error', (cause) => {
@@ -155,7 +177,11 @@ export async function startVcsim(options: StartVcsimOptions = {}): Promise<Vcsim
       });
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
-        reject(new VcsimHelperError(`vcsim exited before it was ready (code ${code}, signal ${signal}): ${stderr.trim()}`));
+        reject(
+          new VcsimHelperError(
+            `vcsim exited before it was ready (code ${code}, signal ${signal}): ${stderr.trim()}`,
+          ),
+        );
       });
     });
   } catch (error) {

@@ -9,14 +9,23 @@ interface Answer {
   body: string;
 }
 
-function post(vcsim: VcsimServer, path: string, headers: Record<string, string>, ca?: string): Promise<Answer> {
+function post(
+  vcsim: VcsimServer,
+  path: string,
+  headers: Record<string, string>,
+  ca?: string,
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request(`${vcsim.url}${path}`, { method: 'POST', headers, ...(ca === undefined ? {} : { ca }) }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      `${vcsim.url}${path}`,
+      { method: 'POST', headers, ...(ca === undefined ? {} : { ca }) },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -56,13 +65,22 @@ describe('startVcsim', () => {
 
   it('serves the /rest session endpoint over TLS trusted through caFile', async () => {
     const auth = `Basic ${Buffer.from(`${vcsim.username}:${vcsim.password}`).toString('base64')}`;
-    const answer = await post(vcsim, '/rest/com/vmware/cis/session', { Authorization: auth }, readFileSync(vcsim.caFile, 'utf8'));
+    const answer = await post(
+      vcsim,
+      '/rest/com/vmware/cis/session',
+      { Authorization: auth },
+      readFileSync(vcsim.caFile, 'utf8'),
+    );
     expect(answer.status).toBe(200);
-    expect(JSON.parse(answer.body)).toEqual({ value: expect.stringMatching(/^[0-9a-f-]{36}$/) as unknown });
+    expect(JSON.parse(answer.body)).toEqual({
+      value: expect.stringMatching(/^[0-9a-f-]{36}$/) as unknown,
+    });
   });
 
   it('rejects its self-signed certificate without caFile', async () => {
-    await expect(post(vcsim, '/rest/com/vmware/cis/session', {})).rejects.toMatchObject({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
+    await expect(post(vcsim, '/rest/com/vmware/cis/session', {})).rejects.toMatchObject({
+      code: 'DEPTH_ZERO_SELF_SIGNED_CERT',
+    });
   });
 
   it('stops: the port closes, and stop() can be called twice', async () => {

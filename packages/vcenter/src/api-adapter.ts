@@ -21,7 +21,12 @@ const none = (): void => undefined;
 
 export const apiAdapter: FlavourAdapter = {
   flavour: 'api',
-  login: () => ({ name: 'session.create', method: 'POST', path: '/api/session', parse: (b) => asString(b, 'session id') }),
+  login: () => ({
+    name: 'session.create',
+    method: 'POST',
+    path: '/api/session',
+    parse: (b) => asString(b, 'session id'),
+  }),
   logout: () => ({ name: 'session.delete', method: 'DELETE', path: '/api/session', parse: none }),
   keepAlive: () => ({ name: 'session.get', method: 'GET', path: '/api/session', parse: none }),
   listCategories: () => ({
@@ -30,7 +35,12 @@ export const apiAdapter: FlavourAdapter = {
     path: `${TAGGING}/category`,
     parse: (b) => asStringArray(b, 'category ids'),
   }),
-  getCategory: (id) => ({ name: 'category.get', method: 'GET', path: `${TAGGING}/category/${encodeId(id)}`, parse: toCategory }),
+  getCategory: (id) => ({
+    name: 'category.get',
+    method: 'GET',
+    path: `${TAGGING}/category/${encodeId(id)}`,
+    parse: toCategory,
+  }),
   createCategory: (spec) => ({
     name: 'category.create',
     method: 'POST',
@@ -50,7 +60,12 @@ export const apiAdapter: FlavourAdapter = {
     body: { category_id: categoryId },
     parse: (b) => asStringArray(b, 'tag ids'),
   }),
-  getTag: (id) => ({ name: 'tag.get', method: 'GET', path: `${TAGGING}/tag/${encodeId(id)}`, parse: toTag }),
+  getTag: (id) => ({
+    name: 'tag.get',
+    method: 'GET',
+    path: `${TAGGING}/tag/${encodeId(id)}`,
+    parse: toTag,
+  }),
   createTag: (spec) => ({
     name: 'tag.create',
     method: 'POST',

@@ -60,18 +60,29 @@ const DEFAULT_TIMEOUT_MS = 30_000;
  */
 export function createVCenterClient(options: VCenterClientOptions): VCenterClient {
   const origin = parseServer(options.server);
-  if (typeof options.username !== 'string' || options.username === '') throw invalid('username is empty');
-  if (typeof options.password !== 'string' || options.password === '') throw invalid('password is empty');
-  const keepAliveIntervalMs = nonNegative(options.keepAliveIntervalMs ?? DEFAULT_KEEPALIVE_MS, 'keepAliveIntervalMs');
-  const requestTimeoutMs = nonNegative(options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS, 'requestTimeoutMs');
+  if (typeof options.username !== 'string' || options.username === '')
+    throw invalid('username is empty');
+  if (typeof options.password !== 'string' || options.password === '')
+    throw invalid('password is empty');
+  const keepAliveIntervalMs = nonNegative(
+    options.keepAliveIntervalMs ?? DEFAULT_KEEPALIVE_MS,
+    'keepAliveIntervalMs',
+  );
+  const requestTimeoutMs = nonNegative(
+    options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+    'requestTimeoutMs',
+  );
   if (requestTimeoutMs === 0) throw invalid('requestTimeoutMs must be positive');
   const flavour = options.flavour ?? 'auto';
-  if (!['auto', 'api', 'rest'].includes(flavour)) throw invalid(`flavour must be auto, api or rest, not "${String(flavour)}"`);
+  if (!['auto', 'api', 'rest'].includes(flavour))
+    throw invalid(`flavour must be auto, api or rest, not "${String(flavour)}"`);
 
   const insecure = options.insecure === true;
   const logger = options.logger?.child({ component: 'vcenter', server: origin.host });
   if (insecure) {
-    logger?.warn('vCenter certificate verification is OFF for this client (VCENTER_INSECURE / VCENTER_CERTIFICATE_ACTION=Ignore)');
+    logger?.warn(
+      'vCenter certificate verification is OFF for this client (VCENTER_INSECURE / VCENTER_CERTIFICATE_ACTION=Ignore)',
+    );
   }
 
   const recorder = createRecorder(options.metrics);
@@ -115,7 +126,8 @@ function loadCa(ca: string | undefined): string | undefined {
   } catch (cause) {
     throw invalid(`cannot read the CA file ${ca}`, cause);
   }
-  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw invalid(`the CA file ${ca} holds no PEM certificate`);
+  if (!text.includes('-----BEGIN CERTIFICATE-----'))
+    throw invalid(`the CA file ${ca} holds no PEM certificate`);
   return text;
 }
 
@@ -125,5 +137,9 @@ function nonNegative(value: number, name: string): number {
 }
 
 function invalid(message: string, cause?: unknown): VCenterError {
-  return new VCenterError(`invalid vCenter options: ${message}`, { type: 'INVALID_OPTIONS', retryable: false, cause });
+  return new VCenterError(`invalid vCenter options: ${message}`, {
+    type: 'INVALID_OPTIONS',
+    retryable: false,
+    cause,
+  });
 }

@@ -134,8 +134,10 @@ const TLS_CODES = new Set([
 /** Classifies a failure without an HTTP answer by its Node error code. */
 export function typeFromCode(code: string | undefined): VCenterErrorType {
   if (code === undefined) return 'NETWORK_ERROR';
-  if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT') return 'TIMED_OUT';
+  if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT')
+    return 'TIMED_OUT';
   if (code === 'ERR_CANCELED' || code === 'ABORT_ERR') return 'CANCELED';
-  if (TLS_CODES.has(code) || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS')) return 'TLS_ERROR';
+  if (TLS_CODES.has(code) || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS'))
+    return 'TLS_ERROR';
   return 'NETWORK_ERROR';
 }

@@ -11,7 +11,8 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 export function asString(value: unknown, what: string): string {
-  if (typeof value !== 'string' || value === '') throw new ShapeError(`expected ${what} to be a non-empty string`);
+  if (typeof value !== 'string' || value === '')
+    throw new ShapeError(`expected ${what} to be a non-empty string`);
   return value;
 }
 

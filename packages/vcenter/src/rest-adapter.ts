@@ -35,7 +35,12 @@ export const restAdapter: FlavourAdapter = {
     parse: (b) => asString(value(b), 'session id'),
   }),
   logout: () => ({ name: 'session.delete', method: 'DELETE', path: `${CIS}/session`, parse: none }),
-  keepAlive: () => ({ name: 'session.get', method: 'POST', path: `${CIS}/session?~action=get`, parse: none }),
+  keepAlive: () => ({
+    name: 'session.get',
+    method: 'POST',
+    path: `${CIS}/session?~action=get`,
+    parse: none,
+  }),
   listCategories: () => ({
     name: 'category.list',
     method: 'GET',
@@ -78,7 +83,9 @@ export const restAdapter: FlavourAdapter = {
     name: 'tag.create',
     method: 'POST',
     path: `${TAGGING}/tag`,
-    body: { create_spec: { name: spec.name, description: spec.description, category_id: spec.categoryId } },
+    body: {
+      create_spec: { name: spec.name, description: spec.description, category_id: spec.categoryId },
+    },
     parse: (b) => asString(value(b), 'tag id'),
   }),
   attach: (tagId, object) => ({

@@ -26,5 +26,8 @@ export function parseServer(server: string): URL {
 }
 
 function invalid(message: string, cause?: unknown): VCenterError {
-  return new VCenterError(`invalid vCenter options: ${message}`, { type: 'INVALID_OPTIONS', cause });
+  return new VCenterError(`invalid vCenter options: ${message}`, {
+    type: 'INVALID_OPTIONS',
+    cause,
+  });
 }

@@ -58,31 +58,49 @@ export function createSessionCaller(options: SessionOptions): SessionCaller {
   let lastUsed = 0;
   let timer: NodeJS.Timeout | undefined;
 
-  async function send(op: Operation<unknown>, headers: Record<string, string>, signal?: AbortSignal): Promise<RawResponse> {
+  async function send(
+    op: Operation<unknown>,
+    headers: Record<string, string>,
+    signal?: AbortSignal,
+  ): Promise<RawResponse> {
     try {
       const response = await transport.send(op, headers, signal);
       recorder.record(op.name, String(response.status));
       lastUsed = Date.now();
-      logger?.debug({ operation: op.name, method: op.method, path: op.path, status: response.status }, 'vCenter request');
+      logger?.debug(
+        { operation: op.name, method: op.method, path: op.path, status: response.status },
+        'vCenter request',
+      );
       return response;
     } catch (error) {
-      recorder.record(op.name, error instanceof VCenterError ? error.vapiType.toLowerCase() : 'error');
+      recorder.record(
+        op.name,
+        error instanceof VCenterError ? error.vapiType.toLowerCase() : 'error',
+      );
       throw error;
     }
   }
 
-  function fail(op: Operation<unknown>, response: RawResponse, using: FlavourAdapter): VCenterError {
+  function fail(
+    op: Operation<unknown>,
+    response: RawResponse,
+    using: FlavourAdapter,
+  ): VCenterError {
     const parsed = using.parseError(response.body);
-    const type = parsed.type === undefined ? typeFromStatus(response.status) : normaliseVapiType(parsed.type);
+    const type =
+      parsed.type === undefined ? typeFromStatus(response.status) : normaliseVapiType(parsed.type);
     const detail = parsed.messages.length > 0 ? `: ${parsed.messages.join('; ')}` : '';
-    return new VCenterError(`vCenter ${op.method} ${op.path} failed: ${response.status} ${type}${detail}`, {
-      type,
-      status: response.status,
-      method: op.method,
-      path: op.path,
-      operation: op.name,
-      messages: parsed.messages,
-    });
+    return new VCenterError(
+      `vCenter ${op.method} ${op.path} failed: ${response.status} ${type}${detail}`,
+      {
+        type,
+        status: response.status,
+        method: op.method,
+        path: op.path,
+        operation: op.name,
+        messages: parsed.messages,
+      },
+    );
   }
 
   function read<T>(op: Operation<T>, response: RawResponse, using: FlavourAdapter): T {
@@ -91,15 +109,18 @@ export function createSessionCaller(options: SessionOptions): SessionCaller {
       return op.parse(response.body, response.status);
     } catch (error) {
       if (!(error instanceof ShapeError)) throw error;
-      throw new VCenterError(`vCenter ${op.method} ${op.path} answered ${response.status} with an unexpected body: ${error.message}`, {
-        type: 'UNEXPECTED_RESPONSE',
-        status: response.status,
-        method: op.method,
-        path: op.path,
-        operation: op.name,
-        retryable: false,
-        cause: error,
-      });
+      throw new VCenterError(
+        `vCenter ${op.method} ${op.path} answered ${response.status} with an unexpected body: ${error.message}`,
+        {
+          type: 'UNEXPECTED_RESPONSE',
+          status: response.status,
+          method: op.method,
+          path: op.path,
+          operation: op.name,
+          retryable: false,
+          cause: error,
+        },
+      );
     }
   }
 
@@ -115,14 +136,17 @@ export function createSessionCaller(options: SessionOptions): SessionCaller {
         continue;
       }
       if (response.status === 401) {
-        throw new VCenterError(`vCenter ${op.method} ${op.path} failed: 401 UNAUTHENTICATED: the username or password was rejected`, {
-          type: 'UNAUTHENTICATED',
-          status: 401,
-          method: op.method,
-          path: op.path,
-          operation: op.name,
-          messages: candidate.parseError(response.body).messages,
-        });
+        throw new VCenterError(
+          `vCenter ${op.method} ${op.path} failed: 401 UNAUTHENTICATED: the username or password was rejected`,
+          {
+            type: 'UNAUTHENTICATED',
+            status: 401,
+            method: op.method,
+            path: op.path,
+            operation: op.name,
+            messages: candidate.parseError(response.body).messages,
+          },
+        );
       }
       const id = read(op, response, candidate);
       adapter = candidate;
@@ -173,7 +197,11 @@ export function createSessionCaller(options: SessionOptions): SessionCaller {
     if (response.status !== 401) return read(op, response, using);
     const fresh = await renew(id);
     const retryOp = build(adapter as FlavourAdapter);
-    return read(retryOp, await send(retryOp, { [SESSION_HEADER]: fresh }, signal), adapter as FlavourAdapter);
+    return read(
+      retryOp,
+      await send(retryOp, { [SESSION_HEADER]: fresh }, signal),
+      adapter as FlavourAdapter,
+    );
   }
 
   async function keepAlive(): Promise<void> {
@@ -189,7 +217,10 @@ export function createSessionCaller(options: SessionOptions): SessionCaller {
       if (response.status === 401) await renew(id);
       else read(op, response, using);
     } catch (error) {
-      logger?.warn({ err: error }, 'vCenter keep-alive failed; the next call logs in again if needed');
+      logger?.warn(
+        { err: error },
+        'vCenter keep-alive failed; the next call logs in again if needed',
+      );
     } finally {
       keepAliveRunning = false;
     }
@@ -227,7 +258,10 @@ export function createSessionCaller(options: SessionOptions): SessionCaller {
           if (response.status !== 401) read(op, response, adapter);
           logger?.info('vCenter session deleted');
         } catch (error) {
-          logger?.warn({ err: error }, 'vCenter session could not be deleted; it ends at its idle timeout');
+          logger?.warn(
+            { err: error },
+            'vCenter session could not be deleted; it ends at its idle timeout',
+          );
         }
       }
       transport.close();

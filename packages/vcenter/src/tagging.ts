@@ -51,7 +51,11 @@ export interface Tagging {
   /** Attaches the tag to the VM (a no-op when already attached). */
   attach(tagId: string, vmId: string, options?: CallOptions): Promise<void>;
   /** One `attach-tag-to-multiple-objects` call; reads per-VM errors from the 200 answer. */
-  attachToMany(tagId: string, vmIds: readonly string[], options?: CallOptions): Promise<AttachManyResult>;
+  attachToMany(
+    tagId: string,
+    vmIds: readonly string[],
+    options?: CallOptions,
+  ): Promise<AttachManyResult>;
   detach(tagId: string, vmId: string, options?: CallOptions): Promise<void>;
   /** Ids of the tags attached to the VM. */
   listAttachedTags(vmId: string, options?: CallOptions): Promise<string[]>;
@@ -70,7 +74,8 @@ export function createTagging(caller: SessionCaller, options: TaggingOptions): T
   const categories = new Map<string, TagCategory>();
   const tags = new Map<string, Tag>();
   const inflight = new Map<string, Promise<unknown>>();
-  const tagKey = (categoryName: string, tagName: string): string => `${categoryName}\u0000${tagName}`;
+  const tagKey = (categoryName: string, tagName: string): string =>
+    `${categoryName}\u0000${tagName}`;
 
   /** Concurrent lookups of the same name share one walk through vCenter. */
   function once<T>(key: string, run: () => Promise<T>): Promise<T> {
@@ -91,9 +96,15 @@ export function createTagging(caller: SessionCaller, options: TaggingOptions): T
   }
 
   /** GETs the ids in small parallel batches until `match` is found; ids that vanished meanwhile are skipped. */
-  async function scan<T>(ids: string[], get: (id: string) => Promise<T>, seen: (item: T) => boolean): Promise<T | undefined> {
+  async function scan<T>(
+    ids: string[],
+    get: (id: string) => Promise<T>,
+    seen: (item: T) => boolean,
+  ): Promise<T | undefined> {
     for (let i = 0; i < ids.length; i += LOOKUP_CONCURRENCY) {
-      const batch = await Promise.all(ids.slice(i, i + LOOKUP_CONCURRENCY).map((id) => get(id).catch(skipNotFound)));
+      const batch = await Promise.all(
+        ids.slice(i, i + LOOKUP_CONCURRENCY).map((id) => get(id).catch(skipNotFound)),
+      );
       let found: T | undefined;
       for (const item of batch) if (item !== undefined && seen(item)) found ??= item;
       if (found !== undefined) return found;
@@ -101,7 +112,10 @@ export function createTagging(caller: SessionCaller, options: TaggingOptions): T
     return undefined;
   }
 
-  async function findCategory(name: string, callOptions?: CallOptions): Promise<TagCategory | undefined> {
+  async function findCategory(
+    name: string,
+    callOptions?: CallOptions,
+  ): Promise<TagCategory | undefined> {
     requireText(name, 'category name');
     const cached = categories.get(name);
     if (cached !== undefined) return cached;
@@ -118,7 +132,11 @@ export function createTagging(caller: SessionCaller, options: TaggingOptions): T
     });
   }
 
-  async function findTag(categoryName: string, tagName: string, callOptions?: CallOptions): Promise<Tag | undefined> {
+  async function findTag(
+    categoryName: string,
+    tagName: string,
+    callOptions?: CallOptions,
+  ): Promise<Tag | undefined> {
     requireText(categoryName, 'category name');
     requireText(tagName, 'tag name');
     const cached = tags.get(tagKey(categoryName, tagName));
@@ -170,23 +188,41 @@ export function createTagging(caller: SessionCaller, options: TaggingOptions): T
     return created;
   }
 
-  async function ensureTag(categoryName: string, tagName: string, o: EnsureTagOptions = {}): Promise<Tag> {
+  async function ensureTag(
+    categoryName: string,
+    tagName: string,
+    o: EnsureTagOptions = {},
+  ): Promise<Tag> {
     requireText(categoryName, 'category name');
     requireText(tagName, 'tag name');
     return once(`ensure\u0000${tagKey(categoryName, tagName)}`, async () => {
       const found = await findTag(categoryName, tagName, o);
       if (found !== undefined) return found;
       if (!(o.create ?? options.createMissingTags)) {
-        throw notFound(`tag "${tagName}" in category "${categoryName}" does not exist in vCenter (creation is off)`);
+        throw notFound(
+          `tag "${tagName}" in category "${categoryName}" does not exist in vCenter (creation is off)`,
+        );
       }
-      const category = (await findCategory(categoryName, o)) ?? (await createCategory(categoryName, o));
+      const category =
+        (await findCategory(categoryName, o)) ?? (await createCategory(categoryName, o));
       try {
-        await caller.call((a) => a.createTag({ name: tagName, description: o.description ?? '', categoryId: category.id }), o);
+        await caller.call(
+          (a) =>
+            a.createTag({
+              name: tagName,
+              description: o.description ?? '',
+              categoryId: category.id,
+            }),
+          o,
+        );
       } catch (error) {
         if (!(error instanceof VCenterError && error.vapiType === 'ALREADY_EXISTS')) throw error;
       }
       const created = await findTag(categoryName, tagName, o);
-      if (created === undefined) throw notFound(`tag "${tagName}" in category "${categoryName}" was created but cannot be found`);
+      if (created === undefined)
+        throw notFound(
+          `tag "${tagName}" in category "${categoryName}" was created but cannot be found`,
+        );
       return created;
     });
   }
@@ -215,7 +251,9 @@ export function createTagging(caller: SessionCaller, options: TaggingOptions): T
       const unique = [...new Set(vmIds)];
       const objects = unique.map(vm);
       if (objects.length === 0) return { success: true, results: [], messages: [] };
-      const batch = await withTag(tagId, () => caller.call((a) => a.attachToMany(tagId, objects), callOptions));
+      const batch = await withTag(tagId, () =>
+        caller.call((a) => a.attachToMany(tagId, objects), callOptions),
+      );
       return perObject(unique, batch.success, batch.errorMessages);
     },
     async detach(tagId, vmId, callOptions) {
@@ -238,17 +276,25 @@ export function createTagging(caller: SessionCaller, options: TaggingOptions): T
  * vCenter's BatchResult lists error messages without saying which object each is about; the
  * object id usually appears in the message's args or text, so attribute by that.
  */
-export function perObject(vmIds: string[], success: boolean, errors: VapiMessage[]): AttachManyResult {
+export function perObject(
+  vmIds: string[],
+  success: boolean,
+  errors: VapiMessage[],
+): AttachManyResult {
   const messages = errors.map((m) => m.defaultMessage);
   const mentions = (m: VapiMessage, id: string): boolean =>
-    m.args.includes(id) || new RegExp(`(^|[^\\w-])${escapeRegExp(id)}($|[^\\w-])`).test(m.defaultMessage);
-  const unattributed = errors.filter((m) => !vmIds.some((id) => mentions(m, id))).map((m) => m.defaultMessage);
+    m.args.includes(id) ||
+    new RegExp(`(^|[^\\w-])${escapeRegExp(id)}($|[^\\w-])`).test(m.defaultMessage);
+  const unattributed = errors
+    .filter((m) => !vmIds.some((id) => mentions(m, id)))
+    .map((m) => m.defaultMessage);
   const failedWithoutMessage = !success && errors.length === 0;
   const results = vmIds.map((vmId): AttachResult => {
     const own = errors.filter((m) => mentions(m, vmId)).map((m) => m.defaultMessage);
     if (own.length > 0) return { vmId, status: 'failed', messages: own };
     if (success) return { vmId, status: 'attached', messages: [] };
-    if (unattributed.length > 0 || failedWithoutMessage) return { vmId, status: 'unknown', messages: unattributed };
+    if (unattributed.length > 0 || failedWithoutMessage)
+      return { vmId, status: 'unknown', messages: unattributed };
     return { vmId, status: 'attached', messages: [] };
   });
   return { success, results, messages };
@@ -265,7 +311,10 @@ function vm(vmId: string): ObjectId {
 
 function requireText(value: string, what: string): void {
   if (typeof value !== 'string' || value.trim() === '') {
-    throw new VCenterError(`${what} must be a non-empty string`, { type: 'INVALID_ARGUMENT', retryable: false });
+    throw new VCenterError(`${what} must be a non-empty string`, {
+      type: 'INVALID_ARGUMENT',
+      retryable: false,
+    });
   }
 }
 

@@ -27,7 +27,11 @@ export interface RawResponse {
 
 export interface Transport {
   /** Sends one request; throws VCenterError only when no HTTP answer arrived. */
-  send(op: Operation<unknown>, headers: Record<string, string>, signal: AbortSignal | undefined): Promise<RawResponse>;
+  send(
+    op: Operation<unknown>,
+    headers: Record<string, string>,
+    signal: AbortSignal | undefined,
+  ): Promise<RawResponse>;
   close(): void;
 }
 
@@ -49,6 +53,9 @@ export function createTransport(options: TransportOptions): Transport {
     transformResponse: [(data: unknown) => data],
     validateStatus: () => true,
     maxRedirects: 0,
+    // vCenter is reached directly: axios would otherwise follow HTTPS_PROXY (set in many clusters
+    // for internet egress), and it does not tunnel https through a proxy with CONNECT.
+    proxy: false,
     headers: { Accept: 'application/json', 'User-Agent': 'veba-functions-vcenter' },
   });
 
@@ -60,16 +67,22 @@ export function createTransport(options: TransportOptions): Transport {
         const response = await instance.request<string>({
           method: op.method,
           url: op.path,
-          headers: op.body === undefined ? headers : { ...headers, 'Content-Type': 'application/json' },
+          headers:
+            op.body === undefined ? headers : { ...headers, 'Content-Type': 'application/json' },
           data: op.body === undefined ? undefined : JSON.stringify(op.body),
           signal: combined,
         });
         return { status: response.status, body: parseBody(response.data) };
       } catch (error) {
         const timedOut = deadline.aborted && signal?.aborted !== true;
-        const code = timedOut ? 'ETIMEDOUT' : signal?.aborted === true ? 'ABORT_ERR' : errorCode(error);
+        const code = timedOut
+          ? 'ETIMEDOUT'
+          : signal?.aborted === true
+            ? 'ABORT_ERR'
+            : errorCode(error);
         const type = typeFromCode(code);
-        const detail = type === 'TIMED_OUT' ? `no answer within ${options.timeoutMs} ms` : describe(error);
+        const detail =
+          type === 'TIMED_OUT' ? `no answer within ${options.timeoutMs} ms` : describe(error);
         // The cause is rebuilt from the message and code only: an AxiosError carries the
         // request config, and with it the Authorization and session headers.
         const cause = Object.assign(new Error(describe(error)), { code });

@@ -4,7 +4,12 @@
  * serves `/rest`.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createVCenterClient, VCenterError, type VCenterClient, type VCenterClientOptions } from '../src/index.js';
+import {
+  createVCenterClient,
+  VCenterError,
+  type VCenterClient,
+  type VCenterClientOptions,
+} from '../src/index.js';
 import { POWERED_ON_TAG, startApiServer, type ApiServer } from './api-server.js';
 import { captureLogs } from './helpers.js';
 
@@ -12,7 +17,13 @@ let api: ApiServer;
 let vc: VCenterClient | undefined;
 
 function client(overrides: Partial<VCenterClientOptions> = {}): VCenterClient {
-  vc = createVCenterClient({ server: api.url, username: api.username, password: api.password, keepAliveIntervalMs: 0, ...overrides });
+  vc = createVCenterClient({
+    server: api.url,
+    username: api.username,
+    password: api.password,
+    keepAliveIntervalMs: 0,
+    ...overrides,
+  });
   return vc;
 }
 
@@ -57,7 +68,9 @@ describe('/api flavour', () => {
 
   it('maps an error_type body to VCenterError: NOT_FOUND with messages, method and path', async () => {
     const c = client();
-    const error = await c.tagging.attach('urn:vmomi:InventoryServiceTag:nope:GLOBAL', 'vm-42').catch((e: unknown) => e);
+    const error = await c.tagging
+      .attach('urn:vmomi:InventoryServiceTag:nope:GLOBAL', 'vm-42')
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VCenterError);
     expect(error).toMatchObject({
       name: 'VCenterError',
@@ -91,7 +104,13 @@ describe('/api flavour', () => {
     const result = await c.tagging.attachToMany(POWERED_ON_TAG, ['vm-1', 'vm-gone-2', 'vm-3']);
     expect(api.requests.at(-1)).toMatchObject({
       path: `/api/cis/tagging/tag-association/${POWERED_ON_TAG}?action=attach-tag-to-multiple-objects`,
-      body: { object_ids: [{ type: 'VirtualMachine', id: 'vm-1' }, { type: 'VirtualMachine', id: 'vm-gone-2' }, { type: 'VirtualMachine', id: 'vm-3' }] },
+      body: {
+        object_ids: [
+          { type: 'VirtualMachine', id: 'vm-1' },
+          { type: 'VirtualMachine', id: 'vm-gone-2' },
+          { type: 'VirtualMachine', id: 'vm-3' },
+        ],
+      },
     });
     expect(result).toEqual({
       success: false,
@@ -109,9 +128,14 @@ describe('/api flavour', () => {
     const c = client({ password: 'wrong-password-xyz', logger: logs.logger });
     const error = await c.connect().catch((e: unknown) => e);
     expect(error).toMatchObject({ status: 401, vapiType: 'UNAUTHENTICATED', retryable: false });
-    const everything = JSON.stringify(error, Object.getOwnPropertyNames(error)) + String((error as Error).stack) + logs.text();
+    const everything =
+      JSON.stringify(error, Object.getOwnPropertyNames(error)) +
+      String((error as Error).stack) +
+      logs.text();
     expect(everything).not.toContain('wrong-password-xyz');
-    expect(everything).not.toContain(Buffer.from(`${api.username}:wrong-password-xyz`).toString('base64'));
+    expect(everything).not.toContain(
+      Buffer.from(`${api.username}:wrong-password-xyz`).toString('base64'),
+    );
   });
 
   it('20 concurrent calls failing with 401 together cause exactly one new login', async () => {
@@ -121,7 +145,9 @@ describe('/api flavour', () => {
     const vms = Array.from({ length: 20 }, (_, i) => `vm-${100 + i}`);
     await Promise.all(vms.map((vm) => c.tagging.attach(POWERED_ON_TAG, vm)));
     expect(c.stats.logins).toBe(2);
-    expect(api.requests.filter((r) => r.path === '/api/session' && r.method === 'POST')).toHaveLength(2);
+    expect(
+      api.requests.filter((r) => r.path === '/api/session' && r.method === 'POST'),
+    ).toHaveLength(2);
     expect(api.attached.get(POWERED_ON_TAG)?.size).toBe(20);
   });
 
@@ -139,7 +165,11 @@ describe('/api flavour', () => {
     await c.connect();
     const [id] = [...api.sessions];
     await c.close();
-    expect(api.requests.at(-1)).toMatchObject({ method: 'DELETE', path: '/api/session', sessionId: id });
+    expect(api.requests.at(-1)).toMatchObject({
+      method: 'DELETE',
+      path: '/api/session',
+      sessionId: id,
+    });
     expect(api.sessions.size).toBe(0);
   });
 

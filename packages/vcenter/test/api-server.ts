@@ -29,7 +29,13 @@ export interface ApiServer {
   password: string;
   sessions: Set<string>;
   /** Every request: method, path (with query), session header, parsed body. */
-  requests: { method: string; path: string; sessionId: string | undefined; authorization: string | undefined; body: unknown }[];
+  requests: {
+    method: string;
+    path: string;
+    sessionId: string | undefined;
+    authorization: string | undefined;
+    body: unknown;
+  }[];
   attached: Map<string, Set<string>>;
   /** The next N requests to this path prefix answer with this status and error type. */
   failNext(pathPrefix: string, status: number, errorType: string, times?: number): void;
@@ -38,10 +44,29 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-const CATEGORY = { id: 'urn:vmomi:InventoryServiceCategory:c1:GLOBAL', name: 'Lifecycle', description: '', cardinality: 'MULTIPLE', associable_types: ['VirtualMachine'], used_by: [] };
+const CATEGORY = {
+  id: 'urn:vmomi:InventoryServiceCategory:c1:GLOBAL',
+  name: 'Lifecycle',
+  description: '',
+  cardinality: 'MULTIPLE',
+  associable_types: ['VirtualMachine'],
+  used_by: [],
+};
 const TAGS = [
-  { id: 'urn:vmomi:InventoryServiceTag:t1:GLOBAL', name: 'PoweredOn', description: '', category_id: CATEGORY.id, used_by: [] },
-  { id: 'urn:vmomi:InventoryServiceTag:t2:GLOBAL', name: 'Other', description: '', category_id: CATEGORY.id, used_by: [] },
+  {
+    id: 'urn:vmomi:InventoryServiceTag:t1:GLOBAL',
+    name: 'PoweredOn',
+    description: '',
+    category_id: CATEGORY.id,
+    used_by: [],
+  },
+  {
+    id: 'urn:vmomi:InventoryServiceTag:t2:GLOBAL',
+    name: 'Other',
+    description: '',
+    category_id: CATEGORY.id,
+    used_by: [],
+  },
 ];
 export const POWERED_ON_TAG = TAGS[0]!.id;
 
@@ -63,14 +88,25 @@ export async function startApiServer(): Promise<ApiServer> {
       const path = url.pathname;
       const action = url.searchParams.get('action');
       const sessionId = req.headers['vmware-api-session-id'] as string | undefined;
-      requests.push({ method: req.method ?? '', path: `${path}${url.search}`, sessionId, authorization: req.headers.authorization, body });
+      requests.push({
+        method: req.method ?? '',
+        path: `${path}${url.search}`,
+        sessionId,
+        authorization: req.headers.authorization,
+        body,
+      });
 
       const json = (status: number, value?: unknown): void => {
         res.writeHead(status, value === undefined ? {} : { 'Content-Type': 'application/json' });
         res.end(value === undefined ? undefined : JSON.stringify(value));
       };
       const error = (status: number, type: string, message: string, args: string[] = []): void =>
-        json(status, { error_type: type, messages: [{ id: `vapi.std.errors.${type.toLowerCase()}`, default_message: message, args }] });
+        json(status, {
+          error_type: type,
+          messages: [
+            { id: `vapi.std.errors.${type.toLowerCase()}`, default_message: message, args },
+          ],
+        });
 
       const failure = failures.find((f) => path.startsWith(f.prefix) && f.times > 0);
       if (failure !== undefined) {
@@ -80,25 +116,36 @@ export async function startApiServer(): Promise<ApiServer> {
 
       if (path === '/api/session' && req.method === 'POST') {
         const expected = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
-        if (req.headers.authorization !== expected) return error(401, 'UNAUTHENTICATED', 'Authentication required.');
+        if (req.headers.authorization !== expected)
+          return error(401, 'UNAUTHENTICATED', 'Authentication required.');
         const id = randomUUID().replaceAll('-', '');
         sessions.add(id);
         return json(201, id);
       }
-      if (sessionId === undefined || !sessions.has(sessionId)) return error(401, 'UNAUTHENTICATED', 'Authentication required.');
+      if (sessionId === undefined || !sessions.has(sessionId))
+        return error(401, 'UNAUTHENTICATED', 'Authentication required.');
 
-      if (path === '/api/session' && req.method === 'GET') return json(200, { user: username, created_time: new Date().toISOString() });
+      if (path === '/api/session' && req.method === 'GET')
+        return json(200, { user: username, created_time: new Date().toISOString() });
       if (path === '/api/session' && req.method === 'DELETE') {
         sessions.delete(sessionId);
         return json(204);
       }
-      if (path === '/api/cis/tagging/category' && req.method === 'GET') return json(200, [CATEGORY.id]);
+      if (path === '/api/cis/tagging/category' && req.method === 'GET')
+        return json(200, [CATEGORY.id]);
       if (path.startsWith('/api/cis/tagging/category/') && req.method === 'GET') {
         const id = decodeURIComponent(path.slice('/api/cis/tagging/category/'.length));
-        return id === CATEGORY.id ? json(200, CATEGORY) : error(404, 'NOT_FOUND', `Category ${id} not found`, [id]);
+        return id === CATEGORY.id
+          ? json(200, CATEGORY)
+          : error(404, 'NOT_FOUND', `Category ${id} not found`, [id]);
       }
       if (path === '/api/cis/tagging/tag' && action === 'list-tags-for-category') {
-        return body?.category_id === CATEGORY.id ? json(200, TAGS.map((t) => t.id)) : error(404, 'NOT_FOUND', 'no category');
+        return body?.category_id === CATEGORY.id
+          ? json(
+              200,
+              TAGS.map((t) => t.id),
+            )
+          : error(404, 'NOT_FOUND', 'no category');
       }
       if (path.startsWith('/api/cis/tagging/tag/') && req.method === 'GET') {
         const id = decodeURIComponent(path.slice('/api/cis/tagging/tag/'.length));
@@ -107,7 +154,10 @@ export async function startApiServer(): Promise<ApiServer> {
       }
       if (path === '/api/cis/tagging/tag-association' && action === 'list-attached-tags') {
         const object = body?.object_id as { type: string; id: string };
-        return json(200, [...attached].filter(([, vms]) => vms.has(object.id)).map(([tag]) => tag));
+        return json(
+          200,
+          [...attached].filter(([, vms]) => vms.has(object.id)).map(([tag]) => tag),
+        );
       }
       if (path.startsWith('/api/cis/tagging/tag-association/')) {
         const tagId = decodeURIComponent(path.slice('/api/cis/tagging/tag-association/'.length));
@@ -115,7 +165,8 @@ export async function startApiServer(): Promise<ApiServer> {
         if (vms === undefined) return error(404, 'NOT_FOUND', `Tag ${tagId} not found`, [tagId]);
         if (action === 'attach' || action === 'detach') {
           const object = body?.object_id as { type: string; id: string } | undefined;
-          if (object?.type !== 'VirtualMachine') return error(400, 'INVALID_ARGUMENT', 'object_id is not valid');
+          if (object?.type !== 'VirtualMachine')
+            return error(400, 'INVALID_ARGUMENT', 'object_id is not valid');
           if (action === 'attach') vms.add(object.id);
           else vms.delete(object.id);
           return json(204);
@@ -124,7 +175,11 @@ export async function startApiServer(): Promise<ApiServer> {
           const objects = (body?.object_ids ?? []) as { type: string; id: string }[];
           const errors = objects
             .filter((o) => o.id.startsWith('vm-gone'))
-            .map((o) => ({ id: 'cis.tagging.objectNotFound.error', default_message: `Object ${o.id} not found`, args: [o.id] }));
+            .map((o) => ({
+              id: 'cis.tagging.objectNotFound.error',
+              default_message: `Object ${o.id} not found`,
+              args: [o.id],
+            }));
           for (const o of objects) if (!o.id.startsWith('vm-gone')) vms.add(o.id);
           return json(200, { success: errors.length === 0, error_messages: errors });
         }

@@ -3,10 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { createVCenterClient, parseServer, vcenterConfig, vcenterOptionsFromConfig, VCenterError } from '../src/index.js';
+import {
+  createVCenterClient,
+  parseServer,
+  vcenterConfig,
+  vcenterOptionsFromConfig,
+  VCenterError,
+} from '../src/index.js';
 
 const schema = z.object(vcenterConfig);
-const base = { VCENTER_SERVER: 'vc01.corp.local', VCENTER_USERNAME: 'administrator@vsphere.local', VCENTER_PASSWORD: 'pw' };
+const base = {
+  VCENTER_SERVER: 'vc01.corp.local',
+  VCENTER_USERNAME: 'administrator@vsphere.local',
+  VCENTER_PASSWORD: 'pw',
+};
 
 describe('VCENTER_SERVER', () => {
   it.each([
@@ -24,15 +34,18 @@ describe('VCENTER_SERVER', () => {
     expect(parseServer(options.server).origin).toBe(origin);
   });
 
-  it.each(['', '   ', 'ftp://vc01', 'https://user:pw@vc01', 'https://vc 01'])('rejects %j with INVALID_OPTIONS', (server) => {
-    expect(() => parseServer(server)).toThrow(VCenterError);
-    try {
-      parseServer(server);
-    } catch (error) {
-      expect(error).toMatchObject({ vapiType: 'INVALID_OPTIONS', retryable: false });
-      expect((error as Error).message).not.toContain('pw@');
-    }
-  });
+  it.each(['', '   ', 'ftp://vc01', 'https://user:pw@vc01', 'https://vc 01'])(
+    'rejects %j with INVALID_OPTIONS',
+    (server) => {
+      expect(() => parseServer(server)).toThrow(VCenterError);
+      try {
+        parseServer(server);
+      } catch (error) {
+        expect(error).toMatchObject({ vapiType: 'INVALID_OPTIONS', retryable: false });
+        expect((error as Error).message).not.toContain('pw@');
+      }
+    },
+  );
 });
 
 describe('certificate checking', () => {
@@ -50,9 +63,12 @@ describe('certificate checking', () => {
     [{ VCENTER_INSECURE: '1' }, true],
     [{ VCENTER_INSECURE: 'false' }, false],
     [{ VCENTER_INSECURE: false, VCENTER_CERTIFICATE_ACTION: 'Ignore' }, true],
-  ])('%j -> insecure %s (VCENTER_CERTIFICATE_ACTION=Ignore is VCENTER_INSECURE=true)', (extra, insecure) => {
-    expect(vcenterOptionsFromConfig(schema.parse({ ...base, ...extra })).insecure).toBe(insecure);
-  });
+  ])(
+    '%j -> insecure %s (VCENTER_CERTIFICATE_ACTION=Ignore is VCENTER_INSECURE=true)',
+    (extra, insecure) => {
+      expect(vcenterOptionsFromConfig(schema.parse({ ...base, ...extra })).insecure).toBe(insecure);
+    },
+  );
 
   it('rejects unknown values with the key in the error', () => {
     const action = schema.safeParse({ ...base, VCENTER_CERTIFICATE_ACTION: 'Prompt' });
@@ -68,11 +84,21 @@ describe('certificate checking', () => {
     writeFileSync(good, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
     const notPem = join(dir, 'not.pem');
     writeFileSync(notPem, 'hello');
-    expect(vcenterOptionsFromConfig(schema.parse({ ...base, VCENTER_CA_FILE: good })).ca).toBe(good);
-    expect(() => createVCenterClient(vcenterOptionsFromConfig(schema.parse({ ...base, VCENTER_CA_FILE: join(dir, 'missing.pem') })))).toThrow(
-      /cannot read the CA file/,
+    expect(vcenterOptionsFromConfig(schema.parse({ ...base, VCENTER_CA_FILE: good })).ca).toBe(
+      good,
     );
-    expect(() => createVCenterClient(vcenterOptionsFromConfig(schema.parse({ ...base, VCENTER_CA_FILE: notPem })))).toThrow(/no PEM certificate/);
+    expect(() =>
+      createVCenterClient(
+        vcenterOptionsFromConfig(
+          schema.parse({ ...base, VCENTER_CA_FILE: join(dir, 'missing.pem') }),
+        ),
+      ),
+    ).toThrow(/cannot read the CA file/);
+    expect(() =>
+      createVCenterClient(
+        vcenterOptionsFromConfig(schema.parse({ ...base, VCENTER_CA_FILE: notPem })),
+      ),
+    ).toThrow(/no PEM certificate/);
   });
 });
 
@@ -99,13 +125,22 @@ describe('other keys', () => {
         VCENTER_CREATE_MISSING_TAGS: 'yes',
       }),
     );
-    expect(options).toMatchObject({ flavour: 'rest', keepAliveIntervalMs: 60_000, requestTimeoutMs: 2_500, createMissingTags: true });
+    expect(options).toMatchObject({
+      flavour: 'rest',
+      keepAliveIntervalMs: 60_000,
+      requestTimeoutMs: 2_500,
+      createMissingTags: true,
+    });
   });
 
   it('requires server, username and password', () => {
     const result = schema.safeParse({});
     expect(result.success).toBe(false);
-    expect(result.error?.issues.map((i) => i.path[0]).sort()).toEqual(['VCENTER_PASSWORD', 'VCENTER_SERVER', 'VCENTER_USERNAME']);
+    expect(result.error?.issues.map((i) => i.path[0]).sort()).toEqual([
+      'VCENTER_PASSWORD',
+      'VCENTER_SERVER',
+      'VCENTER_USERNAME',
+    ]);
   });
 
   it('extra options (logger, metrics) pass through', () => {
@@ -117,7 +152,9 @@ describe('other keys', () => {
     const ok = { server: 'vc01', username: 'u', password: 'p' };
     expect(() => createVCenterClient({ ...ok, password: '' })).toThrow(/password is empty/);
     expect(() => createVCenterClient({ ...ok, requestTimeoutMs: 0 })).toThrow(/requestTimeoutMs/);
-    expect(() => createVCenterClient({ ...ok, keepAliveIntervalMs: -1 })).toThrow(/keepAliveIntervalMs/);
+    expect(() => createVCenterClient({ ...ok, keepAliveIntervalMs: -1 })).toThrow(
+      /keepAliveIntervalMs/,
+    );
     expect(() => createVCenterClient({ ...ok, flavour: 'soap' as 'api' })).toThrow(/flavour/);
   });
 });

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { apiAdapter } from '../src/api-adapter.js';
-import { isRetryable, normaliseVapiType, typeFromCode, typeFromStatus, VCenterError } from '../src/errors.js';
+import {
+  isRetryable,
+  normaliseVapiType,
+  typeFromCode,
+  typeFromStatus,
+  VCenterError,
+} from '../src/errors.js';
 import { restAdapter } from '../src/rest-adapter.js';
 import { perObject } from '../src/tagging.js';
 
@@ -17,8 +23,11 @@ describe('error types', () => {
     expect(normaliseVapiType(raw)).toBe(normalised);
   });
 
-  it('reads both flavours\' error bodies to the same type and messages', () => {
-    const api = apiAdapter.parseError({ error_type: 'NOT_FOUND', messages: [{ id: 'x', default_message: 'Tag t not found', args: ['t'] }] });
+  it("reads both flavours' error bodies to the same type and messages", () => {
+    const api = apiAdapter.parseError({
+      error_type: 'NOT_FOUND',
+      messages: [{ id: 'x', default_message: 'Tag t not found', args: ['t'] }],
+    });
     const rest = restAdapter.parseError({
       type: 'com.vmware.vapi.std.errors.not_found',
       value: { messages: [{ id: 'x', default_message: 'Tag t not found', args: ['t'] }] },
@@ -27,10 +36,13 @@ describe('error types', () => {
     expect(api.messages).toEqual(rest.messages);
     // vcsim: empty bodies and plain-text 404s
     expect(restAdapter.parseError(undefined)).toEqual({ type: undefined, messages: [] });
-    expect(apiAdapter.parseError('404 page not found\n')).toEqual({ type: undefined, messages: [] });
+    expect(apiAdapter.parseError('404 page not found\n')).toEqual({
+      type: undefined,
+      messages: [],
+    });
   });
 
-  it('falls back to the status when the body names no type (vcsim\'s empty 401)', () => {
+  it("falls back to the status when the body names no type (vcsim's empty 401)", () => {
     expect(typeFromStatus(401)).toBe('UNAUTHENTICATED');
     expect(typeFromStatus(404)).toBe('NOT_FOUND');
     expect(typeFromStatus(502)).toBe('INTERNAL_SERVER_ERROR');
@@ -61,7 +73,10 @@ describe('error types', () => {
 
   it('is an Error with name and cause', () => {
     const cause = new Error('socket hang up');
-    const error = new VCenterError('vCenter GET /api/session failed', { type: 'NETWORK_ERROR', cause });
+    const error = new VCenterError('vCenter GET /api/session failed', {
+      type: 'NETWORK_ERROR',
+      cause,
+    });
     expect(error).toBeInstanceOf(Error);
     expect(error.name).toBe('VCenterError');
     expect(error.cause).toBe(cause);
@@ -73,11 +88,17 @@ describe('attach-tag-to-multiple-objects results', () => {
   const msg = (text: string, args: string[] = []) => ({ id: 'e', defaultMessage: text, args });
 
   it('all attached on success', () => {
-    expect(perObject(['vm-1', 'vm-2'], true, []).results.map((r) => r.status)).toEqual(['attached', 'attached']);
+    expect(perObject(['vm-1', 'vm-2'], true, []).results.map((r) => r.status)).toEqual([
+      'attached',
+      'attached',
+    ]);
   });
 
   it('attributes messages by args or by the moref in the text, without matching vm-1 inside vm-12', () => {
-    const result = perObject(['vm-1', 'vm-12', 'vm-3'], false, [msg('Object vm-12 not found'), msg('denied', ['vm-3'])]);
+    const result = perObject(['vm-1', 'vm-12', 'vm-3'], false, [
+      msg('Object vm-12 not found'),
+      msg('denied', ['vm-3']),
+    ]);
     expect(result.results).toEqual([
       { vmId: 'vm-1', status: 'attached', messages: [] },
       { vmId: 'vm-12', status: 'failed', messages: ['Object vm-12 not found'] },
@@ -86,7 +107,10 @@ describe('attach-tag-to-multiple-objects results', () => {
   });
 
   it('marks the rest unknown when a failure names no object', () => {
-    const result = perObject(['vm-1', 'vm-2'], false, [msg('Object vm-2 not found'), msg('something failed')]);
+    const result = perObject(['vm-1', 'vm-2'], false, [
+      msg('Object vm-2 not found'),
+      msg('something failed'),
+    ]);
     expect(result.results).toEqual([
       { vmId: 'vm-1', status: 'unknown', messages: ['something failed'] },
       { vmId: 'vm-2', status: 'failed', messages: ['Object vm-2 not found'] },

@@ -14,17 +14,33 @@ export interface RawAnswer {
 /** Talks to vcsim directly (to set up state and to check the client's effects). */
 export function rawVcsim(vcsim: VcsimServer) {
   const ca = readFileSync(vcsim.caFile, 'utf8');
-  const send = (method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<RawAnswer> =>
+  const send = (
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body?: unknown,
+  ): Promise<RawAnswer> =>
     new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
       const req = https.request(
         `${vcsim.url}${path}`,
-        { method, ca, agent: false, headers: payload === undefined ? headers : { ...headers, 'Content-Type': 'application/json' } },
+        {
+          method,
+          ca,
+          agent: false,
+          headers:
+            payload === undefined ? headers : { ...headers, 'Content-Type': 'application/json' },
+        },
         (res) => {
           let text = '';
           res.setEncoding('utf8');
           res.on('data', (chunk: string) => (text += chunk));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text.trim() === '' ? undefined : tryJson(text) }));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              body: text.trim() === '' ? undefined : tryJson(text),
+            }),
+          );
         },
       );
       req.on('error', reject);
@@ -33,7 +49,10 @@ export function rawVcsim(vcsim: VcsimServer) {
   let session: string | undefined;
   async function login(): Promise<string> {
     const auth = `Basic ${Buffer.from(`${vcsim.username}:${vcsim.password}`).toString('base64')}`;
-    const answer = await send('POST', '/rest/com/vmware/cis/session', { Authorization: auth, 'vmware-use-header-authn': 'true' });
+    const answer = await send('POST', '/rest/com/vmware/cis/session', {
+      Authorization: auth,
+      'vmware-use-header-authn': 'true',
+    });
     return (answer.body as { value: string }).value;
   }
   return {
@@ -79,7 +98,12 @@ export async function startRecordingProxy(vcsim: VcsimServer): Promise<Recording
     });
     const upstream = https.request(
       `${vcsim.url}${req.url ?? '/'}`,
-      { method: req.method, headers: { ...req.headers, host: `${vcsim.host}:${vcsim.port}` }, ca, agent: false },
+      {
+        method: req.method,
+        headers: { ...req.headers, host: `${vcsim.host}:${vcsim.port}` },
+        ca,
+        agent: false,
+      },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
@@ -126,4 +150,5 @@ export function captureLogs(): CapturedLogs {
   };
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));

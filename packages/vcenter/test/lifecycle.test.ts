@@ -13,9 +13,13 @@ afterEach(async () => {
 
 it('a connected client with a keep-alive timer does not keep the process alive', async () => {
   const script = fileURLToPath(new URL('./fixtures/connect-and-return.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, api.url, api.username, api.password], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', script, api.url, api.username, api.password],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

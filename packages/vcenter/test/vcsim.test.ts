@@ -6,7 +6,12 @@
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startVcsim, type VcsimServer } from '@veba-functions/test-helpers';
-import { createVCenterClient, VCenterError, type VCenterClient, type VCenterClientOptions } from '../src/index.js';
+import {
+  createVCenterClient,
+  VCenterError,
+  type VCenterClient,
+  type VCenterClientOptions,
+} from '../src/index.js';
 import { captureLogs, rawVcsim, sleep, startRecordingProxy } from './helpers.js';
 
 let vcsim: VcsimServer;
@@ -54,7 +59,13 @@ describe('login', () => {
     const vc = client({ flavour: 'api' });
     const error = await vc.connect().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VCenterError);
-    expect(error).toMatchObject({ vapiType: 'NOT_FOUND', status: 404, method: 'POST', path: '/api/session', retryable: false });
+    expect(error).toMatchObject({
+      vapiType: 'NOT_FOUND',
+      status: 404,
+      method: 'POST',
+      path: '/api/session',
+      retryable: false,
+    });
   });
 
   it('logs in lazily on the first call when connect() was not called', async () => {
@@ -75,7 +86,11 @@ describe('tag lookup', () => {
   it('finds a category by name and caches it', async () => {
     const vc = client({ flavour: 'rest' });
     const category = await vc.tagging.findCategory('lookup-a');
-    expect(category).toMatchObject({ name: 'lookup-a', cardinality: 'MULTIPLE', associableTypes: ['VirtualMachine'] });
+    expect(category).toMatchObject({
+      name: 'lookup-a',
+      cardinality: 'MULTIPLE',
+      associableTypes: ['VirtualMachine'],
+    });
     const afterFirst = vc.stats.requests;
     expect(afterFirst).toBeGreaterThan(1);
     expect(await vc.tagging.findCategory('lookup-a')).toEqual(category);
@@ -103,11 +118,16 @@ describe('tag lookup', () => {
     const metrics = new Registry();
     const vc = client({ flavour: 'rest', metrics });
     await vc.connect();
-    const found = await Promise.all(Array.from({ length: 10 }, () => vc.tagging.findTag('lookup-b', 'only-in-b')));
+    const found = await Promise.all(
+      Array.from({ length: 10 }, () => vc.tagging.findTag('lookup-b', 'only-in-b')),
+    );
     expect(new Set(found.map((t) => t?.id)).size).toBe(1);
-    const values = (await metrics.getSingleMetric('veba_vcenter_requests_total')?.get())?.values ?? [];
+    const values =
+      (await metrics.getSingleMetric('veba_vcenter_requests_total')?.get())?.values ?? [];
     const count = (operation: string): number =>
-      values.filter((v) => v.labels.operation === operation && v.labels.status === '200').reduce((n, v) => n + v.value, 0);
+      values
+        .filter((v) => v.labels.operation === operation && v.labels.status === '200')
+        .reduce((n, v) => n + v.value, 0);
     expect(count('category.list')).toBe(1);
     expect(count('tag.list')).toBe(1);
     expect(count('session.create')).toBe(1);
@@ -131,7 +151,9 @@ describe('tag lookup', () => {
 
   it('ensureTag creates the missing category and tag when allowed, once for concurrent callers', async () => {
     const vc = client({ flavour: 'rest', createMissingTags: true });
-    const tags = await Promise.all(Array.from({ length: 5 }, () => vc.tagging.ensureTag('created-cat', 'created-tag')));
+    const tags = await Promise.all(
+      Array.from({ length: 5 }, () => vc.tagging.ensureTag('created-cat', 'created-tag')),
+    );
     expect(new Set(tags.map((t) => t.id)).size).toBe(1);
     expect(vc.stats.byOperation['category.create']).toBe(1);
     expect(vc.stats.byOperation['tag.create']).toBe(1);
@@ -143,10 +165,17 @@ describe('tag lookup', () => {
     const vc = client({ flavour: 'rest', createMissingTags: true });
     const tag = await vc.tagging.ensureTag('lookup-a', 'doomed');
     const raw = rawVcsim(vcsim);
-    expect((await raw.call('DELETE', `/rest/com/vmware/cis/tagging/tag/id:${tag.id}`)).status).toBe(200);
+    expect((await raw.call('DELETE', `/rest/com/vmware/cis/tagging/tag/id:${tag.id}`)).status).toBe(
+      200,
+    );
 
     const error = await vc.tagging.attach(tag.id, vcsim.vms[0] as string).catch((e: unknown) => e);
-    expect(error).toMatchObject({ name: 'VCenterError', vapiType: 'NOT_FOUND', status: 404, retryable: false });
+    expect(error).toMatchObject({
+      name: 'VCenterError',
+      vapiType: 'NOT_FOUND',
+      status: 404,
+      retryable: false,
+    });
     const before = vc.stats.requests;
     expect(await vc.tagging.findTag('lookup-a', 'doomed')).toBeUndefined();
     expect(vc.stats.requests).toBeGreaterThan(before);
@@ -171,13 +200,20 @@ describe('attach, list, detach', () => {
     const vm = vcsim.vms[1] as string;
     await vc.tagging.attach(tag.id, vm);
     const raw = rawVcsim(vcsim);
-    const listed = await raw.call('POST', `/rest/com/vmware/cis/tagging/tag-association/id:${tag.id}?~action=list-attached-objects`, {});
+    const listed = await raw.call(
+      'POST',
+      `/rest/com/vmware/cis/tagging/tag-association/id:${tag.id}?~action=list-attached-objects`,
+      {},
+    );
     expect(listed.body).toEqual({ value: [{ type: 'VirtualMachine', id: vm }] });
   });
 
   it('rejects an empty VM id before calling vCenter', async () => {
     const vc = client({ flavour: 'rest' });
-    await expect(vc.tagging.attach('urn:x', ' ')).rejects.toMatchObject({ vapiType: 'INVALID_ARGUMENT', retryable: false });
+    await expect(vc.tagging.attach('urn:x', ' ')).rejects.toMatchObject({
+      vapiType: 'INVALID_ARGUMENT',
+      retryable: false,
+    });
     expect(vc.stats.requests).toBe(0);
   });
 
@@ -188,13 +224,19 @@ describe('attach, list, detach', () => {
     const result = await vc.tagging.attachToMany(tag.id, [...vcsim.vms, vcsim.vms[0] as string]);
     expect(vc.stats.byOperation['tag.attach_many']).toBe(before + 1);
     expect(result.success).toBe(true);
-    expect(result.results).toEqual(vcsim.vms.map((vmId) => ({ vmId, status: 'attached', messages: [] })));
+    expect(result.results).toEqual(
+      vcsim.vms.map((vmId) => ({ vmId, status: 'attached', messages: [] })),
+    );
     for (const vm of vcsim.vms) expect(await vc.tagging.listAttachedTags(vm)).toContain(tag.id);
   });
 
   it('attachToMany with no VMs makes no call', async () => {
     const vc = client({ flavour: 'rest' });
-    expect(await vc.tagging.attachToMany('urn:any', [])).toEqual({ success: true, results: [], messages: [] });
+    expect(await vc.tagging.attachToMany('urn:any', [])).toEqual({
+      success: true,
+      results: [],
+      messages: [],
+    });
     expect(vc.stats.requests).toBe(0);
   });
 });
@@ -216,15 +258,29 @@ describe('session lifecycle', () => {
       const sessionId = proxy.seen.find((r) => r.sessionId !== undefined)?.sessionId as string;
       expect(sessionId).toMatch(/^[0-9a-f-]{36}$/);
       const raw = rawVcsim(vcsim);
-      expect((await raw.withSession(sessionId, 'POST', '/rest/com/vmware/cis/session?~action=get')).status).toBe(200);
+      expect(
+        (await raw.withSession(sessionId, 'POST', '/rest/com/vmware/cis/session?~action=get'))
+          .status,
+      ).toBe(200);
 
       await vc.close();
-      expect(proxy.seen.at(-1)).toMatchObject({ method: 'DELETE', path: '/rest/com/vmware/cis/session', sessionId });
-      expect((await raw.withSession(sessionId, 'POST', '/rest/com/vmware/cis/session?~action=get')).status).toBe(401);
-      await expect(vc.tagging.listAttachedTags('vm-1')).rejects.toMatchObject({ vapiType: 'CLIENT_CLOSED' });
+      expect(proxy.seen.at(-1)).toMatchObject({
+        method: 'DELETE',
+        path: '/rest/com/vmware/cis/session',
+        sessionId,
+      });
+      expect(
+        (await raw.withSession(sessionId, 'POST', '/rest/com/vmware/cis/session?~action=get'))
+          .status,
+      ).toBe(401);
+      await expect(vc.tagging.listAttachedTags('vm-1')).rejects.toMatchObject({
+        vapiType: 'CLIENT_CLOSED',
+      });
 
       // only the login carried credentials; neither they nor the session id reached a log line
-      expect(proxy.seen.filter((r) => r.authorization).map((r) => r.path)).toEqual(['/rest/com/vmware/cis/session']);
+      expect(proxy.seen.filter((r) => r.authorization).map((r) => r.path)).toEqual([
+        '/rest/com/vmware/cis/session',
+      ]);
       expect(logs.lines().length).toBeGreaterThan(0);
       expect(logs.text()).not.toContain(sessionId);
       expect(logs.text()).not.toContain(vcsim.password);
@@ -235,7 +291,7 @@ describe('session lifecycle', () => {
 });
 
 describe('TLS', () => {
-  it('rejects vcsim\'s self-signed certificate by default (not retryable: a configuration problem)', async () => {
+  it("rejects vcsim's self-signed certificate by default (not retryable: a configuration problem)", async () => {
     const vc = client({ ca: undefined, flavour: 'rest' });
     const error = await vc.connect().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VCenterError);
@@ -257,7 +313,9 @@ describe('TLS', () => {
     expect(logs.lines().filter((l) => l.level === 40)).toHaveLength(1);
     // the process-wide setting is untouched, and a verifying client next to it still verifies
     expect(process.env.NODE_TLS_REJECT_UNAUTHORIZED).toBeUndefined();
-    await expect(client({ ca: undefined, flavour: 'rest' }).connect()).rejects.toMatchObject({ vapiType: 'TLS_ERROR' });
+    await expect(client({ ca: undefined, flavour: 'rest' }).connect()).rejects.toMatchObject({
+      vapiType: 'TLS_ERROR',
+    });
   });
 });
 
@@ -265,11 +323,21 @@ describe('timeouts', () => {
   it('a request that gets no answer within requestTimeoutMs fails as TIMED_OUT, retryable', async () => {
     const own = await startVcsim();
     try {
-      const vc = client({ server: own.url, ca: own.caFile, flavour: 'rest', requestTimeoutMs: 300 });
+      const vc = client({
+        server: own.url,
+        ca: own.caFile,
+        flavour: 'rest',
+        requestTimeoutMs: 300,
+      });
       await vc.connect();
       own.freeze();
       const error = await vc.tagging.listAttachedTags('vm-1').catch((e: unknown) => e);
-      expect(error).toMatchObject({ name: 'VCenterError', vapiType: 'TIMED_OUT', retryable: true, operation: 'tag.list_attached' });
+      expect(error).toMatchObject({
+        name: 'VCenterError',
+        vapiType: 'TIMED_OUT',
+        retryable: true,
+        operation: 'tag.list_attached',
+      });
     } finally {
       own.thaw();
       await own.stop();
@@ -301,16 +369,23 @@ describe('session expiry', () => {
 
     expect(vc.stats.logins).toBe(2);
     expect(vc.stats.byOperation['session.create']).toBe(2);
-    const values = (await metrics.getSingleMetric('veba_vcenter_requests_total')?.get())?.values ?? [];
+    const values =
+      (await metrics.getSingleMetric('veba_vcenter_requests_total')?.get())?.values ?? [];
     const attach = (status: string): number =>
-      values.find((v) => v.labels.operation === 'tag.attach' && v.labels.status === status)?.value ?? 0;
+      values.find((v) => v.labels.operation === 'tag.attach' && v.labels.status === status)
+        ?.value ?? 0;
     expect(attach('401')).toBe(20);
     expect(attach('200')).toBe(20);
     for (const vm of new Set(vms)) expect(await vc.tagging.listAttachedTags(vm)).toContain(tag.id);
   });
 
   it('the keep-alive touches an idle session so it never expires', async () => {
-    const vc = client({ server: short.url, ca: short.caFile, flavour: 'rest', keepAliveIntervalMs: 250 });
+    const vc = client({
+      server: short.url,
+      ca: short.caFile,
+      flavour: 'rest',
+      keepAliveIntervalMs: 250,
+    });
     await vc.connect();
     await sleep(2_600);
     await vc.tagging.listAttachedTags(short.vms[0] as string);
