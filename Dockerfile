@@ -1,0 +1,69 @@
+# syntax=docker/dockerfile:1
+#
+# One image per function, from one Dockerfile:
+#
+#   docker build --build-arg FUNCTION=echo -t veba-echo .
+#
+# Why one file with a FUNCTION build argument rather than a Dockerfile per function: the
+# functions share the runtime, the build steps and the base image, so there is one place to bump
+# Node, harden the image or change a stage, and the CI matrix (.github/workflows/images.yml)
+# passes the name. `turbo prune` keeps each image to its own function's workspace graph, so
+# nothing of the other functions goes into it.
+
+# Node 26 is the Active LTS line (since 2026-10-28; 24 is in maintenance). Dependabot proposes
+# patch and minor bumps of this tag weekly. Every stage starts from it, so one line to change.
+FROM node:26.13.0-slim AS base
+WORKDIR /app
+ENV npm_config_update_notifier=false \
+    npm_config_fund=false \
+    npm_config_audit=false \
+    TURBO_TELEMETRY_DISABLED=1 \
+    TURBO_NO_UPDATE_NOTIFIER=1
+
+# 1. prune: the named function and the workspaces it depends on, split into manifests (json/)
+#    and sources (full/) so that the install layer stays cached until dependencies change.
+FROM base AS prune
+ARG FUNCTION
+RUN test -n "$FUNCTION" || { echo 'build with --build-arg FUNCTION=<folder under functions/>' >&2; exit 1; }
+COPY package.json package-lock.json ./
+# The turbo the lockfile pins, so prune reads the lockfile the way CI's turbo does.
+RUN npm install -g "turbo@$(node -p "require('./package-lock.json').packages['node_modules/turbo'].version")"
+COPY . .
+RUN test -f "functions/$FUNCTION/package.json" || { echo "no function at functions/$FUNCTION" >&2; exit 1; } \
+ && turbo prune "@veba-functions/$FUNCTION" --docker --out-dir /out
+
+# 2. install: every dependency of the pruned graph (the build needs TypeScript). --omit=peer
+#    leaves out the packages only test tooling pulls in as peers (aws-cdk-lib, ~160 MB).
+FROM base AS install
+COPY --from=prune /out/json/ ./
+RUN --mount=type=cache,target=/root/.npm,sharing=locked \
+    npm ci --omit=peer
+
+# 3. build: compile the function and its workspace dependencies (turbo's ^build order), then keep
+#    production dependencies only and drop what the runtime never reads.
+FROM install AS build
+ARG FUNCTION
+COPY --from=prune /out/full/ ./
+# turbo prune copies workspaces, not root config files the workspaces extend.
+COPY tsconfig.base.json ./
+RUN npx turbo run build --filter="@veba-functions/$FUNCTION" \
+ && npm prune --omit=dev \
+ && rm -rf .turbo node_modules/.cache packages/*/test functions/*/test
+
+# 4. runtime: Node, the pruned tree, no build tools, not root.
+FROM base AS runtime
+ARG FUNCTION
+LABEL org.opencontainers.image.title="veba-functions/${FUNCTION}" \
+      org.opencontainers.image.description="VEBA event function ${FUNCTION} (Knative, CloudEvents)"
+ENV NODE_ENV=production \
+    FUNCTION=${FUNCTION} \
+    PORT=8080
+# Root owns the files and the function cannot change its own code; the chart also mounts the
+# root filesystem read-only.
+COPY --from=build /app ./
+# uid 1000 is the image's `node` user; numeric so runAsNonRoot can be verified by the kubelet.
+USER 1000:1000
+EXPOSE 8080
+# `exec` makes node PID 1, so SIGTERM from Knative reaches the runtime and starts its drain.
+# The effective command is: node functions/<FUNCTION>/dist/index.js
+CMD ["/bin/sh", "-c", "exec node \"functions/${FUNCTION}/dist/index.js\""]
