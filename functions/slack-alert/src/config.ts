@@ -60,30 +60,44 @@ export function resolveSlackSettings(config: KeyValues): SlackSettings {
   return { webhookUrl: url, pretext: nonEmpty(config.SLACK_MESSAGE_PRETEXT) ?? secret.pretext };
 }
 
-function unpackSecret(raw: string | undefined): { webhookUrl?: string; pretext?: string; from?: string } {
+function unpackSecret(raw: string | undefined): {
+  webhookUrl?: string;
+  pretext?: string;
+  from?: string;
+} {
   if (raw === undefined) return {};
   const trimmed = raw.trim();
   if (!trimmed.startsWith('{') && !trimmed.startsWith('[')) {
     if (isHttpUrl(trimmed)) return { webhookUrl: trimmed, from: 'SLACK_SECRET (raw URL)' };
-    throw new ConfigError(['SLACK_SECRET: invalid: expected a JSON object of keys or the raw webhook URL']);
+    throw new ConfigError([
+      'SLACK_SECRET: invalid: expected a JSON object of keys or the raw webhook URL',
+    ]);
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(trimmed);
   } catch {
-    throw new ConfigError(['SLACK_SECRET: not valid JSON (expected a JSON object of keys or the raw webhook URL)']);
+    throw new ConfigError([
+      'SLACK_SECRET: not valid JSON (expected a JSON object of keys or the raw webhook URL)',
+    ]);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new ConfigError(['SLACK_SECRET: not a JSON object (expected a JSON object of keys or the raw webhook URL)']);
+    throw new ConfigError([
+      'SLACK_SECRET: not a JSON object (expected a JSON object of keys or the raw webhook URL)',
+    ]);
   }
   const object = parsed as Record<string, unknown>;
   const url = object.SLACK_WEBHOOK_URL;
   const pretext = object.SLACK_MESSAGE_PRETEXT;
   if (url !== undefined && url !== null && typeof url !== 'string') {
-    throw new ConfigError(['SLACK_WEBHOOK_URL: invalid (from JSON secret SLACK_SECRET): expected a string']);
+    throw new ConfigError([
+      'SLACK_WEBHOOK_URL: invalid (from JSON secret SLACK_SECRET): expected a string',
+    ]);
   }
   if (pretext !== undefined && pretext !== null && typeof pretext !== 'string') {
-    throw new ConfigError(['SLACK_MESSAGE_PRETEXT: invalid (from JSON secret SLACK_SECRET): expected a string']);
+    throw new ConfigError([
+      'SLACK_MESSAGE_PRETEXT: invalid (from JSON secret SLACK_SECRET): expected a string',
+    ]);
   }
   return {
     webhookUrl: nonEmpty(url ?? undefined),

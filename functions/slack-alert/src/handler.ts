@@ -4,8 +4,18 @@
  * fake client.
  */
 import { type HandleResult } from '@veba-functions/runtime';
-import { isVSphereType, parseVSphereEvent, type CloudEventLike, type VSphereEvent } from '@veba-functions/vsphere-events';
-import { buildSlackMessage, eventFamily, type EventFamily, type MessageInput } from './slack-message.js';
+import {
+  isVSphereType,
+  parseVSphereEvent,
+  type CloudEventLike,
+  type VSphereEvent,
+} from '@veba-functions/vsphere-events';
+import {
+  buildSlackMessage,
+  eventFamily,
+  type EventFamily,
+  type MessageInput,
+} from './slack-message.js';
 import type { PostOptions, SlackWebhookClient, WebhookLogger } from './slack-webhook.js';
 
 /** What `init` builds once and every event shares. */
@@ -32,7 +42,10 @@ export interface SlackAlertContext {
  * @example
  * const { input, family } = toMessageInput(event, config.SLACK_MESSAGE_PRETEXT);
  */
-export function toMessageInput(event: CloudEventLike, pretext?: string): { input: MessageInput; family: EventFamily; parsed: VSphereEvent } {
+export function toMessageInput(
+  event: CloudEventLike,
+  pretext?: string,
+): { input: MessageInput; family: EventFamily; parsed: VSphereEvent } {
   const parsed = parseVSphereEvent(event);
   parsed.requireKey();
   const family = eventFamily(parsed.eventClass, parsed.data);
@@ -50,7 +63,10 @@ export function toMessageInput(event: CloudEventLike, pretext?: string): { input
  * Events whose type is not a vSphere event type are skipped (200), not rejected: a trigger may
  * be broader than this function.
  */
-export async function handleSlackAlert(event: CloudEventLike, ctx: SlackAlertContext): Promise<HandleResult> {
+export async function handleSlackAlert(
+  event: CloudEventLike,
+  ctx: SlackAlertContext,
+): Promise<HandleResult> {
   // A plain boolean: the predicate's negation would narrow `type` to never.
   const vsphere: boolean = isVSphereType(event.type);
   if (!vsphere && typeof event.type === 'string' && event.type !== '') {

@@ -7,9 +7,25 @@ import { handleSlackAlert, type SlackAlertState } from './handler.js';
 import { createSlackWebhookClient, type SlackWebhookClientOptions } from './slack-webhook.js';
 
 export { buildSlackMessage, eventFamily, BUDGET } from './slack-message.js';
-export type { SlackMessage, SlackBlock, SlackAttachment, MessageInput, EventFamily } from './slack-message.js';
-export { createSlackWebhookClient, maskWebhookUrl, parseRetryAfter, SlackPayloadError } from './slack-webhook.js';
-export type { SlackWebhookClient, SlackWebhookClientOptions, PostOptions, WebhookLogger } from './slack-webhook.js';
+export type {
+  SlackMessage,
+  SlackBlock,
+  SlackAttachment,
+  MessageInput,
+  EventFamily,
+} from './slack-message.js';
+export {
+  createSlackWebhookClient,
+  maskWebhookUrl,
+  parseRetryAfter,
+  SlackPayloadError,
+} from './slack-webhook.js';
+export type {
+  SlackWebhookClient,
+  SlackWebhookClientOptions,
+  PostOptions,
+  WebhookLogger,
+} from './slack-webhook.js';
 export { createPacer, PacerSlotUnavailableError } from './pacer.js';
 export type { Pacer, PacerOptions } from './pacer.js';
 export { resolveSlackSettings, slackConfigShape } from './config.js';
@@ -23,7 +39,10 @@ export interface SlackAlertFunctionOptions {
   /** Dedupe store options (default: Redis from `REDIS_URL`, else in-memory). */
   state?: Pick<StateGuardsOptions, 'store' | 'storeOptions'>;
   /** Overrides of the webhook client's pacing and retry settings. */
-  webhook?: Pick<SlackWebhookClientOptions, 'minIntervalMs' | 'minSendWindowMs' | 'maxRateLimitRetries'>;
+  webhook?: Pick<
+    SlackWebhookClientOptions,
+    'minIntervalMs' | 'minSendWindowMs' | 'maxRateLimitRetries'
+  >;
 }
 
 /**
@@ -49,7 +68,10 @@ export function createSlackAlertFunction(options: SlackAlertFunctionOptions = {}
         logger,
         ...options.webhook,
       });
-      logger.info({ webhook: slack.target, pretext: settings.pretext !== undefined }, 'slack-alert ready');
+      logger.info(
+        { webhook: slack.target, pretext: settings.pretext !== undefined },
+        'slack-alert ready',
+      );
       return { slack, pretext: settings.pretext };
     },
     handle: (event, ctx) => handleSlackAlert(event, ctx),

@@ -46,7 +46,15 @@ export interface MessageInput {
 }
 
 /** The families the formatter knows; anything else is `generic`. */
-export type EventFamily = 'vm' | 'alarm' | 'host-maintenance' | 'task' | 'tagging' | 'sso-login-failure' | 'eventex' | 'generic';
+export type EventFamily =
+  | 'vm'
+  | 'alarm'
+  | 'host-maintenance'
+  | 'task'
+  | 'tagging'
+  | 'sso-login-failure'
+  | 'eventex'
+  | 'generic';
 
 interface Formatted {
   title: string;
@@ -117,9 +125,13 @@ const SEVERITY_EMOJI: Record<string, string> = {
  *
  * @example eventFamily('DrsVmPoweredOnEvent', {}) // 'vm'
  */
-export function eventFamily(eventClass: string, data: Readonly<Record<string, unknown>>): EventFamily {
+export function eventFamily(
+  eventClass: string,
+  data: Readonly<Record<string, unknown>>,
+): EventFamily {
   const typeId = str(data, 'EventTypeId') ?? eventClass;
-  if (typeId === 'com.vmware.cis.tagging.attach' || typeId === 'com.vmware.cis.tagging.detach') return 'tagging';
+  if (typeId === 'com.vmware.cis.tagging.attach' || typeId === 'com.vmware.cis.tagging.detach')
+    return 'tagging';
   if (typeId === 'com.vmware.sso.LoginFailure') return 'sso-login-failure';
   if (eventClass === 'AlarmStatusChangedEvent') return 'alarm';
   if (eventClass in HOST_MAINTENANCE) return 'host-maintenance';
@@ -143,13 +155,21 @@ export function buildSlackMessage(input: MessageInput): SlackMessage {
   const fullMessage = str(data, 'FullFormattedMessage')?.trim() || formatted.title;
   // vCenter's message repeats a reconfiguration's change list; when the list has its own block
   // the summary keeps only the first line.
-  const firstLine = fullMessage.split('\n').find((line) => line.trim() !== '')?.trim() ?? fullMessage;
+  const firstLine =
+    fullMessage
+      .split('\n')
+      .find((line) => line.trim() !== '')
+      ?.trim() ?? fullMessage;
   const summaryRaw = formatted.detail ? firstLine : fullMessage;
   const vcenter = sourceHost(input.source);
 
   const header: SlackBlock = {
     type: 'header',
-    text: { type: 'plain_text', emoji: true, text: truncateText(`${formatted.emoji} ${formatted.title}`, SLACK_LIMITS.headerText) },
+    text: {
+      type: 'plain_text',
+      emoji: true,
+      text: truncateText(`${formatted.emoji} ${formatted.title}`, SLACK_LIMITS.headerText),
+    },
   };
   const body: SlackBlock[] = [
     { type: 'section', text: mrkdwn(escapeAndTruncate(summaryRaw, BUDGET.summary)) },
@@ -165,10 +185,15 @@ export function buildSlackMessage(input: MessageInput): SlackMessage {
     `event ${eventKey(data) ?? '?'}`,
     eventClass,
   ].filter((part): part is string => part !== undefined);
-  body.push({ type: 'context', elements: [mrkdwn(escapeAndTruncate(contextParts.join(' · '), BUDGET.context))] });
+  body.push({
+    type: 'context',
+    elements: [mrkdwn(escapeAndTruncate(contextParts.join(' · '), BUDGET.context))],
+  });
 
   const top: SlackBlock[] = [];
-  const pretext = input.pretext?.trim() ? truncateText(input.pretext.trim(), BUDGET.pretext) : undefined;
+  const pretext = input.pretext?.trim()
+    ? truncateText(input.pretext.trim(), BUDGET.pretext)
+    : undefined;
   if (pretext) top.push({ type: 'section', text: mrkdwn(pretext) });
   top.push(header);
 
@@ -190,7 +215,12 @@ const FORMATTERS: Record<EventFamily, Formatter> = {
     const [emoji, title] = VM_TITLES[eventClass] ?? [':computer:', `VM: ${words(eventClass)}`];
     const facts = commonFacts(data);
     if (eventClass.endsWith('MigratedEvent') || eventClass === 'VmRelocatedEvent') {
-      facts.splice(1, 0, ['From host', fact(refName(data, 'SourceHost'))], ['From datastore', fact(refName(data, 'SourceDatastore'))]);
+      facts.splice(
+        1,
+        0,
+        ['From host', fact(refName(data, 'SourceHost'))],
+        ['From datastore', fact(refName(data, 'SourceDatastore'))],
+      );
     }
     return { emoji, title, facts, detail: configChanges(data) };
   },
@@ -269,7 +299,11 @@ const FORMATTERS: Record<EventFamily, Formatter> = {
       facts: [...commonFacts(data), ...argFacts],
     };
   },
-  generic: (eventClass, data) => ({ emoji: ':information_source:', title: words(eventClass), facts: commonFacts(data) }),
+  generic: (eventClass, data) => ({
+    emoji: ':information_source:',
+    title: words(eventClass),
+    facts: commonFacts(data),
+  }),
 };
 
 function commonFacts(data: Readonly<Record<string, unknown>>): Array<[string, string | undefined]> {
@@ -331,7 +365,9 @@ function sourceHost(source: string | undefined): string | undefined {
 
 function argument(data: Readonly<Record<string, unknown>>, key: string): string | undefined {
   if (!Array.isArray(data.Arguments)) return undefined;
-  const hit = data.Arguments.find((a): a is Record<string, unknown> => isRecord(a) && a.Key === key);
+  const hit = data.Arguments.find(
+    (a): a is Record<string, unknown> => isRecord(a) && a.Key === key,
+  );
   return hit ? str(hit, 'Value') : undefined;
 }
 
@@ -340,7 +376,10 @@ function refName(data: Readonly<Record<string, unknown>>, key: string): string |
   return ref ? str(ref, 'Name') : undefined;
 }
 
-function obj(data: Readonly<Record<string, unknown>>, key: string): Record<string, unknown> | undefined {
+function obj(
+  data: Readonly<Record<string, unknown>>,
+  key: string,
+): Record<string, unknown> | undefined {
   const value = data[key];
   return isRecord(value) ? value : undefined;
 }

@@ -99,7 +99,10 @@ export function maskWebhookUrl(url: string): string {
 /**
  * Parses `Retry-After` (delta-seconds or an HTTP date) into milliseconds; undefined if absent or unreadable.
  */
-export function parseRetryAfter(value: string | null, now: number = Date.now()): number | undefined {
+export function parseRetryAfter(
+  value: string | null,
+  now: number = Date.now(),
+): number | undefined {
   if (value === null || value.trim() === '') return undefined;
   const trimmed = value.trim();
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
@@ -129,9 +132,14 @@ export function createSlackWebhookClient(options: SlackWebhookClientOptions): Sl
   const maxRateLimitRetries = options.maxRateLimitRetries ?? 3;
   const doFetch = options.fetch ?? fetch;
   const pacer: Pacer = createPacer({ intervalMs: options.minIntervalMs ?? 1000 });
-  const scrub = (text: string): string => text.split(url).join(target).split(options.url).join(target);
+  const scrub = (text: string): string =>
+    text.split(url).join(target).split(options.url).join(target);
 
-  async function attempt(body: string, deadline: number, signal: AbortSignal | undefined): Promise<Response> {
+  async function attempt(
+    body: string,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Response> {
     const budget = Math.min(timeoutMs, deadline - Date.now());
     const timeout = AbortSignal.timeout(Math.max(1, budget));
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
@@ -173,7 +181,11 @@ export function createSlackWebhookClient(options: SlackWebhookClientOptions): Sl
         const slackCode = text.trim().slice(0, 100) || `http_${response.status}`;
 
         if (response.ok) {
-          if (text.trim() !== 'ok') logger.debug({ slackStatus: response.status, slackBody: text.slice(0, MAX_BODY_LOGGED) }, 'Slack answered 2xx without "ok"');
+          if (text.trim() !== 'ok')
+            logger.debug(
+              { slackStatus: response.status, slackBody: text.slice(0, MAX_BODY_LOGGED) },
+              'Slack answered 2xx without "ok"',
+            );
           return;
         }
 
@@ -183,19 +195,33 @@ export function createSlackWebhookClient(options: SlackWebhookClientOptions): Sl
           // Every other post of this instance waits too: the limit is per webhook.
           pacer.holdUntil(resumeAt);
           if (rateLimited < maxRateLimitRetries && resumeAt <= deadline - minSendWindowMs) {
-            logger.warn({ slackStatus: 429, retryAfterMs: waitMs, webhook: target }, 'Slack rate limit: waiting Retry-After, then retrying');
+            logger.warn(
+              { slackStatus: 429, retryAfterMs: waitMs, webhook: target },
+              'Slack rate limit: waiting Retry-After, then retrying',
+            );
             await sleep(waitMs, signal);
             continue;
           }
-          logger.warn({ slackStatus: 429, retryAfterMs: waitMs, webhook: target }, 'Slack rate limit: Retry-After ends past the deadline, answering 503');
-          throw new DependencyUnavailableError(`Slack webhook ${target} rate-limited (429), retry after ${waitMs} ms`, {
-            retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)),
-          });
+          logger.warn(
+            { slackStatus: 429, retryAfterMs: waitMs, webhook: target },
+            'Slack rate limit: Retry-After ends past the deadline, answering 503',
+          );
+          throw new DependencyUnavailableError(
+            `Slack webhook ${target} rate-limited (429), retry after ${waitMs} ms`,
+            {
+              retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)),
+            },
+          );
         }
 
         if (response.status >= 500 || RETRYABLE_STATUSES.has(response.status)) {
-          logger.warn({ slackStatus: response.status, slackCode, webhook: target }, 'Slack is unavailable');
-          throw new DependencyUnavailableError(`Slack webhook ${target} answered HTTP ${response.status} ${slackCode}`);
+          logger.warn(
+            { slackStatus: response.status, slackCode, webhook: target },
+            'Slack is unavailable',
+          );
+          throw new DependencyUnavailableError(
+            `Slack webhook ${target} answered HTTP ${response.status} ${slackCode}`,
+          );
         }
 
         if (MISCONFIGURATION_STATUSES.has(response.status)) {
@@ -203,13 +229,20 @@ export function createSlackWebhookClient(options: SlackWebhookClientOptions): Sl
             { slackStatus: response.status, slackCode, webhook: target },
             `Slack refused the webhook: ${slackCode} (check the webhook URL, the channel and the app's installation)`,
           );
-          throw new UpstreamRejectedError(`Slack webhook ${target} refused: HTTP ${response.status} ${slackCode}`);
+          throw new UpstreamRejectedError(
+            `Slack webhook ${target} refused: HTTP ${response.status} ${slackCode}`,
+          );
         }
 
         // 400 and any other 4xx: Slack could not use what we sent. That is our bug; log what
         // Slack said so it can be fixed, and let the runtime answer 500.
         logger.error(
-          { slackStatus: response.status, slackCode, slackBody: text.slice(0, MAX_BODY_LOGGED), webhook: target },
+          {
+            slackStatus: response.status,
+            slackCode,
+            slackBody: text.slice(0, MAX_BODY_LOGGED),
+            webhook: target,
+          },
           `Slack rejected the message: ${slackCode}`,
         );
         throw new SlackPayloadError(response.status, slackCode);
@@ -228,6 +261,9 @@ async function readBody(response: Response): Promise<string> {
 
 function describe(error: unknown, scrub: (text: string) => string): string {
   if (!(error instanceof Error)) return 'request failed';
-  const cause = error.cause instanceof Error ? `: ${(error.cause as NodeJS.ErrnoException).code ?? error.cause.message}` : '';
+  const cause =
+    error.cause instanceof Error
+      ? `: ${(error.cause as NodeJS.ErrnoException).code ?? error.cause.message}`
+      : '';
   return scrub(`${error.message}${cause}`);
 }

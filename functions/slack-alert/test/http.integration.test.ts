@@ -31,12 +31,24 @@ afterAll(async () => {
   expect(logLines.join('\n')).not.toContain(WEBHOOK_SECRET);
 });
 
-async function startInstance(options: SlackAlertFunctionOptions = {}, env: Record<string, string> = {}): Promise<RunningFunction> {
+async function startInstance(
+  options: SlackAlertFunctionOptions = {},
+  env: Record<string, string> = {},
+): Promise<RunningFunction> {
   const fn = await startFunction(
-    createSlackAlertFunction({ state: { storeOptions: { keyPrefix: `${redis.keyPrefix}slack:` } }, ...options }),
+    createSlackAlertFunction({
+      state: { storeOptions: { keyPrefix: `${redis.keyPrefix}slack:` } },
+      ...options,
+    }),
     {
       // The raw-URL SLACK_SECRET shape of VEBA's Python example.
-      env: { SLACK_SECRET: receiver.url, REDIS_URL: redis.url, FUNCTION_TIMEOUT_SECONDS: '10', LOG_LEVEL: 'debug', ...env },
+      env: {
+        SLACK_SECRET: receiver.url,
+        REDIS_URL: redis.url,
+        FUNCTION_TIMEOUT_SECONDS: '10',
+        LOG_LEVEL: 'debug',
+        ...env,
+      },
       port: 0,
       host: '127.0.0.1',
       logDestination: { write: (line: string) => void logLines.push(line) },
@@ -54,13 +66,22 @@ interface Delivery {
 }
 
 /** Delivers an event the way the broker does: binary mode, `ce-*` headers and the JSON data as the body. */
-async function deliver(fn: RunningFunction, event: Record<string, unknown>, rawBody?: string): Promise<Delivery> {
+async function deliver(
+  fn: RunningFunction,
+  event: Record<string, unknown>,
+  rawBody?: string,
+): Promise<Delivery> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   for (const [key, value] of Object.entries(event)) {
-    if (key === 'data' || key === 'datacontenttype' || value === undefined || value === null) continue;
+    if (key === 'data' || key === 'datacontenttype' || value === undefined || value === null)
+      continue;
     headers[`ce-${key}`] = typeof value === 'string' ? value : JSON.stringify(value);
   }
-  const response = await fetch(fn.url, { method: 'POST', headers, body: rawBody ?? JSON.stringify(event.data) });
+  const response = await fetch(fn.url, {
+    method: 'POST',
+    headers,
+    body: rawBody ?? JSON.stringify(event.data),
+  });
   const text = await response.text();
   let body: unknown = text;
   try {
@@ -72,7 +93,10 @@ async function deliver(fn: RunningFunction, event: Record<string, unknown>, rawB
 }
 
 /** Like the broker: retries 409 and 5xx (with a short fixed backoff here) until a final answer. */
-async function deliverWithRetries(fn: RunningFunction, event: Record<string, unknown>): Promise<Delivery[]> {
+async function deliverWithRetries(
+  fn: RunningFunction,
+  event: Record<string, unknown>,
+): Promise<Delivery[]> {
   const attempts: Delivery[] = [];
   for (let i = 0; i < 20; i++) {
     const result = await deliver(fn, event);
@@ -96,14 +120,20 @@ describe('exactly one Slack message per event', () => {
     const a = await startInstance();
     const b = await startInstance();
     const event = powerOff(`dup-${Date.now()}`);
-    const results = await Promise.all([deliverWithRetries(a, event), deliverWithRetries(b, event), deliverWithRetries(a, event)]);
+    const results = await Promise.all([
+      deliverWithRetries(a, event),
+      deliverWithRetries(b, event),
+      deliverWithRetries(a, event),
+    ]);
 
     expect(receiver.posts).toHaveLength(1);
     const finals = results.map((attempts) => attempts.at(-1)!);
     for (const final of finals) expect(final.status).toBe(200);
     // One delivery posted; the others were told it was a duplicate (after a 409 if they overlapped).
     expect(finals.filter((f) => (f.body as { posted?: boolean }).posted === true)).toHaveLength(1);
-    expect(finals.filter((f) => typeof (f.body as { skipped?: unknown }).skipped === 'string')).toHaveLength(2);
+    expect(
+      finals.filter((f) => typeof (f.body as { skipped?: unknown }).skipped === 'string'),
+    ).toHaveLength(2);
     for (const attempt of results.flat()) expect([200, 409]).toContain(attempt.status);
 
     // A redelivery later (VEBA's replay after a restart) is still a duplicate, on either instance.
@@ -111,7 +141,7 @@ describe('exactly one Slack message per event', () => {
     expect(receiver.posts).toHaveLength(1);
   });
 
-  it('a failed post is not remembered: the broker\'s retry posts', async () => {
+  it("a failed post is not remembered: the broker's retry posts", async () => {
     const fn = await startInstance();
     const event = powerOff(`retry-${Date.now()}`);
     receiver.script({ status: 500, body: 'rollup_error' });
@@ -137,7 +167,12 @@ describe('Slack answers become broker statuses', () => {
     const result = await deliver(fn, powerOff(`status-${answer.body}-${Date.now()}`));
     expect(result.status).toBe(expected);
     if (expected === 502) {
-      expect(logLines.some((line) => line.includes('"level":"error"') && line.includes(`"slackCode":"${answer.body}"`))).toBe(true);
+      expect(
+        logLines.some(
+          (line) =>
+            line.includes('"level":"error"') && line.includes(`"slackCode":"${answer.body}"`),
+        ),
+      ).toBe(true);
     }
   });
 
@@ -167,11 +202,17 @@ describe('the VEBA sample events over HTTP', () => {
             : await deliver(fn, event);
       if (fixture.expected.outcome === 'posted') {
         expectedPosts += 1;
-        expect({ file: fixture.file, status: result.status }).toEqual({ file: fixture.file, status: 200 });
+        expect({ file: fixture.file, status: result.status }).toEqual({
+          file: fixture.file,
+          status: 200,
+        });
         expect(receiver.posts).toHaveLength(expectedPosts);
         expect((receiver.posts.at(-1)!.body as SlackMessage).text.length).toBeGreaterThan(0);
       } else {
-        expect({ file: fixture.file, status: result.status }).toEqual({ file: fixture.file, status: 400 });
+        expect({ file: fixture.file, status: result.status }).toEqual({
+          file: fixture.file,
+          status: 400,
+        });
         expect(result.body).toMatchObject({ error: 'invalid_event' });
         expect(receiver.posts).toHaveLength(expectedPosts);
       }
@@ -180,7 +221,10 @@ describe('the VEBA sample events over HTTP', () => {
 });
 
 /** Structured mode: the whole CloudEvent as the body (how the Python samples are sent). */
-async function deliverStructured(fn: RunningFunction, event: Record<string, unknown>): Promise<Delivery> {
+async function deliverStructured(
+  fn: RunningFunction,
+  event: Record<string, unknown>,
+): Promise<Delivery> {
   const response = await fetch(fn.url, {
     method: 'POST',
     headers: { 'content-type': 'application/cloudevents+json' },

@@ -39,11 +39,51 @@ describe('createPacer', () => {
   it('holdUntil pushes every later turn past a Retry-After', async () => {
     const pacer = createPacer({ intervalMs: 1000 });
     pacer.holdUntil(Date.now() + 30_000);
-    await expect(pacer.acquire({ latestStart: Date.now() + 20_000 })).rejects.toMatchObject({ waitMs: 30_000 });
+    await expect(pacer.acquire({ latestStart: Date.now() + 20_000 })).rejects.toMatchObject({
+      waitMs: 30_000,
+    });
     const turn = pacer.acquire({ latestStart: Date.now() + 40_000 });
     await vi.advanceTimersByTimeAsync(30_000);
     await turn;
     expect(Date.now()).toBe(1_030_000);
+  });
+
+  it('a hold refuses queued callers it pushes past their latest start, and keeps spacing the others', async () => {
+    const pacer = createPacer({ intervalMs: 1000 });
+    await pacer.acquire({ latestStart: Date.now() + 60_000 });
+    const started: string[] = [];
+    const track = (name: string, latestStart: number) =>
+      pacer.acquire({ latestStart }).then(
+        () => started.push(`${name}@${Date.now() - 1_000_000}`),
+        (error: unknown) =>
+          started.push(`${name} refused ${(error as PacerSlotUnavailableError).name}`),
+      );
+    const waiting = [
+      track('short', Date.now() + 5_000),
+      track('long-1', Date.now() + 60_000),
+      track('long-2', Date.now() + 60_000),
+    ];
+    pacer.holdUntil(Date.now() + 10_000); // a 429 with Retry-After: 10
+    await vi.advanceTimersByTimeAsync(15_000);
+    await Promise.all(waiting);
+    expect(started).toEqual([
+      'short refused PacerSlotUnavailableError',
+      'long-1@10000',
+      'long-2@11000',
+    ]);
+  });
+
+  it('an aborted caller leaves the queue and does not delay the next one', async () => {
+    const pacer = createPacer({ intervalMs: 1000 });
+    await pacer.acquire({ latestStart: Date.now() + 10_000 });
+    const controller = new AbortController();
+    const aborted = pacer.acquire({ latestStart: Date.now() + 10_000, signal: controller.signal });
+    const next = pacer.acquire({ latestStart: Date.now() + 10_000 });
+    controller.abort(new Error('gone'));
+    await expect(aborted).rejects.toThrow('gone');
+    await vi.advanceTimersByTimeAsync(1000);
+    await next;
+    expect(Date.now()).toBe(1_001_000);
   });
 
   it('rejects with the abort reason when the event is aborted while waiting', async () => {

@@ -52,7 +52,12 @@ export async function startSlackReceiver(): Promise<SlackReceiver> {
       } catch {
         body = raw;
       }
-      posts.push({ at: performance.timeOrigin + performance.now(), path: req.url ?? '', contentType: req.headers['content-type'], body });
+      posts.push({
+        at: performance.timeOrigin + performance.now(),
+        path: req.url ?? '',
+        contentType: req.headers['content-type'],
+        body,
+      });
       const answer = queue.shift() ?? OK;
       if (answer === 'hang') {
         hanging.add(res);

@@ -1,4 +1,8 @@
-import { DependencyUnavailableError, UpstreamRejectedError, mapError } from '@veba-functions/runtime';
+import {
+  DependencyUnavailableError,
+  UpstreamRejectedError,
+  mapError,
+} from '@veba-functions/runtime';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SlackMessage } from '../src/slack-message.js';
 import {
@@ -19,11 +23,15 @@ interface LogLine {
 
 function captureLogger(): WebhookLogger & { lines: LogLine[] } {
   const lines: LogLine[] = [];
-  const at = (level: LogLine['level']) => (obj: object, msg?: string) => lines.push({ level, obj, msg });
+  const at = (level: LogLine['level']) => (obj: object, msg?: string) =>
+    lines.push({ level, obj, msg });
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
-const message: SlackMessage = { text: 'hello', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'hello' } }] };
+const message: SlackMessage = {
+  text: 'hello',
+  blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'hello' } }],
+};
 
 let receiver: SlackReceiver;
 let logger: ReturnType<typeof captureLogger>;
@@ -69,7 +77,11 @@ describe('Slack answers', () => {
     await client().post(message, { deadline: soon(10_000) });
     expect(receiver.posts).toHaveLength(2);
     expect(receiver.posts[1]!.at - receiver.posts[0]!.at).toBeGreaterThanOrEqual(900);
-    expect(logger.lines.some((l) => l.level === 'warn' && (l.obj as { retryAfterMs?: number }).retryAfterMs === 1000)).toBe(true);
+    expect(
+      logger.lines.some(
+        (l) => l.level === 'warn' && (l.obj as { retryAfterMs?: number }).retryAfterMs === 1000,
+      ),
+    ).toBe(true);
   });
 
   it('429 with Retry-After past the deadline: 503 with Retry-After, no second request', async () => {
@@ -89,6 +101,18 @@ describe('Slack answers', () => {
     expect(second).toBeInstanceOf(DependencyUnavailableError);
     expect((second as DependencyUnavailableError).retryAfterSeconds).toBeGreaterThanOrEqual(19);
     expect(receiver.posts).toHaveLength(1);
+  });
+
+  it('a 429 refuses at once the queued posts whose deadline it overruns, instead of sending them into the limit', async () => {
+    receiver.script({ status: 429, body: 'rate_limited', retryAfter: '2' }, OK);
+    const slack = client();
+    const first = slack.post({ text: 'first', blocks: [] }, { deadline: soon(10_000) });
+    const second = slack.post({ text: 'second', blocks: [] }, { deadline: soon(2000) });
+    const error = await failure(second);
+    expect(error).toBeInstanceOf(DependencyUnavailableError);
+    await first;
+    expect(receiver.posts.map((p) => (p.body as SlackMessage).text)).toEqual(['first', 'first']);
+    expect(receiver.posts[1]!.at - receiver.posts[0]!.at).toBeGreaterThanOrEqual(1900);
   });
 
   it.each([
@@ -114,13 +138,15 @@ describe('Slack answers', () => {
   it('connection refused: 503', async () => {
     const url = receiver.url;
     await receiver.close();
-    const error = await failure(createSlackWebhookClient({ url, logger }).post(message, { deadline: soon() }));
+    const error = await failure(
+      createSlackWebhookClient({ url, logger }).post(message, { deadline: soon() }),
+    );
     expect(error).toBeInstanceOf(DependencyUnavailableError);
     receiver = await startSlackReceiver(); // for afterEach
   });
 
   it.each(['invalid_payload', 'invalid_blocks', 'too_many_attachments', 'user_not_found'])(
-    '400 %s: our bug, a plain error (500) with Slack\'s body logged',
+    "400 %s: our bug, a plain error (500) with Slack's body logged",
     async (code) => {
       receiver.script({ status: 400, body: code });
       const error = await failure(client().post(message, { deadline: soon() }));
@@ -151,7 +177,11 @@ describe('Slack answers', () => {
     const logged = logger.lines.filter((l) => l.level === 'error');
     expect(logged).toHaveLength(1);
     expect(logged[0]!.msg).toContain(code);
-    expect(logged[0]!.obj).toMatchObject({ slackStatus: status, slackCode: code, webhook: maskWebhookUrl(receiver.url) });
+    expect(logged[0]!.obj).toMatchObject({
+      slackStatus: status,
+      slackCode: code,
+      webhook: maskWebhookUrl(receiver.url),
+    });
     expect(receiver.posts).toHaveLength(1);
   });
 });
@@ -179,14 +209,19 @@ describe('pacing: one message per second per webhook', () => {
   it('two clients (two instances) pace independently', async () => {
     const a = client();
     const b = client();
-    await Promise.all([a.post(message, { deadline: soon(800) }), b.post(message, { deadline: soon(800) })]);
+    await Promise.all([
+      a.post(message, { deadline: soon(800) }),
+      b.post(message, { deadline: soon(800) }),
+    ]);
     expect(receiver.posts).toHaveLength(2);
   });
 });
 
 describe('helpers', () => {
   it('maskWebhookUrl keeps only scheme, host and the first path segment', () => {
-    expect(maskWebhookUrl('https://hooks.slack.com/services/T0/B0/abc')).toBe('https://hooks.slack.com/services/***');
+    expect(maskWebhookUrl('https://hooks.slack.com/services/T0/B0/abc')).toBe(
+      'https://hooks.slack.com/services/***',
+    );
     expect(maskWebhookUrl('not a url')).toBe('***');
   });
 
