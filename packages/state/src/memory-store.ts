@@ -2,7 +2,7 @@ import type { ClaimRequest, ClaimResult, StateLogger, StateStore } from './store
 
 export interface MemoryStateStoreOptions {
   logger: StateLogger;
-  /** Most records + marks kept; the least recently used go first. Default 10 000. */
+  /** Most records + marks kept; when full, the least recently used 10 % go. Default 10 000. */
   maxEntries?: number;
   /** Clock in epoch ms, for tests. Default `Date.now`. */
   now?: () => number;
@@ -144,11 +144,13 @@ export class MemoryStateStore implements StateStore {
     this.entries.delete(key);
     this.entries.set(key, entry);
     if (this.entries.size <= this.maxEntries) return;
-    // Least recently used first; expired entries are usually the oldest anyway.
+    // Least recently used first, down to 90 % in one pass: evicting one entry per write would
+    // rescan the Map's deleted slots at its head every time (measured 5x slower when full).
+    const target = Math.max(1, Math.floor(this.maxEntries * 0.9));
     const now = this.now();
     let evictedLive = false;
     for (const [k, e] of this.entries) {
-      if (this.entries.size <= this.maxEntries) break;
+      if (this.entries.size <= target) break;
       this.entries.delete(k);
       if (e.expiresAt > now) evictedLive = true;
     }
