@@ -138,6 +138,28 @@ describe('/api flavour', () => {
     );
   });
 
+  it('no answer (connection refused): NETWORK_ERROR, retryable, and the cause carries no request headers', async () => {
+    const url = api.url;
+    await api.close();
+    const c = client({ server: url });
+    const error = await c.connect().catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      name: 'VCenterError',
+      vapiType: 'NETWORK_ERROR',
+      retryable: true,
+      status: undefined,
+    });
+    const cause = (error as Error).cause as Error & { code?: string; config?: unknown };
+    expect(cause.code).toBe('ECONNREFUSED');
+    expect(cause.config).toBeUndefined();
+    const everything =
+      JSON.stringify(error, Object.getOwnPropertyNames(error)) +
+      JSON.stringify(cause, Object.getOwnPropertyNames(cause));
+    expect(everything).not.toContain('Basic ');
+    expect(everything).not.toContain(api.password);
+    api = await startApiServer(); // for afterEach
+  });
+
   it('20 concurrent calls failing with 401 together cause exactly one new login', async () => {
     const c = client();
     await c.connect();
