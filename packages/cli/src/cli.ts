@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { devCommand, DEV_USAGE } from './commands/dev.js';
 import { fixturesCommand, listCommand } from './commands/list.js';
 import { newCommand } from './commands/new.js';
+import { renderCommand, RENDER_USAGE } from './commands/render.js';
 import { sendCommand, SEND_USAGE } from './commands/send.js';
 import { CliError, describeError } from './errors.js';
 import type { CliContext } from './io.js';
@@ -12,6 +13,7 @@ export const USAGE = `veba-fn: the local loop for veba-functions
   veba-fn send <function|url> <fixture|file> [options]  deliver an event like the broker
   veba-fn new <name>                                    scaffold functions/<name>
   veba-fn list [--json]                                 functions, dev ports, trigger types
+  veba-fn render <function> [--namespace NS] [--tag T]  Knative Service + Triggers as YAML
   veba-fn fixtures                                      the VEBA sample events send accepts
 
 veba-fn <command> --help for a command's options.`;
@@ -21,6 +23,7 @@ const HELP: Record<string, string> = {
   send: SEND_USAGE,
   new: 'veba-fn new <name>\n\nCreates functions/<name> from packages/cli/templates/function.',
   list: 'veba-fn list [--json]\n\nPrints each function, its dev port and the trigger types of its values.yaml.',
+  render: RENDER_USAGE,
   fixtures: 'veba-fn fixtures\n\nLists the VEBA sample corpus files send accepts by name.',
 };
 
@@ -61,6 +64,8 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
         return newCommand(rest, ctx);
       case 'list':
         return listCommand(rest, ctx);
+      case 'render':
+        return renderCommand(rest, ctx);
       case 'fixtures':
         return fixturesCommand(rest, ctx);
       default:
