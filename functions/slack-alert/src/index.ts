@@ -25,6 +25,7 @@ export type {
   SlackWebhookClientOptions,
   PostOptions,
   WebhookLogger,
+  WebhookResult,
 } from './slack-webhook.js';
 export { createPacer, PacerSlotUnavailableError } from './pacer.js';
 export type { Pacer, PacerOptions } from './pacer.js';
@@ -60,12 +61,13 @@ export function createSlackAlertFunction(options: SlackAlertFunctionOptions = {}
     name: 'slack-alert',
     config: slackConfigShape,
     guards: createStateGuards({ dedupe: true, ...options.state }),
-    init({ config, logger }): SlackAlertState {
+    init({ config, logger, metrics }): SlackAlertState {
       const settings = resolveSlackSettings(config);
       const slack = createSlackWebhookClient({
         url: settings.webhookUrl,
         timeoutMs: config.SLACK_TIMEOUT_MS,
         logger,
+        metrics,
         ...options.webhook,
       });
       logger.info(

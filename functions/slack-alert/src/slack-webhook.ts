@@ -14,6 +14,7 @@
  * | 404 | `channel_not_found`, `no_service`, `no_team`, `team_disabled` | misconfiguration | `UpstreamRejectedError` -> 502 |
  * | 410 | `channel_is_archived` | misconfiguration | `UpstreamRejectedError` -> 502 |
  * | 429 | (JSON) + `Retry-After` seconds | rate limited (https://docs.slack.dev/apis/web-api/rate-limits) | wait and retry within the deadline, else `DependencyUnavailableError` -> 503 |
+ * | 3xx | not Slack (a proxy, a wrong URL) | misconfiguration | `UpstreamRejectedError` -> 502 |
  * | 5xx, 408, timeout, network error | `rollup_error`, ... | Slack is down | `DependencyUnavailableError` -> 503 |
  *
  * Retryable statuses (the broker retries 5xx, so 503 is the retry signal): 408, 429, 500-599,
@@ -23,6 +24,7 @@
  * {@link maskWebhookUrl}'s form does.
  */
 import { DependencyUnavailableError, UpstreamRejectedError } from '@veba-functions/runtime';
+import { Counter, type Registry } from 'prom-client';
 import { createPacer, PacerSlotUnavailableError, sleep, type Pacer } from './pacer.js';
 import type { SlackMessage } from './slack-message.js';
 
@@ -48,7 +50,13 @@ export interface SlackWebhookClientOptions {
   maxRateLimitRetries?: number;
   /** Injected for tests; defaults to the global `fetch` (undici). */
   fetch?: typeof fetch;
+  /** Registry for `veba_slack_webhook_requests_total{result}` (the function's, from `init`). */
+  metrics?: Registry;
 }
+
+/** How one attempt ended, as counted in `veba_slack_webhook_requests_total{result}`. */
+export type WebhookResult =
+  'ok' | 'rate_limited' | 'unavailable' | 'misconfigured' | 'rejected_payload' | 'paced_out';
 
 export interface PostOptions {
   /** Epoch ms by which the post must be done or given up (the runtime's `ctx.deadline`). */
@@ -134,6 +142,8 @@ export function createSlackWebhookClient(options: SlackWebhookClientOptions): Sl
   const pacer: Pacer = createPacer({ intervalMs: options.minIntervalMs ?? 1000 });
   const scrub = (text: string): string =>
     text.split(url).join(target).split(options.url).join(target);
+  const counter = options.metrics ? requestCounter(options.metrics) : undefined;
+  const count = (result: WebhookResult): void => void counter?.inc({ result });
 
   async function attempt(
     body: string,
@@ -149,8 +159,11 @@ export function createSlackWebhookClient(options: SlackWebhookClientOptions): Sl
         headers: { 'content-type': 'application/json; charset=utf-8' },
         body,
         signal: combined,
+        // Slack never redirects a webhook POST; following one would turn it into a GET elsewhere.
+        redirect: 'manual',
       });
     } catch (error) {
+      count('unavailable');
       const timedOut = timeout.aborted && !signal?.aborted;
       const reason = timedOut ? `no answer within ${budget} ms` : describe(error, scrub);
       throw new DependencyUnavailableError(`Slack webhook ${target} unreachable: ${reason}`, {
@@ -168,6 +181,7 @@ export function createSlackWebhookClient(options: SlackWebhookClientOptions): Sl
           await pacer.acquire({ latestStart: deadline - minSendWindowMs, signal });
         } catch (error) {
           if (error instanceof PacerSlotUnavailableError) {
+            count('paced_out');
             throw new DependencyUnavailableError(
               `Slack webhook ${target}: next send slot is ${error.waitMs} ms away, past this event's deadline`,
               { retryAfterSeconds: Math.max(1, Math.ceil(error.waitMs / 1000)) },
@@ -181,6 +195,7 @@ export function createSlackWebhookClient(options: SlackWebhookClientOptions): Sl
         const slackCode = text.trim().slice(0, 100) || `http_${response.status}`;
 
         if (response.ok) {
+          count('ok');
           if (text.trim() !== 'ok')
             logger.debug(
               { slackStatus: response.status, slackBody: text.slice(0, MAX_BODY_LOGGED) },
@@ -190,6 +205,7 @@ export function createSlackWebhookClient(options: SlackWebhookClientOptions): Sl
         }
 
         if (response.status === 429) {
+          count('rate_limited');
           const waitMs = parseRetryAfter(response.headers.get('retry-after')) ?? 1000;
           const resumeAt = Date.now() + waitMs;
           // Every other post of this instance waits too: the limit is per webhook.
@@ -215,6 +231,7 @@ export function createSlackWebhookClient(options: SlackWebhookClientOptions): Sl
         }
 
         if (response.status >= 500 || RETRYABLE_STATUSES.has(response.status)) {
+          count('unavailable');
           logger.warn(
             { slackStatus: response.status, slackCode, webhook: target },
             'Slack is unavailable',
@@ -224,7 +241,12 @@ export function createSlackWebhookClient(options: SlackWebhookClientOptions): Sl
           );
         }
 
-        if (MISCONFIGURATION_STATUSES.has(response.status)) {
+        // 3xx cannot come from Slack: a proxy or a wrong URL, so also a misconfiguration.
+        if (
+          MISCONFIGURATION_STATUSES.has(response.status) ||
+          (response.status >= 300 && response.status < 400)
+        ) {
+          count('misconfigured');
           logger.error(
             { slackStatus: response.status, slackCode, webhook: target },
             `Slack refused the webhook: ${slackCode} (check the webhook URL, the channel and the app's installation)`,
@@ -236,6 +258,7 @@ export function createSlackWebhookClient(options: SlackWebhookClientOptions): Sl
 
         // 400 and any other 4xx: Slack could not use what we sent. That is our bug; log what
         // Slack said so it can be fixed, and let the runtime answer 500.
+        count('rejected_payload');
         logger.error(
           {
             slackStatus: response.status,
@@ -249,6 +272,20 @@ export function createSlackWebhookClient(options: SlackWebhookClientOptions): Sl
       }
     },
   };
+}
+
+const REQUESTS_METRIC = 'veba_slack_webhook_requests_total';
+
+// A re-created client on the same registry reuses the counter instead of letting prom-client throw.
+function requestCounter(registry: Registry): Counter<'result'> {
+  const existing = registry.getSingleMetric(REQUESTS_METRIC);
+  if (existing) return existing as Counter<'result'>;
+  return new Counter({
+    name: REQUESTS_METRIC,
+    help: 'Slack incoming-webhook posts by result: ok, rate_limited, unavailable, misconfigured, rejected_payload, paced_out',
+    labelNames: ['result'],
+    registers: [registry],
+  });
 }
 
 async function readBody(response: Response): Promise<string> {

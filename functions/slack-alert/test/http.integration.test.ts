@@ -150,6 +150,9 @@ describe('exactly one Slack message per event', () => {
     expect(retried.status).toBe(200);
     expect(retried.body).toMatchObject({ posted: true });
     expect(receiver.posts).toHaveLength(2);
+    const metrics = await (await fetch(new URL('/metrics', fn.url))).text();
+    expect(metrics).toContain('veba_slack_webhook_requests_total{result="unavailable"} 1');
+    expect(metrics).toContain('veba_slack_webhook_requests_total{result="ok"} 1');
   });
 });
 

@@ -21,7 +21,8 @@ export interface ReceivedPost {
 }
 
 /** What to answer to one request; `hang` never answers (a timeout). */
-export type SlackAnswer = { status: number; body: string; retryAfter?: string } | 'hang';
+export type SlackAnswer =
+  { status: number; body: string; retryAfter?: string; location?: string } | 'hang';
 
 export const OK: SlackAnswer = { status: 200, body: 'ok' };
 
@@ -65,6 +66,7 @@ export async function startSlackReceiver(): Promise<SlackReceiver> {
       }
       const headers: Record<string, string> = { 'content-type': 'text/html' };
       if (answer.retryAfter !== undefined) headers['retry-after'] = answer.retryAfter;
+      if (answer.location !== undefined) headers.location = answer.location;
       res.writeHead(answer.status, headers).end(answer.body);
     });
   });

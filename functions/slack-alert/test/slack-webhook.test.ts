@@ -3,6 +3,7 @@ import {
   UpstreamRejectedError,
   mapError,
 } from '@veba-functions/runtime';
+import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SlackMessage } from '../src/slack-message.js';
 import {
@@ -214,6 +215,40 @@ describe('pacing: one message per second per webhook', () => {
       b.post(message, { deadline: soon(800) }),
     ]);
     expect(receiver.posts).toHaveLength(2);
+  });
+});
+
+describe('redirects and metrics', () => {
+  it('3xx (a proxy or a wrong URL, never Slack): 502, and the redirect is not followed', async () => {
+    receiver.script({ status: 302, body: '', location: 'http://127.0.0.1:1/elsewhere' });
+    const error = await failure(client().post(message, { deadline: soon() }));
+    expect(error).toBeInstanceOf(UpstreamRejectedError);
+    expect(receiver.posts).toHaveLength(1);
+  });
+
+  it('counts every attempt by result in veba_slack_webhook_requests_total', async () => {
+    const metrics = new Registry();
+    const slack = client({ metrics, minIntervalMs: 0 });
+    receiver.script(
+      { status: 429, body: 'rate_limited', retryAfter: '0' },
+      OK,
+      { status: 404, body: 'channel_not_found' },
+      { status: 400, body: 'invalid_blocks' },
+      { status: 500, body: 'rollup_error' },
+    );
+    await slack.post(message, { deadline: soon() });
+    for (let i = 0; i < 3; i++)
+      await slack.post(message, { deadline: soon() }).catch(() => undefined);
+    const metric = await metrics.getSingleMetric('veba_slack_webhook_requests_total')!.get();
+    const values: Record<string, number> = {};
+    for (const v of metric.values) values[String(v.labels.result)] = v.value;
+    expect(values).toEqual({
+      rate_limited: 1,
+      ok: 1,
+      misconfigured: 1,
+      rejected_payload: 1,
+      unavailable: 1,
+    });
   });
 });
 
