@@ -46,16 +46,26 @@ const DELIVERY = {
 const CONCURRENCY = 6;
 
 async function main() {
+  // The vcsim binary (Go, offline) builds alongside the workspace; it is up to date after the first run.
+  const vcsimBuild = run(
+    'bash',
+    [join(root, 'tools', 'vcsim', 'build.sh')],
+    join(logDir, 'vcsim-build.log'),
+  ).then(
+    () => undefined,
+    (error) => error,
+  );
   if (!flags['no-build']) {
     const started = performance.now();
-    console.log('building the workspace (npm run build)...');
+    console.log('building the workspace (npm run build) and vcsim...');
     await run(
       'npm',
       ['run', 'build', '--', '--output-logs=errors-only'],
       join(logDir, 'build.log'),
     );
-    console.log(`  built in ${seconds(started)} s`);
+    console.log(`  workspace built in ${seconds(started)} s`);
   }
+  const vcsimBuildError = await vcsimBuild;
 
   // Imported after the build: these are the workspaces' dist folders.
   const cli = await import('@veba-functions/cli');
@@ -65,11 +75,17 @@ async function main() {
   cleanups.push(() => slack.close());
 
   let vcsim;
-  try {
-    vcsim = await helpers.startVcsim({ startTimeoutMs: 20_000 });
-    cleanups.push(() => vcsim.stop());
-  } catch (error) {
-    notes.push(`vm-tag-on-power-on skipped: vcsim unavailable (${oneLine(error)})`);
+  if (vcsimBuildError) {
+    notes.push(
+      `vm-tag-on-power-on skipped: vcsim could not be built (${oneLine(vcsimBuildError)})`,
+    );
+  } else {
+    try {
+      vcsim = await helpers.startVcsim({ startTimeoutMs: 20_000 });
+      cleanups.push(() => vcsim.stop());
+    } catch (error) {
+      notes.push(`vm-tag-on-power-on skipped: vcsim did not start (${oneLine(error)})`);
+    }
   }
 
   const specs = [
@@ -119,7 +135,9 @@ async function main() {
   console.log(`replayed in ${seconds(replayStarted)} s`);
 
   const tagsAttached = vcsim ? await countTaggedVms(vcsim) : undefined;
-  printReport({ perFunction, undeliverable, slack, tagsAttached, events });
+  const routed = new Set(perFunction.flatMap((f) => f.routed.map((e) => e.origin)));
+  const unrouted = events.filter((e) => !routed.has(e.origin)).map((e) => e.origin);
+  printReport({ perFunction, undeliverable, unrouted, slack, tagsAttached });
 }
 
 /**
@@ -372,7 +390,7 @@ function stopChild(child) {
   });
 }
 
-function printReport({ perFunction, undeliverable, slack, tagsAttached }) {
+function printReport({ perFunction, undeliverable, unrouted, slack, tagsAttached }) {
   const sum = (pick) => perFunction.reduce((n, f) => n + pick(f), 0);
   const finals = (f, test) => f.results.filter((r) => test(r.status)).length;
 
@@ -437,6 +455,12 @@ function printReport({ perFunction, undeliverable, slack, tagsAttached }) {
   ];
   printTable(['result', 'count', 'source'], summary);
 
+  if (unrouted.length > 0) {
+    console.log('');
+    console.log(
+      `${unrouted.length} sample events match no function's Triggers (the broker drops them): ${unrouted.join(', ')}`,
+    );
+  }
   if (undeliverable.length > 0) {
     console.log('');
     console.log(`${undeliverable.length} sample files are not events (not replayed):`);

@@ -35,3 +35,5 @@ export { readTriggers } from './values.js';
 export type { TriggerSummary } from './values.js';
 export { resolveTarget, formatAttempt, summarize } from './commands/send.js';
 export { devCommandLine } from './commands/dev.js';
+export { renderKnativeYaml, RenderError } from './render/index.js';
+export type { RenderOptions } from './render/index.js';
