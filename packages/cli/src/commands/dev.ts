@@ -50,7 +50,7 @@ export async function devCommand(argv: string[], ctx: CliContext): Promise<numbe
   let port = devPort(name);
   if (values.port !== undefined) {
     try {
-      port = parsePort(values.port, true);
+      port = parsePort(values.port);
     } catch (error) {
       throw new UsageError(`--port: ${(error as Error).message}`);
     }
