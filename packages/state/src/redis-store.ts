@@ -58,6 +58,8 @@ export class RedisStateStore implements StateStore {
   private readonly connectTimeoutMs: number;
   private down = false;
   private closed = false;
+  /** The last connection error, which says more than "Connection is closed" (e.g. WRONGPASS). */
+  private lastError: Error | undefined;
 
   constructor(options: RedisStateStoreOptions) {
     this.logger = options.logger;
@@ -81,6 +83,7 @@ export class RedisStateStore implements StateStore {
     redis.defineCommand('vebaAdvance', { numberOfKeys: 1, lua: ADVANCE });
     // Without a listener ioredis would crash the process on the first connection error.
     redis.on('error', (error: Error) => {
+      this.lastError = error;
       if (this.down || this.closed) return;
       this.down = true;
       this.logger.warn(
@@ -106,8 +109,11 @@ export class RedisStateStore implements StateStore {
       );
     } catch (error) {
       this.redis.disconnect();
-      throw new StateStoreError('connect', `cannot reach ${this.where}: ${message(error)}`, {
-        cause: error,
+      const last = this.lastError;
+      const reason =
+        last && last !== error ? `${last.message} (${message(error)})` : message(error);
+      throw new StateStoreError('connect', `cannot reach ${this.where}: ${reason}`, {
+        cause: last ?? error,
       });
     }
   }

@@ -2,7 +2,7 @@ import type { EventGuard, GuardVerdict } from '@veba-functions/runtime';
 import { DependencyUnavailableError, EventInProgressError } from '@veba-functions/runtime';
 import { startRedis, type RedisServer } from '@veba-functions/test-helpers';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createStateGuards, dedupe, ordering } from '../src/index.js';
+import { createStateGuards, createStateStore, dedupe, ordering } from '../src/index.js';
 import {
   SOURCE,
   captureLogger,
@@ -424,6 +424,31 @@ describe('store errors (redis down)', () => {
     const failure = guards[0]!.start?.(ctx);
     await expect(failure).rejects.toThrow(/cannot reach redis:\/\/127\.0\.0\.1:1/);
     await expect(failure).rejects.not.toThrow(/hunter2/);
+  });
+
+  it('fails start with the reason when the password is wrong, never echoing it', async () => {
+    const locked = await startRedis({ dedicated: true });
+    const admin = createStateStore({ redisUrl: locked.url, logger: captureLogger() });
+    await admin.start();
+    await (
+      admin as unknown as { redis: { config(...a: string[]): Promise<unknown> } }
+    ).redis.config('SET', 'requirepass', 'right-one');
+    await admin.close();
+    try {
+      const guards = createStateGuards({ dedupe: true, storeOptions: { connectTimeoutMs: 2000 } });
+      const failure = guards[0]!.start?.(
+        startContext({ REDIS_URL: locked.url.replace('redis://', 'redis://:wrong-one@') }),
+      );
+      await expect(failure).rejects.toThrow(/WRONGPASS|invalid password|NOAUTH/i);
+      await expect(failure).rejects.not.toThrow(/wrong-one|right-one/);
+      const ok = createStateGuards({ dedupe: true });
+      await ok[0]!.start?.(
+        startContext({ REDIS_URL: locked.url.replace('redis://', 'redis://:right-one@') }),
+      );
+      await ok[0]!.stop?.();
+    } finally {
+      await locked.stop();
+    }
   });
 
   it('rejects a REDIS_URL that is not redis:// or rediss:// without echoing it', async () => {
