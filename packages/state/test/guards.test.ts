@@ -354,9 +354,30 @@ describe.each(kinds)('guards on the $name store', (kind) => {
     });
   });
 
-  it('dedupe runs before ordering: a duplicate does not reach the ordering mark', async () => {
-    const { guards } = await started({ dedupe: true, ordering: true });
+  it('dedupe runs before ordering: a late duplicate is answered as a duplicate, not as stale', async () => {
+    const { guards, ctx } = await started({ dedupe: true, ordering: true });
     expect(guards.map((g) => g.name)).toEqual(['dedupe', 'ordering']);
+    // What the runtime does: enter in order, stop at the first skip, hooks in reverse.
+    const deliver = async (key: number) => {
+      const passed: Proceed[] = [];
+      for (const g of guards) {
+        const v = await g.enter(vsphereEvent(key), enterContext());
+        if (v.action === 'skip') {
+          for (const p of passed.reverse()) await p.onSuccess?.();
+          return v.outcome;
+        }
+        passed.push(v);
+      }
+      for (const p of passed.reverse()) await p.onSuccess?.();
+      return 'processed';
+    };
+    expect(await deliver(10)).toBe('processed');
+    expect(await deliver(20)).toBe('processed');
+    expect(await deliver(10)).toBe('duplicate');
+    expect(await deliver(15)).toBe('stale');
+    // The stale event was recorded as done by dedupe: its redelivery is a cheap duplicate.
+    expect(await deliver(15)).toBe('duplicate');
+    expect(await counterValue(ctx.registry, 'veba_state_stale_total')).toBe(1);
   });
 });
 
