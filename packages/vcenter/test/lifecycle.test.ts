@@ -23,8 +23,14 @@ it('a connected client with a keep-alive timer does not keep the process alive',
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // A child kept alive by the client is killed (and the test fails) instead of being left behind.
+  const killer = setTimeout(() => child.kill('SIGKILL'), 25_000);
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.once('exit', (exitCode, exitSignal) => resolve([exitCode, exitSignal])),
+  );
+  clearTimeout(killer);
   expect(output).toContain('connected api');
+  expect(signal).toBeNull();
   expect(code).toBe(0);
   expect(api.sessions.size).toBe(1);
-}, 20_000);
+}, 40_000);
