@@ -25,7 +25,7 @@
  */
 import { DependencyUnavailableError, UpstreamRejectedError } from '@veba-functions/runtime';
 import { Counter, type Registry } from 'prom-client';
-import { createPacer, PacerSlotUnavailableError, sleep, type Pacer } from './pacer.js';
+import { createPacer, PacerSlotUnavailableError, type Pacer } from './pacer.js';
 import type { SlackMessage } from './slack-message.js';
 
 /** The logger methods the client uses (a pino logger fits). */
@@ -215,7 +215,7 @@ export function createSlackWebhookClient(options: SlackWebhookClientOptions): Sl
               { slackStatus: 429, retryAfterMs: waitMs, webhook: target },
               'Slack rate limit: waiting Retry-After, then retrying',
             );
-            await sleep(waitMs, signal);
+            // The pacer holds this retry (queued behind the posts already waiting) until resumeAt.
             continue;
           }
           logger.warn(
