@@ -118,6 +118,7 @@ async function main() {
     `replaying ${events.length} VEBA sample events: routed by each function's Triggers, shuffled (seed ${flags.seed}), ` +
       'every other one delivered twice at once, the first third replayed again; binary mode, retries with backoff',
   );
+  const vmMap = new Map();
   const replayStarted = performance.now();
   const perFunction = await Promise.all(
     functions.map(async (fn) => {
@@ -127,7 +128,8 @@ async function main() {
           ? undefined
           : new Set(triggers.map((t) => t.type));
       let routed = events.filter((e) => types === undefined || types.has(e.attributes.type));
-      if (fn.name === 'vm-tag-on-power-on') routed = routed.map((e) => pointAtVcsim(e, vcsim));
+      if (fn.name === 'vm-tag-on-power-on')
+        routed = routed.map((e) => pointAtVcsim(e, vcsim, vmMap));
       const results = await replay(cli, fn, routed, Number(flags.seed));
       return { fn, routed, results, metrics: await readMetrics(fn.url) };
     }),
@@ -136,7 +138,9 @@ async function main() {
 
   const tagsAttached = vcsim ? await countTaggedVms(vcsim) : undefined;
   const routed = new Set(perFunction.flatMap((f) => f.routed.map((e) => e.origin)));
-  const unrouted = events.filter((e) => !routed.has(e.origin)).map((e) => e.origin);
+  const unrouted = events
+    .filter((e) => !routed.has(e.origin))
+    .map((e) => `${e.origin} (${e.attributes.type})`);
   printReport({ perFunction, undeliverable, unrouted, slack, tagsAttached });
 }
 
@@ -191,15 +195,13 @@ function prepareEvents(cli, fixturesDir) {
  * one: `source` becomes vcsim's /sdk URL and each distinct `Vm` moref maps to one of vcsim's VMs
  * (round robin, so some VMs get several events: the ordering guard sees their Keys).
  */
-function pointAtVcsim(event, vcsim) {
+function pointAtVcsim(event, vcsim, vmMap) {
   const copy = structuredClone(event);
   copy.attributes.source = `${vcsim.url}/sdk`;
   const vm = copy.data?.Vm?.Vm;
   if (vm && typeof vm.Value === 'string' && vm.Type === 'VirtualMachine') {
-    pointAtVcsim.map ??= new Map();
-    if (!pointAtVcsim.map.has(vm.Value))
-      pointAtVcsim.map.set(vm.Value, vcsim.vms[pointAtVcsim.map.size % vcsim.vms.length]);
-    vm.Value = pointAtVcsim.map.get(vm.Value);
+    if (!vmMap.has(vm.Value)) vmMap.set(vm.Value, vcsim.vms[vmMap.size % vcsim.vms.length]);
+    vm.Value = vmMap.get(vm.Value);
   }
   return copy;
 }
@@ -458,8 +460,9 @@ function printReport({ perFunction, undeliverable, unrouted, slack, tagsAttached
   if (unrouted.length > 0) {
     console.log('');
     console.log(
-      `${unrouted.length} sample events match no function's Triggers (the broker drops them): ${unrouted.join(', ')}`,
+      `${unrouted.length} sample events match no function's Triggers (the broker delivers them nowhere):`,
     );
+    for (const line of unrouted) console.log(`  ${line}`);
   }
   if (undeliverable.length > 0) {
     console.log('');

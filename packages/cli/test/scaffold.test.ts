@@ -15,7 +15,7 @@ const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 /**
  * A temp copy of the repository with only what a function build needs: the root manifests, the
- * lint config and node_modules as a symlink (whose workspace links point at the real packages'
+ * lint config, the chart (for render) and node_modules as a symlink (whose workspace links point at the real packages'
  * dist). The new function lands in <copy>/functions/<name>, as `npm run new` puts it.
  */
 function tempRepoCopy(): string {
@@ -23,6 +23,9 @@ function tempRepoCopy(): string {
   for (const file of ['package.json', 'tsconfig.base.json', 'eslint.config.js']) {
     cpSync(join(repoRoot, file), join(dir, file));
   }
+  cpSync(join(repoRoot, 'charts', 'veba-function'), join(dir, 'charts', 'veba-function'), {
+    recursive: true,
+  });
   symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'), 'dir');
   return dir;
 }
@@ -85,6 +88,16 @@ describe('veba-fn new', () => {
       'com.vmware.vsphere.VmPoweredOnEvent.v0',
       'com.vmware.vsphere.DrsVmPoweredOnEvent.v0',
     ]);
+  });
+
+  it('has chart values the chart accepts: veba-fn render gives a Service and its two Triggers', async () => {
+    const ctx = captureContext(root);
+    expect(await runCli(['render', name], ctx)).toBe(0);
+    const yaml = ctx.stdout.join('\n');
+
+    expect(yaml).toContain(`name: ${name}\n`);
+    expect(yaml.match(/^kind: Trigger$/gm)).toHaveLength(2);
+    expect(yaml).toContain('type: com.vmware.vsphere.DrsVmPoweredOnEvent.v0');
   });
 
   it('builds, typechecks, lints and passes its own tests without edits', async () => {
