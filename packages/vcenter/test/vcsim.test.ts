@@ -161,6 +161,41 @@ describe('tag lookup', () => {
     expect((await other.tagging.findTag('created-cat', 'created-tag'))?.id).toBe(tags[0]?.id);
   });
 
+  it('two replicas creating the same tag at once end up with one category and one tag', async () => {
+    const a = client({ flavour: 'rest', createMissingTags: true });
+    const b = client({ flavour: 'rest', createMissingTags: true });
+    const names = ['race-1', 'race-2', 'race-3'];
+    const results = await Promise.all(
+      names.flatMap((name) => [a, b].map((c) => c.tagging.ensureTag(`${name}-cat`, `${name}-tag`))),
+    );
+    for (let i = 0; i < names.length; i += 1)
+      expect(results[2 * i]?.id).toBe(results[2 * i + 1]?.id);
+
+    const raw = rawVcsim(vcsim);
+    const categoryIds = (await raw.call('GET', '/rest/com/vmware/cis/tagging/category')).body as {
+      value: string[];
+    };
+    const categoryNames = await Promise.all(
+      categoryIds.value.map(async (id) => {
+        const answer = await raw.call('GET', `/rest/com/vmware/cis/tagging/category/id:${id}`);
+        return (answer.body as { value: { name: string } }).value.name;
+      }),
+    );
+    for (const name of names)
+      expect(categoryNames.filter((n) => n === `${name}-cat`)).toHaveLength(1);
+    // vcsim's duplicate answer, { type: 'com.vmware.vapi.std.errors.already_exists' }, reads as ALREADY_EXISTS
+    const again = await raw.call('POST', '/rest/com/vmware/cis/tagging/category', {
+      create_spec: {
+        name: 'race-1-cat',
+        description: '',
+        cardinality: 'MULTIPLE',
+        associable_types: [],
+      },
+    });
+    expect(again.status).toBe(400);
+    expect(again.body).toMatchObject({ type: 'com.vmware.vapi.std.errors.already_exists' });
+  });
+
   it('forgets a cached tag id when vCenter answers NOT_FOUND for it', async () => {
     const vc = client({ flavour: 'rest', createMissingTags: true });
     const tag = await vc.tagging.ensureTag('lookup-a', 'doomed');
