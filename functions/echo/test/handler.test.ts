@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import type { CloudEvent } from '@veba-functions/runtime';
 import { SUMMARY_MAX_LENGTH, handleEcho, summarize } from '../src/handler.js';
 
-const fixture = JSON.parse(readFileSync(new URL('./fixtures/drs-vm-powered-on.json', import.meta.url), 'utf8')) as {
+const fixture = JSON.parse(
+  readFileSync(new URL('./fixtures/drs-vm-powered-on.json', import.meta.url), 'utf8'),
+) as {
   id: string;
   source: string;
   type: string;
@@ -12,7 +14,9 @@ const fixture = JSON.parse(readFileSync(new URL('./fixtures/drs-vm-powered-on.js
 
 describe('summarize', () => {
   it("uses a vSphere event's FullFormattedMessage", () => {
-    expect(summarize(fixture.data)).toBe('DRS powered on workload1 on esxi02.jarvis.lab in jarvis-lab');
+    expect(summarize(fixture.data)).toBe(
+      'DRS powered on workload1 on esxi02.jarvis.lab in jarvis-lab',
+    );
   });
 
   it('falls back to JSON, truncated to one short line', () => {
@@ -25,7 +29,9 @@ describe('summarize', () => {
   });
 
   it('puts a multi-line message on one line', () => {
-    expect(summarize({ FullFormattedMessage: 'Alarm fired\r\n  on host-1' })).toBe('Alarm fired on host-1');
+    expect(summarize({ FullFormattedMessage: 'Alarm fired\r\n  on host-1' })).toBe(
+      'Alarm fired on host-1',
+    );
   });
 
   it('describes missing, text and binary data', () => {
@@ -36,7 +42,9 @@ describe('summarize', () => {
   });
 
   it('ignores an empty or non-string FullFormattedMessage', () => {
-    expect(summarize({ FullFormattedMessage: '', Key: 7 })).toBe('{"FullFormattedMessage":"","Key":7}');
+    expect(summarize({ FullFormattedMessage: '', Key: 7 })).toBe(
+      '{"FullFormattedMessage":"","Key":7}',
+    );
     expect(summarize({ FullFormattedMessage: 42 })).toBe('{"FullFormattedMessage":42}');
   });
 });
@@ -45,7 +53,9 @@ describe('handleEcho', () => {
   it('logs type, source, id and the summary at info, and returns nothing (-> 204)', () => {
     const lines: string[] = [];
     const event = { ...fixture, specversion: '1.0' } as unknown as CloudEvent<unknown>;
-    const result = handleEcho(event, { logger: { info: (message: string) => lines.push(message) } as never });
+    const result = handleEcho(event, {
+      logger: { info: (message: string) => lines.push(message) } as never,
+    });
     expect(result).toBeUndefined();
     expect(lines).toEqual([
       `${fixture.type} from ${fixture.source} id ${fixture.id}: DRS powered on workload1 on esxi02.jarvis.lab in jarvis-lab`,

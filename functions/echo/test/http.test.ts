@@ -4,7 +4,9 @@ import { startFunction } from '@veba-functions/runtime';
 import type { RunningFunction } from '@veba-functions/runtime';
 import { echo } from '../src/index.js';
 
-const fixture = JSON.parse(readFileSync(new URL('./fixtures/drs-vm-powered-on.json', import.meta.url), 'utf8')) as {
+const fixture = JSON.parse(
+  readFileSync(new URL('./fixtures/drs-vm-powered-on.json', import.meta.url), 'utf8'),
+) as {
   id: string;
   source: string;
   type: string;
@@ -26,7 +28,10 @@ async function startEcho(): Promise<{ url: string; logs: () => Array<Record<stri
     host: '127.0.0.1',
     logDestination: { write: (line: string) => lines.push(line) },
   });
-  return { url: fn.url, logs: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>) };
+  return {
+    url: fn.url,
+    logs: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
+  };
 }
 
 describe('echo over HTTP', () => {
@@ -67,7 +72,11 @@ describe('echo over HTTP', () => {
 
   it('rejects a POST that is not a CloudEvent with 400', async () => {
     const { url } = await startEcho();
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(fixture.data) });
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(fixture.data),
+    });
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ error: 'invalid_event' });
   });

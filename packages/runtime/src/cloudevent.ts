@@ -30,7 +30,9 @@ const STRUCTURED = 'application/cloudevents+json';
 const BATCH = 'application/cloudevents-batch+json';
 
 export function isRejection(value: unknown): value is Rejection {
-  return typeof value === 'object' && value !== null && typeof (value as Rejection).invalid === 'string';
+  return (
+    typeof value === 'object' && value !== null && typeof (value as Rejection).invalid === 'string'
+  );
 }
 
 /** Reads content-type, content-length and the `ce-*` headers from Node's raw header list. */
@@ -43,7 +45,11 @@ export function readHead(rawHeaders: readonly string[]): RequestHead {
     const value = rawHeaders[i + 1]!;
     const first = name.charCodeAt(0) | 0x20;
     if (first === 0x63 /* c */) {
-      if (name.length > 3 && (name.charCodeAt(1) | 0x20) === 0x65 && name.charCodeAt(2) === 0x2d /* ce- */) {
+      if (
+        name.length > 3 &&
+        (name.charCodeAt(1) | 0x20) === 0x65 &&
+        name.charCodeAt(2) === 0x2d /* ce- */
+      ) {
         ce ??= {};
         ce[name.slice(3).toLowerCase()] = value.includes('%') ? percentDecode(value) : value;
       } else if (name.length === 12 && name.toLowerCase() === 'content-type') {
@@ -75,6 +81,50 @@ function isJsonMediaType(media: string): boolean {
   return media === 'application/json' || media.endsWith('+json') || media === 'text/json';
 }
 
+/** Attributes the SDK's constructor stores as properties of their own (everything else is an extension). */
+const KNOWN_ATTRIBUTES = new Set([
+  'id',
+  'time',
+  'type',
+  'source',
+  'specversion',
+  'datacontenttype',
+  'subject',
+  'datacontentencoding',
+  'dataschema',
+  'data_base64',
+  'schemaurl',
+  'data',
+]);
+
+/**
+ * The same frozen object `new CloudEvent(attrs, false)` builds, without its costs (a copy of the
+ * attributes, a `delete` per attribute, a regex per extension): a third of the runtime's
+ * per-event CPU before this. Binary data (a Buffer) still goes through the SDK, which also fills
+ * `data_base64`. A missing `time` is filled with the arrival time, as the SDK does.
+ */
+export function buildEvent(attrs: Record<string, unknown>): CloudEvent<unknown> {
+  if (Buffer.isBuffer(attrs.data) || attrs.data_base64 !== undefined)
+    return new CloudEvent<unknown>(attrs, false);
+  const event = Object.create(CloudEvent.prototype) as Record<string, unknown>;
+  event.id = attrs.id;
+  event.time = attrs.time || new Date().toISOString();
+  event.type = attrs.type;
+  event.source = attrs.source;
+  event.specversion = attrs.specversion;
+  event.datacontenttype = attrs.datacontenttype;
+  event.subject = attrs.subject;
+  event.datacontentencoding = attrs.datacontentencoding;
+  event.dataschema = attrs.dataschema;
+  event.data_base64 = undefined;
+  event.schemaurl = attrs.schemaurl;
+  event.data = attrs.data;
+  for (const key in attrs) {
+    if (!KNOWN_ATTRIBUTES.has(key)) event[key] = attrs[key];
+  }
+  return Object.freeze(event) as unknown as CloudEvent<unknown>;
+}
+
 function reject(invalid: string, identity: EventIdentity): Rejection {
   return { invalid, identity };
 }
@@ -82,11 +132,14 @@ function reject(invalid: string, identity: EventIdentity): Rejection {
 /** The required-attribute check shared by every mode; returns the reason or undefined. */
 function missingAttribute(attrs: Record<string, unknown>): string | undefined {
   const specversion = attrs.specversion;
-  if (specversion === undefined || specversion === '') return 'missing required attribute specversion';
-  if (specversion !== '1.0') return `unsupported specversion ${JSON.stringify(specversion)} (only 1.0 is accepted)`;
+  if (specversion === undefined || specversion === '')
+    return 'missing required attribute specversion';
+  if (specversion !== '1.0')
+    return `unsupported specversion ${JSON.stringify(specversion)} (only 1.0 is accepted)`;
   for (const name of ['id', 'source', 'type'] as const) {
     const value = attrs[name];
-    if (value === undefined || value === null || value === '') return `missing required attribute ${name}`;
+    if (value === undefined || value === null || value === '')
+      return `missing required attribute ${name}`;
     if (typeof value !== 'string') return `attribute ${name} must be a string`;
   }
   return undefined;
@@ -102,10 +155,19 @@ function identityOf(attrs: Record<string, unknown>): EventIdentity {
  * the body parsed once by its content type, and the SDK's validation skipped (we check what
  * matters ourselves; the SDK would invent an id and accept 0.3).
  */
-function parseBinary(ce: Record<string, string>, contentType: string | undefined, body: Buffer): CloudEvent<unknown> | Rejection {
+function parseBinary(
+  ce: Record<string, string>,
+  contentType: string | undefined,
+  body: Buffer,
+): CloudEvent<unknown> | Rejection {
   const attrs: Record<string, unknown> = ce;
   const missing = missingAttribute(attrs);
   if (missing !== undefined) return reject(missing, identityOf(attrs));
+  if (attrs.schemaurl !== undefined)
+    return reject(
+      'schemaurl is not a CloudEvents 1.0 attribute (use dataschema)',
+      identityOf(attrs),
+    );
   const media = mediaType(contentType);
   if (contentType !== undefined) attrs.datacontenttype = contentType;
   if (body.length > 0) {
@@ -131,7 +193,7 @@ function parseBinary(ce: Record<string, string>, contentType: string | undefined
   } else if (isJsonMediaType(media)) {
     return reject('empty body with a JSON content type', identityOf(attrs));
   }
-  return new CloudEvent<unknown>(attrs, false);
+  return buildEvent(attrs);
 }
 
 /** One structured event (also a batch member): our strict checks first, then the SDK's schema validation. */
@@ -173,11 +235,14 @@ export function parseRequest(head: RequestHead, body: Buffer): ParsedRequest {
   if (media === BATCH) {
     const parsed = parseJson(body);
     if ('error' in parsed) return { mode: 'none', rejection: reject(parsed.error, {}) };
-    if (!Array.isArray(parsed.value)) return { mode: 'none', rejection: reject('a batch must be a JSON array', {}) };
+    if (!Array.isArray(parsed.value))
+      return { mode: 'none', rejection: reject('a batch must be a JSON array', {}) };
     return { mode: 'batch', events: parsed.value.map(structuredEvent) };
   }
-  if (head.ce !== undefined) return { mode: 'binary', event: parseBinary(head.ce, head.contentType, body) };
-  if (body.length === 0) return { mode: 'none', rejection: reject('empty body and no ce-* headers', {}) };
+  if (head.ce !== undefined)
+    return { mode: 'binary', event: parseBinary(head.ce, head.contentType, body) };
+  if (body.length === 0)
+    return { mode: 'none', rejection: reject('empty body and no ce-* headers', {}) };
   return {
     mode: 'none',
     rejection: reject(

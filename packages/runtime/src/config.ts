@@ -61,15 +61,21 @@ export function booleanFromEnv() {
  * config: { TAG_NAMES: stringList().default([]) }
  */
 export function stringList() {
-  return z.union([z.array(z.string()), z.string()]).transform((value) =>
-    (Array.isArray(value) ? value : value.split(','))
-      .map((item) => item.trim())
-      .filter((item) => item.length > 0),
-  );
+  return z
+    .union([z.array(z.string()), z.string()])
+    .transform((value) =>
+      (Array.isArray(value) ? value : value.split(','))
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0),
+    );
 }
 
 /** Whether a key's value must never be logged. */
-export function isSensitive(key: string, schema: unknown, sensitiveKeys: readonly string[] = []): boolean {
+export function isSensitive(
+  key: string,
+  schema: unknown,
+  sensitiveKeys: readonly string[] = [],
+): boolean {
   if (SECRET_KEY_PATTERN.test(key) || sensitiveKeys.includes(key)) return true;
   // Walk optional/default/pipe wrappers down to the schema secretString() registered.
   let current: unknown = schema;
@@ -89,7 +95,11 @@ export interface ResolvedConfig<C> {
 }
 
 /** Reads the secret variables once; a variable that is set but is not a JSON object is an error naming it. */
-function readSecretVariables(env: Env, names: readonly string[], issues: string[]): Array<[string, Record<string, unknown>]> {
+function readSecretVariables(
+  env: Env,
+  names: readonly string[],
+  issues: string[],
+): Array<[string, Record<string, unknown>]> {
   const secrets: Array<[string, Record<string, unknown>]> = [];
   for (const name of names) {
     const raw = env[name];
@@ -113,7 +123,9 @@ function readSecretVariables(env: Env, names: readonly string[], issues: string[
 function describeIssues(error: z.ZodError): string {
   // Zod messages name the expectation, not the received value; paths matter for object-valued keys.
   return error.issues
-    .map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
+    .map((issue) =>
+      issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message,
+    )
     .join(', ');
 }
 
@@ -162,7 +174,8 @@ export function resolveConfig<Shape extends z.ZodRawShape>(
       issues.push(`${key}: missing (looked in ${places.join(' and ')})`);
     } else {
       let detail = describeIssues(result.error);
-      if (typeof value === 'string' && value.length > 0) detail = detail.split(value).join('[REDACTED]');
+      if (typeof value === 'string' && value.length > 0)
+        detail = detail.split(value).join('[REDACTED]');
       issues.push(`${key}: invalid (from ${from}): ${detail}`);
     }
   }
@@ -182,7 +195,10 @@ export function resolveConfig<Shape extends z.ZodRawShape>(
  *   { env: process.env, secretVariables: ['VCENTER_SECRET'] },
  * );
  */
-export function loadConfig<Shape extends z.ZodRawShape>(shape: Shape, options: LoadConfigOptions): Config<Shape> {
+export function loadConfig<Shape extends z.ZodRawShape>(
+  shape: Shape,
+  options: LoadConfigOptions,
+): Config<Shape> {
   return resolveConfig(shape, options).config;
 }
 

@@ -96,7 +96,11 @@ const MAPPINGS: Record<string, ErrorMapping> = {
   InvalidEventError: { status: 400, outcome: 'invalid', code: 'invalid_event' },
   EventInProgressError: { status: 409, outcome: 'in_progress', code: 'event_in_progress' },
   UpstreamRejectedError: { status: 502, outcome: 'failed', code: 'upstream_rejected' },
-  DependencyUnavailableError: { status: 503, outcome: 'unavailable', code: 'dependency_unavailable' },
+  DependencyUnavailableError: {
+    status: 503,
+    outcome: 'unavailable',
+    code: 'dependency_unavailable',
+  },
   HandlerTimeoutError: { status: 503, outcome: 'timeout', code: 'timeout' },
 };
 const UNEXPECTED: ErrorMapping = { status: 500, outcome: 'failed', code: 'internal_error' };

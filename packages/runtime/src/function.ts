@@ -60,7 +60,11 @@ export interface RunningFunction {
 
 function urlFor(address: AddressInfo, host: string | undefined): string {
   const wildcard = host === undefined || host === '' || host === '0.0.0.0' || host === '::';
-  const name = wildcard ? '127.0.0.1' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const name = wildcard
+    ? '127.0.0.1'
+    : address.family === 'IPv6'
+      ? `[${address.address}]`
+      : address.address;
   return `http://${name}:${address.port}`;
 }
 
@@ -68,7 +72,8 @@ function urlFor(address: AddressInfo, host: string | undefined): string {
 function envSecretValues(env: Env): string[] {
   const values: string[] = [];
   for (const [name, value] of Object.entries(env)) {
-    if (value !== undefined && value.length > 0 && SECRET_KEY_PATTERN.test(name)) values.push(value);
+    if (value !== undefined && value.length > 0 && SECRET_KEY_PATTERN.test(name))
+      values.push(value);
   }
   return values;
 }
@@ -95,10 +100,19 @@ class StartFailure extends Error {
   }
 }
 
-async function launch(def: AnyFunctionDefinition, options: StartFunctionOptions): Promise<RunningFunction> {
+async function launch(
+  def: AnyFunctionDefinition,
+  options: StartFunctionOptions,
+): Promise<RunningFunction> {
   const env = options.env ?? process.env;
   const destination = options.logDestination ?? pino.destination({ dest: 1, sync: true });
-  let logger = createLogger({ name: def.name, level: 'info', secretValues: [], secretKeys: [], destination });
+  let logger = createLogger({
+    name: def.name,
+    level: 'info',
+    secretValues: [],
+    secretKeys: [],
+    destination,
+  });
   let runtime: RuntimeConfig;
   let config: Record<string, unknown>;
   let secretValues: string[];
@@ -114,7 +128,9 @@ async function launch(def: AnyFunctionDefinition, options: StartFunctionOptions)
       sensitiveKeys: def.sensitiveKeys ?? [],
     });
     config = resolved.config;
-    const secretKeys = Object.keys(shape).filter((key) => isSensitive(key, shape[key], def.sensitiveKeys));
+    const secretKeys = Object.keys(shape).filter((key) =>
+      isSensitive(key, shape[key], def.sensitiveKeys),
+    );
     secretValues = [...resolved.secretValues, ...envSecretValues(env)];
     logger = createLogger({
       name: def.name,
@@ -129,7 +145,11 @@ async function launch(def: AnyFunctionDefinition, options: StartFunctionOptions)
   }
 
   const metrics = createMetrics(def.name);
-  const fs = createFunctionServer({ logger, metrics, maxBodyBytes: runtime.FUNCTION_MAX_BODY_BYTES });
+  const fs = createFunctionServer({
+    logger,
+    metrics,
+    maxBodyBytes: runtime.FUNCTION_MAX_BODY_BYTES,
+  });
   let address: AddressInfo;
   try {
     address = await fs.listen(options.port ?? runtime.PORT, options.host);
@@ -170,7 +190,10 @@ async function launch(def: AnyFunctionDefinition, options: StartFunctionOptions)
 
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
-    logger.info({ drainSeconds: runtime.FUNCTION_DRAIN_SECONDS }, 'shutting down: draining in-flight events');
+    logger.info(
+      { drainSeconds: runtime.FUNCTION_DRAIN_SECONDS },
+      'shutting down: draining in-flight events',
+    );
     fs.beginDrain();
     const idle = await fs.waitIdle(runtime.FUNCTION_DRAIN_SECONDS * 1000);
     if (!idle) {
@@ -212,7 +235,10 @@ async function launch(def: AnyFunctionDefinition, options: StartFunctionOptions)
  * await fetch(fn.url, { method: 'POST', headers: { 'ce-id': '1', ... }, body });
  * await fn.stop();
  */
-export async function startFunction(def: AnyFunctionDefinition, options: StartFunctionOptions = {}): Promise<RunningFunction> {
+export async function startFunction(
+  def: AnyFunctionDefinition,
+  options: StartFunctionOptions = {},
+): Promise<RunningFunction> {
   try {
     return await launch(def, options);
   } catch (error) {

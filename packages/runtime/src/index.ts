@@ -9,7 +9,11 @@ export {
   HandlerTimeoutError,
   mapError,
 } from './errors.js';
-export type { DependencyUnavailableErrorOptions, ErrorMapping, RuntimeErrorOptions } from './errors.js';
+export type {
+  DependencyUnavailableErrorOptions,
+  ErrorMapping,
+  RuntimeErrorOptions,
+} from './errors.js';
 export {
   loadConfig,
   resolveConfig,

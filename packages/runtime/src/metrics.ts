@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Outcomes counted in `veba_function_events_total`. */
 export type EventOutcome =
@@ -13,74 +13,161 @@ export type EventOutcome =
   | 'timeout'
   | 'too_large';
 
+const OUTCOMES: readonly EventOutcome[] = [
+  'processed',
+  'duplicate',
+  'stale',
+  'ignored',
+  'invalid',
+  'in_progress',
+  'unavailable',
+  'failed',
+  'timeout',
+  'too_large',
+];
+const OUTCOME_INDEX = new Map<EventOutcome, number>(OUTCOMES.map((outcome, i) => [outcome, i]));
+
 /** Distinct `type` labels kept before new ones are folded into `other` (a sender can invent types). */
 const MAX_TYPES = 200;
+const BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-interface CounterChild {
-  inc(): void;
-}
-interface HistogramChild {
-  observe(value: number): void;
-}
-
-/** The runtime's metrics on a per-instance registry, with label children cached so counting an event does no label hashing. */
+/** The runtime's metrics, on a per-instance registry. */
 export interface FunctionMetrics {
   registry: Registry;
   count(type: string, outcome: EventOutcome): void;
   observe(type: string, seconds: number): void;
 }
 
+interface MetricValue {
+  labels: Record<string, string | number>;
+  value: number;
+  metricName?: string;
+}
+
+interface PerType {
+  outcomes: number[];
+  buckets: number[]; // per bucket, not cumulative; the last slot is +Inf
+  sum: number;
+  count: number;
+}
+
+/**
+ * Counting an event is two array increments: prom-client's labelled children hash their label
+ * set on every call, which cost more than the rest of the runtime's per-event work. The numbers
+ * are kept here and handed to the registry as prom-client metric objects at scrape time.
+ */
 export function createMetrics(functionName: string): FunctionMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const events = new Counter({
+  const byType = new Map<string, PerType>();
+
+  const slot = (type: string): PerType => {
+    let entry = byType.get(type);
+    if (entry === undefined) {
+      const label = byType.size >= MAX_TYPES ? 'other' : type;
+      entry = byType.get(label);
+      if (entry === undefined) {
+        entry = {
+          outcomes: OUTCOMES.map(() => 0),
+          buckets: [...BUCKETS.map(() => 0), 0],
+          sum: 0,
+          count: 0,
+        };
+        byType.set(label, entry);
+      }
+    }
+    return entry;
+  };
+
+  const events = {
     name: 'veba_function_events_total',
     help: 'CloudEvents received, by type and outcome',
-    labelNames: ['function', 'type', 'outcome'] as const,
-    registers: [registry],
-  });
-  const duration = new Histogram({
+    type: 'counter',
+    aggregator: 'sum',
+    get() {
+      const values: MetricValue[] = [];
+      for (const [type, entry] of byType) {
+        entry.outcomes.forEach((value, i) => {
+          if (value > 0)
+            values.push({ labels: { function: functionName, type, outcome: OUTCOMES[i]! }, value });
+        });
+      }
+      return {
+        name: this.name,
+        help: this.help,
+        type: this.type,
+        aggregator: this.aggregator,
+        values,
+      };
+    },
+    reset() {
+      for (const entry of byType.values()) entry.outcomes.fill(0);
+    },
+  };
+
+  const duration = {
     name: 'veba_function_handler_duration_seconds',
     help: 'Time spent in guards and the handler per event',
-    labelNames: ['function', 'type'] as const,
-    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
-    registers: [registry],
-  });
-  const counters = new Map<string, Map<string, CounterChild>>();
-  const histograms = new Map<string, HistogramChild>();
-  const knownTypes = new Set<string>();
-
-  const typeLabel = (type: string): string => {
-    if (knownTypes.has(type)) return type;
-    if (knownTypes.size >= MAX_TYPES) return 'other';
-    knownTypes.add(type);
-    return type;
+    type: 'histogram',
+    aggregator: 'sum',
+    get() {
+      const values: MetricValue[] = [];
+      for (const [type, entry] of byType) {
+        if (entry.count === 0) continue;
+        let cumulative = 0;
+        entry.buckets.forEach((value, i) => {
+          cumulative += value;
+          const le = i < BUCKETS.length ? BUCKETS[i]! : '+Inf';
+          values.push({
+            metricName: `${this.name}_bucket`,
+            labels: { function: functionName, type, le },
+            value: cumulative,
+          });
+        });
+        values.push({
+          metricName: `${this.name}_sum`,
+          labels: { function: functionName, type },
+          value: entry.sum,
+        });
+        values.push({
+          metricName: `${this.name}_count`,
+          labels: { function: functionName, type },
+          value: entry.count,
+        });
+      }
+      return {
+        name: this.name,
+        help: this.help,
+        type: this.type,
+        aggregator: this.aggregator,
+        values,
+      };
+    },
+    reset() {
+      for (const entry of byType.values()) {
+        entry.buckets.fill(0);
+        entry.sum = 0;
+        entry.count = 0;
+      }
+    },
   };
+
+  // prom-client's Registry accepts any object with name/help/type/get(); the cast is its missing type.
+  registry.registerMetric(events as unknown as Parameters<Registry['registerMetric']>[0]);
+  registry.registerMetric(duration as unknown as Parameters<Registry['registerMetric']>[0]);
 
   return {
     registry,
     count(type, outcome) {
-      const label = typeLabel(type);
-      let byOutcome = counters.get(label);
-      if (byOutcome === undefined) {
-        byOutcome = new Map();
-        counters.set(label, byOutcome);
-      }
-      let child = byOutcome.get(outcome);
-      if (child === undefined) {
-        child = events.labels(functionName, label, outcome);
-        byOutcome.set(outcome, child);
-      }
-      child.inc();
+      slot(type).outcomes[OUTCOME_INDEX.get(outcome)!]! += 1;
     },
     observe(type, seconds) {
-      const label = typeLabel(type);
-      let child = histograms.get(label);
-      if (child === undefined) {
-        child = duration.labels(functionName, label);
-        histograms.set(label, child);
-      }
-      child.observe(seconds);
+      const entry = slot(type);
+      let i = 0;
+      while (i < BUCKETS.length && seconds > BUCKETS[i]!) i++;
+      entry.buckets[i]! += 1;
+      entry.sum += seconds;
+      entry.count += 1;
     },
   };
 }

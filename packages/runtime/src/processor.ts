@@ -34,7 +34,11 @@ class EventContext implements HandlerContext<unknown, Record<string, unknown>> {
   ) {}
 
   get logger(): Logger {
-    this.childLogger ??= this.rootLogger.child({ ceId: this.event.id, ceType: this.event.type, ceSource: this.event.source });
+    this.childLogger ??= this.rootLogger.child({
+      ceId: this.event.id,
+      ceType: this.event.type,
+      ceSource: this.event.source,
+    });
     return this.childLogger;
   }
 
@@ -50,7 +54,11 @@ class EventContext implements HandlerContext<unknown, Record<string, unknown>> {
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as PromiseLike<unknown>).then === 'function'
+  );
 }
 
 /** Options of {@link createProcessor}. */
@@ -80,11 +88,17 @@ export function createProcessor(options: ProcessorOptions): Processor {
   const active = new Set<EventContext>();
   const debug = logger.isLevelEnabled('debug');
 
-  function finish(event: CloudEvent<unknown>, ctx: EventContext, result: EventResult, started: number): EventResult {
+  function finish(
+    event: CloudEvent<unknown>,
+    ctx: EventContext,
+    result: EventResult,
+    started: number,
+  ): EventResult {
     const seconds = (performance.now() - started) / 1000;
     metrics.observe(event.type, seconds);
     metrics.count(event.type, result.outcome);
-    if (debug) ctx.logger.debug({ status: result.status, outcome: result.outcome, seconds }, 'event done');
+    if (debug)
+      ctx.logger.debug({ status: result.status, outcome: result.outcome, seconds }, 'event done');
     return result;
   }
 
@@ -95,7 +109,8 @@ export function createProcessor(options: ProcessorOptions): Processor {
       ctx.logger.info({ reason: result.skipped }, 'event skipped by the handler');
       return { status: 200, outcome: 'ignored', body: { skipped: result.skipped } };
     }
-    const status = typeof result.status === 'number' ? result.status : result.body === undefined ? 204 : 200;
+    const status =
+      typeof result.status === 'number' ? result.status : result.body === undefined ? 204 : 200;
     return { status, outcome: 'processed', body: status === 204 ? undefined : result.body };
   }
 
@@ -112,12 +127,23 @@ export function createProcessor(options: ProcessorOptions): Processor {
       mapping.status === 400 ? 'event rejected' : 'event not processed',
     );
     const retryAfterSeconds =
-      mapping.status === 503 ? (error as { retryAfterSeconds?: number }).retryAfterSeconds : undefined;
-    return { status: mapping.status, outcome: mapping.outcome, body: { error: mapping.code, reason }, retryAfterSeconds, error };
+      mapping.status === 503
+        ? (error as { retryAfterSeconds?: number }).retryAfterSeconds
+        : undefined;
+    return {
+      status: mapping.status,
+      outcome: mapping.outcome,
+      body: { error: mapping.code, reason },
+      retryAfterSeconds,
+      error,
+    };
   }
 
   /** Calls the handler; a synchronous handler never pays for a timer or a promise. */
-  function runHandler(event: CloudEvent<unknown>, ctx: EventContext): EventResult | Promise<EventResult> {
+  function runHandler(
+    event: CloudEvent<unknown>,
+    ctx: EventContext,
+  ): EventResult | Promise<EventResult> {
     let returned: unknown;
     try {
       returned = definition.handle(event, ctx);
@@ -157,9 +183,16 @@ export function createProcessor(options: ProcessorOptions): Processor {
     let result: EventResult | undefined;
     try {
       for (const guard of guards) {
-        const verdict = await guard.enter(event, { functionName, logger: ctx.logger, deadline: ctx.deadline });
+        const verdict = await guard.enter(event, {
+          functionName,
+          logger: ctx.logger,
+          deadline: ctx.deadline,
+        });
         if (verdict.action === 'skip') {
-          ctx.logger.info({ reason: verdict.reason, guard: guard.name, outcome: verdict.outcome }, 'event skipped');
+          ctx.logger.info(
+            { reason: verdict.reason, guard: guard.name, outcome: verdict.outcome },
+            'event skipped',
+          );
           result = { status: 200, outcome: verdict.outcome, body: { skipped: verdict.reason } };
           break;
         }
@@ -178,7 +211,10 @@ export function createProcessor(options: ProcessorOptions): Processor {
         else await verdict.onFailure?.(result.error);
       } catch (error) {
         // The handler's outcome stands: its side effects happened (or failed) either way.
-        ctx.logger.error({ err: error }, succeeded ? 'guard onSuccess failed' : 'guard onFailure failed');
+        ctx.logger.error(
+          { err: error },
+          succeeded ? 'guard onSuccess failed' : 'guard onFailure failed',
+        );
       }
     }
     return result;

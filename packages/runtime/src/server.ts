@@ -35,9 +35,18 @@ export interface FunctionServer {
 const EMPTY = Buffer.alloc(0);
 const JSON_TYPE = 'application/json';
 
-function sendJson(res: ServerResponse, status: number, body: unknown, close: boolean, retryAfter?: number): void {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  close: boolean,
+  retryAfter?: number,
+): void {
   const text = JSON.stringify(body);
-  const headers: Record<string, string | number> = { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(text) };
+  const headers: Record<string, string | number> = {
+    'content-type': JSON_TYPE,
+    'content-length': Buffer.byteLength(text),
+  };
   if (retryAfter !== undefined && retryAfter > 0) headers['retry-after'] = Math.ceil(retryAfter);
   if (close) headers.connection = 'close';
   res.writeHead(status, headers);
@@ -46,7 +55,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown, close: boo
 
 function worstStatus(results: readonly EventResult[]): number {
   let worst = 200;
-  for (const result of results) if (result.status >= 300 && result.status > worst) worst = result.status;
+  for (const result of results)
+    if (result.status >= 300 && result.status > worst) worst = result.status;
   return worst;
 }
 
@@ -69,7 +79,10 @@ export function createFunctionServer(options: FunctionServerOptions): FunctionSe
   }
 
   function logRejection(identity: EventIdentity, reason: string, status: number): void {
-    logger.warn({ ceId: identity.id, ceType: identity.type, ceSource: identity.source, reason, status }, 'event rejected');
+    logger.warn(
+      { ceId: identity.id, ceType: identity.type, ceSource: identity.source, reason, status },
+      'event rejected',
+    );
     metrics.count(identity.type ?? 'unknown', status === 413 ? 'too_large' : 'invalid');
   }
 
@@ -115,26 +128,49 @@ export function createFunctionServer(options: FunctionServerOptions): FunctionSe
     }
   }
 
-  async function processBatch(res: ServerResponse, active: Processor, events: Array<CloudEvent<unknown> | Rejection>) {
+  async function processBatch(
+    res: ServerResponse,
+    active: Processor,
+    events: Array<CloudEvent<unknown> | Rejection>,
+  ) {
     inFlight++;
     const results: EventResult[] = [];
-    const summary: Array<{ id: string | undefined; status: number; outcome: string; reason?: string }> = [];
+    const summary: Array<{
+      id: string | undefined;
+      status: number;
+      outcome: string;
+      reason?: string;
+    }> = [];
     // Sequential on purpose: ordering guards see the batch in the order it was sent.
     for (const item of events) {
       if (isRejection(item)) {
         logRejection(item.identity, item.invalid, 400);
         const result: EventResult = { status: 400, outcome: 'invalid' };
         results.push(result);
-        summary.push({ id: item.identity.id, status: 400, outcome: 'invalid', reason: item.invalid });
+        summary.push({
+          id: item.identity.id,
+          status: 400,
+          outcome: 'invalid',
+          reason: item.invalid,
+        });
         continue;
       }
       const result = await active.process(item);
       results.push(result);
       const reason = (result.body as { reason?: string; skipped?: string } | undefined) ?? {};
       const text = reason.reason ?? reason.skipped;
-      summary.push({ id: item.id, status: result.status, outcome: result.outcome, ...(text === undefined ? {} : { reason: text }) });
+      summary.push({
+        id: item.id,
+        status: result.status,
+        outcome: result.outcome,
+        ...(text === undefined ? {} : { reason: text }),
+      });
     }
-    respond(res, { status: worstStatus(results), outcome: 'processed', body: { results: summary } });
+    respond(res, {
+      status: worstStatus(results),
+      outcome: 'processed',
+      body: { results: summary },
+    });
   }
 
   function onBody(res: ServerResponse, head: RequestHead, body: Buffer): void {
@@ -151,7 +187,9 @@ export function createFunctionServer(options: FunctionServerOptions): FunctionSe
         else processOne(res, active, parsed.event);
         return;
       case 'batch':
-        processBatch(res, active, parsed.events).catch((error: unknown) => failInternally(res, error));
+        processBatch(res, active, parsed.events).catch((error: unknown) =>
+          failInternally(res, error),
+        );
         return;
       case 'none':
         reject(res, parsed.rejection);
@@ -160,7 +198,11 @@ export function createFunctionServer(options: FunctionServerOptions): FunctionSe
   }
 
   function tooLarge(res: ServerResponse, head: RequestHead, size: number): void {
-    const identity: EventIdentity = { id: head.ce?.id, type: head.ce?.type, source: head.ce?.source };
+    const identity: EventIdentity = {
+      id: head.ce?.id,
+      type: head.ce?.type,
+      source: head.ce?.source,
+    };
     const reason = `body of ${size} bytes exceeds the limit of ${maxBodyBytes} bytes`;
     logRejection(identity, reason, 413);
     // Connection: close makes Node drop the socket after the answer instead of reading the rest.
@@ -170,7 +212,12 @@ export function createFunctionServer(options: FunctionServerOptions): FunctionSe
   function onPost(req: IncomingMessage, res: ServerResponse): void {
     if (phase !== 'ready') {
       req.resume();
-      sendJson(res, 503, { error: phase === 'starting' ? 'not_ready' : 'shutting_down' }, phase !== 'starting');
+      sendJson(
+        res,
+        503,
+        { error: phase === 'starting' ? 'not_ready' : 'shutting_down' },
+        phase !== 'starting',
+      );
       return;
     }
     const head = readHead(req.rawHeaders);
@@ -221,7 +268,12 @@ export function createFunctionServer(options: FunctionServerOptions): FunctionSe
         );
         return;
       default:
-        sendJson(res, path === '/' ? 405 : 404, { error: path === '/' ? 'method_not_allowed' : 'not_found' }, false);
+        sendJson(
+          res,
+          path === '/' ? 405 : 404,
+          { error: path === '/' ? 'method_not_allowed' : 'not_found' },
+          false,
+        );
     }
   }
 

@@ -7,7 +7,11 @@ import type { EventGuard, GuardVerdict, HandleResult, HandlerContext } from '../
 import { get, postBinary, start } from './helpers.js';
 
 /** A guard whose verdict the test sets per event, recording every call. */
-function fakeGuard(name: string, verdict: (event: CloudEvent<unknown>) => Promise<GuardVerdict>, calls: string[]): EventGuard {
+function fakeGuard(
+  name: string,
+  verdict: (event: CloudEvent<unknown>) => Promise<GuardVerdict>,
+  calls: string[],
+): EventGuard {
   return {
     name,
     config: { [`${name.toUpperCase()}_TTL`]: z.coerce.number().default(60) },
@@ -37,7 +41,9 @@ function fakeGuard(name: string, verdict: (event: CloudEvent<unknown>) => Promis
 function guardedFunction(
   guards: EventGuard[],
   calls: string[],
-  handle: (ctx: HandlerContext<unknown, Record<string, unknown>>) => Promise<HandleResult | void> | HandleResult | void = () => undefined,
+  handle: (
+    ctx: HandlerContext<unknown, Record<string, unknown>>,
+  ) => Promise<HandleResult | void> | HandleResult | void = () => undefined,
 ) {
   return defineFunction({
     name: 'guarded',
@@ -60,7 +66,9 @@ const proceed = async (): Promise<GuardVerdict> => ({ action: 'proceed' });
 describe('the guard seam', () => {
   it('starts guards before init with their config merged, stops them before shutdown', async () => {
     const calls: string[] = [];
-    const fn = await start(guardedFunction([fakeGuard('dedupe', proceed, calls)], calls), { env: { DEDUPE_TTL: '30' } });
+    const fn = await start(guardedFunction([fakeGuard('dedupe', proceed, calls)], calls), {
+      env: { DEDUPE_TTL: '30' },
+    });
     expect(calls).toEqual(['dedupe.start ttl=30', 'init']);
     await fn.stop();
     expect(calls).toEqual(['dedupe.start ttl=30', 'init', 'dedupe.stop', 'shutdown']);
@@ -68,16 +76,30 @@ describe('the guard seam', () => {
 
   it('proceed -> handler runs, onSuccess hooks run in reverse order after a 2xx', async () => {
     const calls: string[] = [];
-    const fn = await start(guardedFunction([fakeGuard('a', proceed, calls), fakeGuard('b', proceed, calls)], calls));
+    const fn = await start(
+      guardedFunction([fakeGuard('a', proceed, calls), fakeGuard('b', proceed, calls)], calls),
+    );
     calls.length = 0;
     expect((await postBinary(fn.url)).status).toBe(204);
-    expect(calls).toEqual(['a.enter', 'b.enter', 'handle outOfOrder=false', 'b.onSuccess', 'a.onSuccess']);
+    expect(calls).toEqual([
+      'a.enter',
+      'b.enter',
+      'handle outOfOrder=false',
+      'b.onSuccess',
+      'a.onSuccess',
+    ]);
   });
 
   it('skip duplicate -> 200 { skipped }, handler not called, counted as duplicate, logged at info', async () => {
     const calls: string[] = [];
-    const skip = async (): Promise<GuardVerdict> => ({ action: 'skip', outcome: 'duplicate', reason: 'already processed' });
-    const fn = await start(guardedFunction([fakeGuard('a', proceed, calls), fakeGuard('dedupe', skip, calls)], calls));
+    const skip = async (): Promise<GuardVerdict> => ({
+      action: 'skip',
+      outcome: 'duplicate',
+      reason: 'already processed',
+    });
+    const fn = await start(
+      guardedFunction([fakeGuard('a', proceed, calls), fakeGuard('dedupe', skip, calls)], calls),
+    );
     calls.length = 0;
     const reply = await postBinary(fn.url);
     expect(reply.status).toBe(200);
@@ -87,15 +109,25 @@ describe('the guard seam', () => {
     const metrics = await fn.metrics.getSingleMetricAsString('veba_function_events_total');
     expect(metrics).toMatch(/outcome="duplicate"} 1/);
     const line = fn.logs.records().find((r) => r.msg === 'event skipped');
-    expect(line).toMatchObject({ level: 'info', reason: 'already processed', outcome: 'duplicate' });
+    expect(line).toMatchObject({
+      level: 'info',
+      reason: 'already processed',
+      outcome: 'duplicate',
+    });
   });
 
   it('skip stale -> 200, counted as stale', async () => {
     const calls: string[] = [];
-    const skip = async (): Promise<GuardVerdict> => ({ action: 'skip', outcome: 'stale', reason: 'older than Key 12' });
+    const skip = async (): Promise<GuardVerdict> => ({
+      action: 'skip',
+      outcome: 'stale',
+      reason: 'older than Key 12',
+    });
     const fn = await start(guardedFunction([fakeGuard('order', skip, calls)], calls));
     expect((await postBinary(fn.url)).status).toBe(200);
-    expect(await fn.metrics.getSingleMetricAsString('veba_function_events_total')).toMatch(/outcome="stale"} 1/);
+    expect(await fn.metrics.getSingleMetricAsString('veba_function_events_total')).toMatch(
+      /outcome="stale"} 1/,
+    );
   });
 
   it('EventInProgressError from enter -> 409, handler not called', async () => {
@@ -103,11 +135,15 @@ describe('the guard seam', () => {
     const busy = async (): Promise<GuardVerdict> => {
       throw new EventInProgressError();
     };
-    const fn = await start(guardedFunction([fakeGuard('a', proceed, calls), fakeGuard('dedupe', busy, calls)], calls));
+    const fn = await start(
+      guardedFunction([fakeGuard('a', proceed, calls), fakeGuard('dedupe', busy, calls)], calls),
+    );
     calls.length = 0;
     expect((await postBinary(fn.url)).status).toBe(409);
     expect(calls).toEqual(['a.enter', 'dedupe.enter', 'a.onFailure EventInProgressError']);
-    expect(await fn.metrics.getSingleMetricAsString('veba_function_events_total')).toMatch(/outcome="in_progress"} 1/);
+    expect(await fn.metrics.getSingleMetricAsString('veba_function_events_total')).toMatch(
+      /outcome="in_progress"} 1/,
+    );
   });
 
   it('DependencyUnavailableError from enter -> 503 with Retry-After', async () => {
@@ -163,8 +199,14 @@ describe('the guard seam', () => {
     expect(reply.status).toBe(503);
     expect(reply.json()).toMatchObject({ error: 'timeout' });
     expect(aborted).toBe(true);
-    expect(calls).toEqual(['dedupe.enter', 'handle outOfOrder=false', 'dedupe.onFailure HandlerTimeoutError']);
-    expect(await fn.metrics.getSingleMetricAsString('veba_function_events_total')).toMatch(/outcome="timeout"} 1/);
+    expect(calls).toEqual([
+      'dedupe.enter',
+      'handle outOfOrder=false',
+      'dedupe.onFailure HandlerTimeoutError',
+    ]);
+    expect(await fn.metrics.getSingleMetricAsString('veba_function_events_total')).toMatch(
+      /outcome="timeout"} 1/,
+    );
   });
 
   it('a guard start failure fails init and stops the guards already started', async () => {

@@ -8,10 +8,18 @@ import type { AnyFunctionDefinition, RunningFunction, StartFunctionOptions } fro
 /** The VEBA DRS power-on event (structured form) the tests send. */
 export const drsEvent = JSON.parse(
   readFileSync(new URL('./fixtures/drs-vm-powered-on.json', import.meta.url), 'utf8'),
-) as { id: string; source: string; type: string; specversion: string; data: Record<string, unknown> };
+) as {
+  id: string;
+  source: string;
+  type: string;
+  specversion: string;
+  data: Record<string, unknown>;
+};
 
 /** Binary-mode headers for the fixture (or overrides; `undefined` removes a header). */
-export function binaryHeaders(overrides: Record<string, string | undefined> = {}): Record<string, string> {
+export function binaryHeaders(
+  overrides: Record<string, string | undefined> = {},
+): Record<string, string> {
   const headers: Record<string, string | undefined> = {
     'ce-id': drsEvent.id,
     'ce-source': drsEvent.source,
@@ -21,7 +29,10 @@ export function binaryHeaders(overrides: Record<string, string | undefined> = {}
     'content-type': 'application/json',
     ...overrides,
   };
-  return Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== undefined)) as Record<string, string>;
+  return Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== undefined)) as Record<
+    string,
+    string
+  >;
 }
 
 /** Log lines captured from a function, parsed. */
@@ -54,7 +65,13 @@ export async function start(
   options: StartFunctionOptions & { logs?: CapturedLogs } = {},
 ): Promise<RunningFunction & { logs: CapturedLogs }> {
   const logs = options.logs ?? captureLogs();
-  const fn = await startFunction(def, { env: {}, port: 0, host: '127.0.0.1', logDestination: logs, ...options });
+  const fn = await startFunction(def, {
+    env: {},
+    port: 0,
+    host: '127.0.0.1',
+    logDestination: logs,
+    ...options,
+  });
   running.push(fn);
   return Object.assign(fn, { logs });
 }
@@ -67,25 +84,46 @@ export interface Reply {
 }
 
 /** A raw node:http request (fetch hides connection handling the 413 and drain tests look at). */
-export function send(url: string, options: { method?: string; headers?: Record<string, string>; body?: string | Buffer; path?: string } = {}): Promise<Reply> {
+export function send(
+  url: string,
+  options: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+    path?: string;
+  } = {},
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const target = new URL(options.path ?? '/', url);
-    const req = request(target, { method: options.method ?? 'POST', headers: options.headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: <T>() => JSON.parse(body) as T });
-      });
-      res.on('error', reject);
-    });
+    const req = request(
+      target,
+      { method: options.method ?? 'POST', headers: options.headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body,
+            json: <T>() => JSON.parse(body) as T,
+          });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(options.body);
   });
 }
 
 /** POSTs the fixture in binary mode. */
-export function postBinary(url: string, overrides: Record<string, string | undefined> = {}, body: string | Buffer = JSON.stringify(drsEvent.data)): Promise<Reply> {
+export function postBinary(
+  url: string,
+  overrides: Record<string, string | undefined> = {},
+  body: string | Buffer = JSON.stringify(drsEvent.data),
+): Promise<Reply> {
   return send(url, { headers: binaryHeaders(overrides), body });
 }
 

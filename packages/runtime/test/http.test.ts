@@ -18,7 +18,10 @@ describe('POST / accepts CloudEvents 1.0', () => {
   it('binary mode: attributes from ce-* headers, data parsed from the JSON body, 204', async () => {
     const { def, events } = recorder();
     const fn = await start(def);
-    const reply = await postBinary(fn.url, { 'ce-vsphereapiversion': '8.0.2.0', 'ce-eventclass': 'event' });
+    const reply = await postBinary(fn.url, {
+      'ce-vsphereapiversion': '8.0.2.0',
+      'ce-eventclass': 'event',
+    });
     expect(reply.status).toBe(204);
     expect(events).toHaveLength(1);
     const event = events[0]!;
@@ -54,19 +57,55 @@ describe('invalid events are answered 400 and logged at warn', () => {
   const { source: _source, ...withoutSource } = drsEvent;
   const { type: _type, ...withoutType } = drsEvent;
   const cases: Array<[string, { headers?: Record<string, string>; body?: string }, RegExp]> = [
-    ['binary without ce-id', { headers: { ...binary({ 'ce-id': undefined }) }, body: '{}' }, /missing required attribute id/],
-    ['binary without ce-source', { headers: binary({ 'ce-source': undefined }), body: '{}' }, /missing required attribute source/],
-    ['binary without ce-type', { headers: binary({ 'ce-type': undefined }), body: '{}' }, /missing required attribute type/],
-    ['binary with specversion 0.3', { headers: binary({ 'ce-specversion': '0.3' }), body: '{}' }, /unsupported specversion "0.3"/],
+    [
+      'binary without ce-id',
+      { headers: { ...binary({ 'ce-id': undefined }) }, body: '{}' },
+      /missing required attribute id/,
+    ],
+    [
+      'binary without ce-source',
+      { headers: binary({ 'ce-source': undefined }), body: '{}' },
+      /missing required attribute source/,
+    ],
+    [
+      'binary without ce-type',
+      { headers: binary({ 'ce-type': undefined }), body: '{}' },
+      /missing required attribute type/,
+    ],
+    [
+      'binary with specversion 0.3',
+      { headers: binary({ 'ce-specversion': '0.3' }), body: '{}' },
+      /unsupported specversion "0.3"/,
+    ],
     ['structured without id', structured(withoutId), /missing required attribute id/],
     ['structured without source', structured(withoutSource), /missing required attribute source/],
     ['structured without type', structured(withoutType), /missing required attribute type/],
-    ['structured with specversion 0.3', structured({ ...drsEvent, specversion: '0.3' }), /unsupported specversion/],
-    ['malformed structured JSON', { headers: { 'content-type': 'application/cloudevents+json' }, body: '{"id": "1",' }, /malformed JSON/],
-    ['plain JSON with no CloudEvent attributes', { headers: { 'content-type': 'application/json' }, body: JSON.stringify(drsEvent.data) }, /no CloudEvent attributes/],
+    [
+      'structured with specversion 0.3',
+      structured({ ...drsEvent, specversion: '0.3' }),
+      /unsupported specversion/,
+    ],
+    [
+      'malformed structured JSON',
+      { headers: { 'content-type': 'application/cloudevents+json' }, body: '{"id": "1",' },
+      /malformed JSON/,
+    ],
+    [
+      'plain JSON with no CloudEvent attributes',
+      { headers: { 'content-type': 'application/json' }, body: JSON.stringify(drsEvent.data) },
+      /no CloudEvent attributes/,
+    ],
     ['empty body', { headers: {}, body: '' }, /empty body/],
-    ['empty structured body', { headers: { 'content-type': 'application/cloudevents+json' }, body: '' }, /empty body/],
-    ['binary with malformed JSON data', { headers: binary(), body: '{"Key": ' }, /data is not valid JSON/],
+    [
+      'empty structured body',
+      { headers: { 'content-type': 'application/cloudevents+json' }, body: '' },
+      /empty body/,
+    ],
+    [
+      'binary with malformed JSON data',
+      { headers: binary(), body: '{"Key": ' },
+      /data is not valid JSON/,
+    ],
   ];
 
   function binary(overrides: Record<string, string | undefined> = {}): Record<string, string> {
@@ -78,7 +117,10 @@ describe('invalid events are answered 400 and logged at warn', () => {
       'content-type': 'application/json',
       ...overrides,
     };
-    return Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== undefined)) as Record<string, string>;
+    return Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== undefined)) as Record<
+      string,
+      string
+    >;
   }
 
   it.each(cases)('%s', async (_name, request, reason) => {

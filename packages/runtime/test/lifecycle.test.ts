@@ -13,14 +13,18 @@ describe('readiness follows init and shutdown (in process)', () => {
     let eventStarted = false;
     const def = defineFunction({
       name: 'lifecycle',
-      init: () => new Promise<{ warm: true }>((resolve) => (finishInit = () => resolve({ warm: true }))),
+      init: () =>
+        new Promise<{ warm: true }>((resolve) => (finishInit = () => resolve({ warm: true }))),
       handle: (_event, ctx) =>
         new Promise<{ status: 202 }>((resolve) => {
           eventStarted = ctx.state.warm;
           finishEvent = () => resolve({ status: 202 });
         }),
     });
-    const starting = start(def, { onListening: (address) => (url = address.url), env: { FUNCTION_DRAIN_SECONDS: '5' } });
+    const starting = start(def, {
+      onListening: (address) => (url = address.url),
+      env: { FUNCTION_DRAIN_SECONDS: '5' },
+    });
     await expect.poll(() => url).not.toBe('');
     expect((await get(url, '/health/readiness')).status).toBe(503);
     expect((await get(url, '/health/liveness')).status).toBe(200);
@@ -54,7 +58,9 @@ describe('readiness follows init and shutdown (in process)', () => {
       handle: () => undefined,
     });
     const logs = (await import('./helpers.js')).captureLogs();
-    await expect(start(def, { logs, onListening: (a) => (url = a.url) })).rejects.toThrow('no session');
+    await expect(start(def, { logs, onListening: (a) => (url = a.url) })).rejects.toThrow(
+      'no session',
+    );
     expect(logs.records().find((r) => r.msg === 'init failed')?.level).toBe('error');
     await expect(get(url, '/health/liveness')).rejects.toThrow(/ECONNREFUSED/);
   });
@@ -108,7 +114,10 @@ function serveFixture(mode: string, env: Record<string, string> = {}): Child {
   });
   children.push(child);
   const lines: Array<Record<string, unknown>> = [];
-  const waiters: Array<{ predicate: (line: Record<string, unknown>) => boolean; resolve: (line: Record<string, unknown>) => void }> = [];
+  const waiters: Array<{
+    predicate: (line: Record<string, unknown>) => boolean;
+    resolve: (line: Record<string, unknown>) => void;
+  }> = [];
   let buffer = '';
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -142,7 +151,9 @@ function serveFixture(mode: string, env: Record<string, string> = {}): Child {
       if (found) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
         waiters.push({ predicate, resolve });
-        void exit.then((code) => reject(new Error(`child exited (${String(code)}) before the expected log line`)));
+        void exit.then((code) =>
+          reject(new Error(`child exited (${String(code)}) before the expected log line`)),
+        );
       });
     },
   };
@@ -202,6 +213,8 @@ describe('serve() in a child process', () => {
     const child = serveFixture('slow', { FUNCTION_MAX_BODY_BYTES: 'lots' });
     expect(await child.exit).toBe(1);
     const failure = child.lines.find((line) => line.level === 'error');
-    expect((failure?.err as { message: string }).message).toContain('FUNCTION_MAX_BODY_BYTES: invalid (from env FUNCTION_MAX_BODY_BYTES)');
+    expect((failure?.err as { message: string }).message).toContain(
+      'FUNCTION_MAX_BODY_BYTES: invalid (from env FUNCTION_MAX_BODY_BYTES)',
+    );
   });
 });

@@ -24,10 +24,15 @@ describe('secrets never reach a log line', () => {
         return {};
       },
       handle(_event, ctx) {
-        ctx.logger.debug({ headers: { authorization: `Bearer ${TOKEN}`, cookie: 'vmware-api-session-id=abc123' } }, 'request');
+        ctx.logger.debug(
+          { headers: { authorization: `Bearer ${TOKEN}`, cookie: 'vmware-api-session-id=abc123' } },
+          'request',
+        );
         ctx.logger.debug({ config: ctx.config }, 'config in handler');
         ctx.logger.debug(`posting to ${ctx.config.SLACK_WEBHOOK_URL}`);
-        throw new Error(`POST ${ctx.config.SLACK_WEBHOOK_URL} failed for password ${ctx.config.VCENTER_PASSWORD} and ${ctx.config.SESSION}`);
+        throw new Error(
+          `POST ${ctx.config.SLACK_WEBHOOK_URL} failed for password ${ctx.config.VCENTER_PASSWORD} and ${ctx.config.SESSION}`,
+        );
       },
     });
     const fn = await start(def, {
@@ -44,7 +49,14 @@ describe('secrets never reach a log line', () => {
     const text = fn.logs.text();
     expect(fn.logs.records().some((r) => r.level === 'debug')).toBe(true);
     expect(fn.logs.records().some((r) => r.level === 'error')).toBe(true);
-    for (const secret of [WEBHOOK, PASSWORD, JSON.stringify(PASSWORD).slice(1, -1), TOKEN, OPAQUE, 'abc123']) {
+    for (const secret of [
+      WEBHOOK,
+      PASSWORD,
+      JSON.stringify(PASSWORD).slice(1, -1),
+      TOKEN,
+      OPAQUE,
+      'abc123',
+    ]) {
       expect(text).not.toContain(secret);
     }
     expect(text).toContain('[REDACTED]');

@@ -22,10 +22,25 @@ describe('handler outcomes map to the status contract', () => {
     ['{ status: 202 }', () => ({ status: 202 as const }), 202, 'processed'],
     ['{ body }', () => ({ body: { ok: true } }), 200, 'processed'],
     ['{ skipped }', () => ({ skipped: 'type not handled' }), 200, 'ignored'],
-    ['InvalidEventError', () => Promise.reject(new InvalidEventError('data.Vm is missing')), 400, 'invalid'],
+    [
+      'InvalidEventError',
+      () => Promise.reject(new InvalidEventError('data.Vm is missing')),
+      400,
+      'invalid',
+    ],
     ['EventInProgressError', () => Promise.reject(new EventInProgressError()), 409, 'in_progress'],
-    ['UpstreamRejectedError', () => Promise.reject(new UpstreamRejectedError('vCenter said 403')), 502, 'failed'],
-    ['DependencyUnavailableError', () => Promise.reject(new DependencyUnavailableError('vCenter down')), 503, 'unavailable'],
+    [
+      'UpstreamRejectedError',
+      () => Promise.reject(new UpstreamRejectedError('vCenter said 403')),
+      502,
+      'failed',
+    ],
+    [
+      'DependencyUnavailableError',
+      () => Promise.reject(new DependencyUnavailableError('vCenter down')),
+      503,
+      'unavailable',
+    ],
     ['an unexpected error', () => Promise.reject(new TypeError('x is undefined')), 500, 'failed'],
     [
       'a synchronous throw',
@@ -42,16 +57,27 @@ describe('handler outcomes map to the status contract', () => {
     expect(reply.status).toBe(status);
     const metrics = await fn.metrics.getSingleMetricAsString('veba_function_events_total');
     expect(metrics).toContain(`type="${drsEvent.type}",outcome="${outcome}"} 1`);
-    const histogram = await fn.metrics.getSingleMetricAsString('veba_function_handler_duration_seconds');
-    expect(histogram).toContain(`veba_function_handler_duration_seconds_count{function="status",type="${drsEvent.type}"} 1`);
+    const histogram = await fn.metrics.getSingleMetricAsString(
+      'veba_function_handler_duration_seconds',
+    );
+    expect(histogram).toContain(
+      `veba_function_handler_duration_seconds_count{function="status",type="${drsEvent.type}"} 1`,
+    );
   });
 
   it('400 from InvalidEventError carries { error: "invalid_event", reason } and is logged at warn with id, type, source', async () => {
-    const fn = await start(returning(() => Promise.reject(new InvalidEventError('data.Vm is missing'))));
+    const fn = await start(
+      returning(() => Promise.reject(new InvalidEventError('data.Vm is missing'))),
+    );
     const reply = await postBinary(fn.url);
     expect(reply.json()).toEqual({ error: 'invalid_event', reason: 'data.Vm is missing' });
     const warn = fn.logs.records().find((r) => r.level === 'warn');
-    expect(warn).toMatchObject({ ceId: drsEvent.id, ceType: drsEvent.type, ceSource: drsEvent.source, reason: 'data.Vm is missing' });
+    expect(warn).toMatchObject({
+      ceId: drsEvent.id,
+      ceType: drsEvent.type,
+      ceSource: drsEvent.source,
+      reason: 'data.Vm is missing',
+    });
   });
 
   it('{ skipped } is logged at info with the reason and answered with it', async () => {
@@ -62,7 +88,11 @@ describe('handler outcomes map to the status contract', () => {
   });
 
   it('503 carries Retry-After when the error says when', async () => {
-    const fn = await start(returning(() => Promise.reject(new DependencyUnavailableError('rate limited', { retryAfterSeconds: 2.5 }))));
+    const fn = await start(
+      returning(() =>
+        Promise.reject(new DependencyUnavailableError('rate limited', { retryAfterSeconds: 2.5 })),
+      ),
+    );
     const reply = await postBinary(fn.url);
     expect(reply.status).toBe(503);
     expect(reply.headers['retry-after']).toBe('3');
@@ -107,8 +137,13 @@ describe('body limit', () => {
     expect(reply.status).toBe(413);
     expect(reply.json()).toMatchObject({ error: 'too_large' });
     expect(reply.headers.connection).toBe('close');
-    expect(await fn.metrics.getSingleMetricAsString('veba_function_events_total')).toMatch(/outcome="too_large"} 1/);
-    expect(fn.logs.records().find((r) => r.status === 413)).toMatchObject({ level: 'warn', ceId: drsEvent.id });
+    expect(await fn.metrics.getSingleMetricAsString('veba_function_events_total')).toMatch(
+      /outcome="too_large"} 1/,
+    );
+    expect(fn.logs.records().find((r) => r.status === 413)).toMatchObject({
+      level: 'warn',
+      ceId: drsEvent.id,
+    });
   });
 
   it('413 for a chunked body that grows over the limit', async () => {
@@ -119,7 +154,9 @@ describe('body limit', () => {
 
   it('a body at the limit is accepted', async () => {
     const body = JSON.stringify({ blob: 'x'.repeat(1000) });
-    const fn = await start(def, { env: { FUNCTION_MAX_BODY_BYTES: String(Buffer.byteLength(body)) } });
+    const fn = await start(def, {
+      env: { FUNCTION_MAX_BODY_BYTES: String(Buffer.byteLength(body)) },
+    });
     expect((await postBinary(fn.url, {}, body)).status).toBe(204);
   });
 
@@ -148,12 +185,20 @@ describe('batch mode', () => {
       { ...drsEvent, id: 'down' },
       { ...drsEvent, id: 'ok-2' },
     ];
-    const reply = await send(fn.url, { headers: { 'content-type': 'application/cloudevents-batch+json' }, body: JSON.stringify(events) });
+    const reply = await send(fn.url, {
+      headers: { 'content-type': 'application/cloudevents-batch+json' },
+      body: JSON.stringify(events),
+    });
     expect(reply.status).toBe(503);
     expect(seen).toEqual(['ok-1', 'down', 'ok-2']);
     expect(reply.json<{ results: unknown[] }>().results).toEqual([
       { id: 'ok-1', status: 204, outcome: 'processed' },
-      { id: 'bad', status: 400, outcome: 'invalid', reason: expect.stringMatching(/specversion/) as unknown },
+      {
+        id: 'bad',
+        status: 400,
+        outcome: 'invalid',
+        reason: expect.stringMatching(/specversion/) as unknown,
+      },
       { id: 'down', status: 503, outcome: 'unavailable', reason: 'vCenter down' },
       { id: 'ok-2', status: 204, outcome: 'processed' },
     ]);
@@ -170,7 +215,10 @@ describe('batch mode', () => {
 
   it('a batch that is not an array is 400', async () => {
     const fn = await start(defineFunction({ name: 'batch', handle: () => undefined }));
-    const reply = await send(fn.url, { headers: { 'content-type': 'application/cloudevents-batch+json' }, body: JSON.stringify(drsEvent) });
+    const reply = await send(fn.url, {
+      headers: { 'content-type': 'application/cloudevents-batch+json' },
+      body: JSON.stringify(drsEvent),
+    });
     expect(reply.status).toBe(400);
   });
 });
