@@ -9,7 +9,10 @@ export interface OutgoingEvent {
   attributes: Record<string, string>;
   /** The parsed data, serialised as JSON on the wire. Ignored when `rawBody` is set. */
   data?: unknown;
-  /** Bytes to send as the body instead of `JSON.stringify(data)` (e.g. a file that is not JSON). */
+  /**
+   * Text to send as the body instead of `JSON.stringify(data)` (e.g. a file that is not JSON); in
+   * structured mode it becomes the envelope's `data` string.
+   */
   rawBody?: string;
   /** Where the event came from (file path or fixture name), for messages. */
   origin: string;

@@ -159,6 +159,54 @@ describe('veba-fn send', () => {
   });
 });
 
+describe('veba-fn send: sample shapes', () => {
+  it('sends a legacy envelope without specversion or source as it is (a negative case stays one)', async () => {
+    const s = await server([{ status: 400 }]);
+    const code = await runCli(
+      ['send', s.url, 'openfaas-pagerduty-trigger__invalid-event-1', '--retries', '0'],
+      captureContext(repoRoot),
+    );
+
+    expect(code).toBe(1);
+    const { headers } = s.received[0]!;
+    expect(headers['ce-type']).toBe('com.vmware.event.router/event');
+    expect(headers['ce-subject']).toBe('VmReconfiguredEvent');
+    expect(headers['ce-specversion']).toBeUndefined();
+    expect(headers['ce-source']).toBeUndefined();
+  });
+
+  it('gives a bare body the --type asked for, its Key as id and a default source', async () => {
+    const s = await server([{ status: 204 }]);
+    const code = await runCli(
+      ['send', s.url, 'kn-go-tagging__event2', '--type', 'com.vmware.vsphere.VmPoweredOnEvent.v0'],
+      captureContext(repoRoot),
+    );
+
+    expect(code).toBe(0);
+    const { headers, body } = s.received[0]!;
+    expect(headers['ce-type']).toBe('com.vmware.vsphere.VmPoweredOnEvent.v0');
+    expect(headers['ce-id']).toBe(String((JSON.parse(body) as { Key: number }).Key));
+    expect(headers['ce-source']).toBe('https://vcenter.local/sdk');
+    expect(headers['ce-specversion']).toBe('1.0');
+  });
+
+  it("notes when a function's Triggers would not select the event's type", async () => {
+    const s = await server([{ status: 204 }]);
+    const port = new URL(s.url).port;
+    const ctx = captureContext(repoRoot);
+    const code = await runCli(
+      ['send', 'slack-alert', 'kn-pcli-snapshot-cron__test-payload', '--port', port],
+      ctx,
+    );
+
+    expect(code).toBe(0);
+    expect(s.received).toHaveLength(1);
+    expect(ctx.stderr).toEqual([
+      'note: no Trigger of slack-alert selects type dev.knative.sources.ping; the broker would not deliver it there (sending anyway)',
+    ]);
+  });
+});
+
 describe('veba-fn send: errors (one line, exit 2)', () => {
   it('names a function that does not exist', async () => {
     const ctx = captureContext(repoRoot);

@@ -7,6 +7,7 @@ import type { CliContext } from '../io.js';
 import { devPort, parsePort } from '../ports.js';
 import { findRepoRoot, resolveFunctionDir } from '../repo.js';
 import { defaultFixturesDir } from '../fixtures.js';
+import { readTriggers, type TriggerSummary } from '../values.js';
 
 export const SEND_USAGE = `veba-fn send <function|url> <fixture|file> [options]
 
@@ -35,6 +36,24 @@ export function resolveTarget(target: string, cwd: string, port?: number): strin
   if (/^[\w.-]+:\d+$/.test(target)) return `http://${target}`;
   resolveFunctionDir(findRepoRoot(cwd), target);
   return `http://127.0.0.1:${port ?? devPort(target)}`;
+}
+
+/**
+ * For a function target: a note when none of its Triggers selects the event's type (the broker
+ * would never deliver it there), undefined otherwise.
+ */
+export function triggerMismatch(target: string, cwd: string, type: string): string | undefined {
+  if (/^https?:\/\//i.test(target) || /^[\w.-]+:\d+$/.test(target)) return undefined;
+  let triggers: TriggerSummary[];
+  try {
+    triggers = readTriggers(resolveFunctionDir(findRepoRoot(cwd), target));
+  } catch {
+    return undefined;
+  }
+  if (triggers.length === 0 || triggers.some((t) => t.type === undefined || t.type === type)) {
+    return undefined;
+  }
+  return `note: no Trigger of ${target} selects type ${type}; the broker would not deliver it there (sending anyway)`;
 }
 
 /** `veba-fn send`. */
@@ -86,6 +105,8 @@ export async function sendCommand(argv: string[], ctx: CliContext): Promise<numb
     overrides: { type: values.type, id: values.id, source: values.source },
   });
   const mode = values.structured ? 'structured' : 'binary';
+  const note = triggerMismatch(target, ctx.cwd, event.attributes.type ?? '');
+  if (note && !values.quiet) ctx.err(note);
   if (!values.quiet) {
     ctx.out(
       `POST ${url} ${mode} ${event.attributes.type} id=${event.attributes.id ?? '(none)'} from ${event.origin}` +
