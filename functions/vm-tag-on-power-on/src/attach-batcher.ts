@@ -16,11 +16,21 @@ export type AttachMany = (vmIds: readonly string[]) => Promise<ReadonlyMap<strin
 export interface AttachBatcherOptions {
   /** One vCenter call for a whole batch. */
   attachMany: AttachMany;
-  /** How long the first request of a batch waits for company, in ms; 0 sends every request on its own. */
+  /**
+   * Quiet period, in ms: a batch is sent once no new VM has joined it for this long (so a burst,
+   * however it trickles in, becomes one batch). 0 sends every request on its own.
+   */
   windowMs: number;
+  /** Longest a request waits for its batch to be sent (while VMs keep joining it). Default 20 x windowMs. */
+  maxWaitMs?: number;
   /** A batch is sent as soon as it holds this many distinct VMs. Default 100. */
   maxBatchSize?: number;
-  /** Called after every bulk call with its size, e.g. for a histogram. */
+  /**
+   * Bulk calls in flight at once before a batch whose window has passed waits for one to finish
+   * (a full batch never waits). Default 1: while vCenter answers one call the next batch grows.
+   */
+  maxConcurrentCalls?: number;
+  /** Called before every bulk call with its size, e.g. for a histogram. */
   onBatch?(size: number): void;
 }
 
@@ -34,7 +44,7 @@ export interface AttachBatcher {
   attach(vmId: string, signal?: AbortSignal): Promise<void>;
   /** Sends the pending batch now (e.g. before shutdown). */
   flush(): void;
-  /** Sends what is pending and waits for every bulk call in flight to settle. */
+  /** Sends what is pending (respecting the call limit) and waits until every bulk call has settled. */
   close(): Promise<void>;
 }
 
@@ -52,6 +62,7 @@ interface Waiter {
 }
 
 const DEFAULT_MAX_BATCH_SIZE = 100;
+const DEFAULT_MAX_CONCURRENT_CALLS = 1;
 
 /**
  * Creates a batcher over one bulk attach function.
@@ -66,9 +77,20 @@ const DEFAULT_MAX_BATCH_SIZE = 100;
 export function createAttachBatcher(options: AttachBatcherOptions): AttachBatcher {
   const windowMs = Math.max(0, options.windowMs);
   const maxBatchSize = Math.max(1, options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE);
+  const maxConcurrentCalls = Math.max(
+    1,
+    options.maxConcurrentCalls ?? DEFAULT_MAX_CONCURRENT_CALLS,
+  );
   // vm id -> the callers waiting for it; a Map keeps arrival order and sends each VM once.
   let pending = new Map<string, Set<Waiter>>();
+  const maxWaitMs = Math.max(windowMs, options.maxWaitMs ?? windowMs * 20);
   let timer: NodeJS.Timeout | undefined;
+  // When the oldest request of the pending batch arrived (epoch ms).
+  let batchStartedAt = 0;
+  // When the running timer should fire (epoch ms).
+  let timerDueAt = 0;
+  // The window has passed but every call slot was busy: send as soon as one frees up.
+  let due = false;
   const inFlight = new Set<Promise<void>>();
 
   function send(): void {
@@ -76,11 +98,43 @@ export function createAttachBatcher(options: AttachBatcherOptions): AttachBatche
       clearTimeout(timer);
       timer = undefined;
     }
+    due = false;
     if (pending.size === 0) return;
     const batch = pending;
     pending = new Map();
-    const run = runBatch(batch).finally(() => inFlight.delete(run));
+    const run = runBatch(batch).finally(() => {
+      inFlight.delete(run);
+      if (due) send();
+    });
     inFlight.add(run);
+  }
+
+  /** A VM joined: wait windowMs more for the next one, but not past the oldest request's maxWaitMs. */
+  function restartQuietTimer(): void {
+    const now = Date.now();
+    if (timer === undefined) batchStartedAt = now;
+    else clearTimeout(timer);
+    armTimer(now);
+  }
+
+  function armTimer(now: number): void {
+    const delay = Math.max(0, Math.min(windowMs, batchStartedAt + maxWaitMs - now));
+    timerDueAt = now + delay;
+    timer = setTimeout(windowElapsed, delay);
+  }
+
+  /** The window is over: send now, or when a call slot frees up (a slow vCenter gets bigger batches). */
+  function windowElapsed(): void {
+    const now = Date.now();
+    // A timer firing late means the process was busy (or starved of CPU) and has not yet read the
+    // requests that arrived meanwhile: that was no quiet period, so wait one more window.
+    if (now - timerDueAt > windowMs / 2 && now - batchStartedAt < maxWaitMs) {
+      armTimer(now);
+      return;
+    }
+    timer = undefined;
+    if (inFlight.size < maxConcurrentCalls) send();
+    else due = true;
   }
 
   async function runBatch(batch: Map<string, Set<Waiter>>): Promise<void> {
@@ -137,8 +191,9 @@ export function createAttachBatcher(options: AttachBatcherOptions): AttachBatche
       }
       waiters.add(waiter);
 
+      // Batching off, or a full batch: send at once, whatever is in flight.
       if (windowMs === 0 || pending.size >= maxBatchSize) send();
-      else timer ??= setTimeout(send, windowMs);
+      else if (!due) restartQuietTimer();
     });
   }
 
@@ -146,8 +201,11 @@ export function createAttachBatcher(options: AttachBatcherOptions): AttachBatche
     attach,
     flush: send,
     async close() {
-      send();
-      await Promise.allSettled([...inFlight]);
+      // A call finishing may send the batch that waited for it: loop until nothing is left.
+      while (pending.size > 0 || inFlight.size > 0) {
+        if (inFlight.size < maxConcurrentCalls || pending.size === 0) send();
+        await Promise.race([...inFlight]).catch(() => undefined);
+      }
     },
   };
 }

@@ -46,8 +46,10 @@ export const vmTagConfig = {
   VCENTER_TAG_CATEGORY: optionalText,
   /** Create the tag (and its category) in init when missing. Default false. */
   VCENTER_TAG_CREATE_IF_MISSING: booleanFromEnv().default(false),
-  /** How long the first power-on of a burst waits for others to share its vCenter call; 0 = no batching. */
-  VCENTER_TAG_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(10_000).default(50),
+  /** Quiet period closing a burst: power-ons until then share one vCenter call; 0 = no batching. */
+  VCENTER_TAG_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(10_000).default(100),
+  /** Longest a power-on waits for its batch while a burst goes on. */
+  VCENTER_TAG_BATCH_MAX_WAIT_MS: z.coerce.number().int().min(0).max(30_000).default(1_000),
   /** Most VMs in one attach-tag-to-multiple-objects call. */
   VCENTER_TAG_BATCH_MAX: z.coerce.number().int().min(1).max(1_000).default(100),
 };
@@ -134,6 +136,7 @@ export function createVmTagOnPowerOn() {
           batcher = createAttachBatcher({
             attachMany: createVCenterAttachMany(vcenter.tagging, tagId),
             windowMs: config.VCENTER_TAG_BATCH_WINDOW_MS,
+            maxWaitMs: config.VCENTER_TAG_BATCH_MAX_WAIT_MS,
             maxBatchSize: config.VCENTER_TAG_BATCH_MAX,
             onBatch: (size) => batchSize.observe(size),
           });

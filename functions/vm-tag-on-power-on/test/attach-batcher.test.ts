@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   type AttachMany,
   type AttachOutcome,
@@ -153,5 +153,127 @@ describe('createAttachBatcher', () => {
     await batcher.attach('vm-1');
 
     expect(attachMany.calls).toEqual([['vm-1'], ['vm-1']]);
+  });
+
+  describe('the quiet window', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('keeps a burst that trickles in with gaps shorter than the window in one batch', async () => {
+      vi.useFakeTimers();
+      const attachMany = createFakeAttachMany();
+      const batcher = createAttachBatcher({ attachMany, windowMs: 50, maxWaitMs: 1_000 });
+
+      const all: Array<Promise<void>> = [];
+      for (let i = 0; i < 10; i += 1) {
+        all.push(batcher.attach(`vm-${i}`));
+        await vi.advanceTimersByTimeAsync(40); // 400 ms in all, never 50 ms quiet
+      }
+      const beforeQuiet = attachMany.calls.length;
+      await vi.advanceTimersByTimeAsync(50);
+      await Promise.all(all);
+
+      expect(beforeQuiet).toBe(0);
+      expect(attachMany.calls).toHaveLength(1);
+      expect(attachMany.calls[0]).toHaveLength(10);
+    });
+
+    it('sends once the oldest request has waited maxWaitMs, even while VMs keep joining', async () => {
+      vi.useFakeTimers();
+      const attachMany = createFakeAttachMany();
+      const batcher = createAttachBatcher({ attachMany, windowMs: 50, maxWaitMs: 100 });
+
+      const all: Array<Promise<void>> = [];
+      for (let i = 0; i < 10; i += 1) {
+        all.push(batcher.attach(`vm-${i}`));
+        await vi.advanceTimersByTimeAsync(30);
+      }
+      await vi.advanceTimersByTimeAsync(50);
+      await Promise.all(all);
+
+      // 300 ms of arrivals, 100 ms at most per batch: vm-0..vm-3 | vm-4..vm-7 | vm-8, vm-9
+      expect(attachMany.calls.map((c) => c.length)).toEqual([4, 4, 2]);
+    });
+  });
+
+  describe('while a bulk call is in flight', () => {
+    /** A bulk attach whose calls stay open until released. */
+    function heldAttachMany(): AttachMany & { calls: string[][]; release(): void } {
+      const calls: string[][] = [];
+      const held: Array<() => void> = [];
+      const fn = (vmIds: readonly string[]): Promise<ReadonlyMap<string, AttachOutcome>> => {
+        calls.push([...vmIds]);
+        return new Promise((resolve) => {
+          held.push(() => resolve(new Map(vmIds.map((id) => [id, { ok: true as const }]))));
+        });
+      };
+      return Object.assign(fn, { calls, release: () => held.splice(0).forEach((r) => r()) });
+    }
+    const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+    it('requests whose window passed wait for it and then go as one batch', async () => {
+      const attachMany = heldAttachMany();
+      const batcher = createAttachBatcher({ attachMany, windowMs: 5 });
+
+      const first = batcher.attach('vm-1');
+      await sleep(30); // the first window has passed: vm-1's call is in flight
+      const later = ['vm-2', 'vm-3', 'vm-4'].map((id) => batcher.attach(id));
+      await sleep(30); // their window has passed too, but the call slot is busy
+      const whileHeld = attachMany.calls.map((c) => [...c]);
+      attachMany.release();
+      await first;
+      await sleep(0);
+      attachMany.release();
+      await Promise.all(later);
+
+      expect(whileHeld).toEqual([['vm-1']]);
+      expect(attachMany.calls).toEqual([['vm-1'], ['vm-2', 'vm-3', 'vm-4']]);
+    });
+
+    it('a full batch does not wait', async () => {
+      const attachMany = heldAttachMany();
+      const batcher = createAttachBatcher({ attachMany, windowMs: 5, maxBatchSize: 2 });
+
+      const all = ['vm-1', 'vm-2', 'vm-3', 'vm-4'].map((id) => batcher.attach(id));
+      const sentAtOnce = attachMany.calls.length;
+      attachMany.release();
+      await Promise.all(all);
+
+      expect(sentAtOnce).toBe(2);
+    });
+
+    it('maxConcurrentCalls lets more calls run side by side', async () => {
+      const attachMany = heldAttachMany();
+      const batcher = createAttachBatcher({ attachMany, windowMs: 5, maxConcurrentCalls: 2 });
+
+      const first = batcher.attach('vm-1');
+      await sleep(30);
+      const second = batcher.attach('vm-2');
+      await sleep(30);
+      const inFlightTogether = attachMany.calls.length;
+      attachMany.release();
+      await Promise.all([first, second]);
+
+      expect(inFlightTogether).toBe(2);
+    });
+
+    it('close() waits for the batch held behind a call in flight', async () => {
+      const attachMany = heldAttachMany();
+      const batcher = createAttachBatcher({ attachMany, windowMs: 5 });
+      const first = batcher.attach('vm-1');
+      await sleep(30);
+      const second = batcher.attach('vm-2');
+
+      const closed = batcher.close();
+      attachMany.release();
+      await first;
+      await sleep(0);
+      attachMany.release();
+      await closed;
+
+      await second;
+      expect(attachMany.calls).toEqual([['vm-1'], ['vm-2']]);
+    });
   });
 });

@@ -322,6 +322,8 @@ describe('vm-tag-on-power-on over HTTP (Redis + vcsim)', () => {
     // vcsim's inventory has only a few VMs; it does not check VM existence on attach, so the
     // rest of the burst uses synthetic morefs (their tags are still recorded and listed).
     const vms = Array.from({ length: 50 }, (_, i) => vcsim.vms[i] ?? `vm-${5000 + i}`);
+    // Steady state: one event first, so connections (Redis, vCenter) are open and code is warm.
+    expect((await deliver(fn.url, powerOnEvent('vm-4999', 399_999))).status).toBe(200);
     const before = await vcenterRequests(fn);
 
     const answers = await Promise.all(
