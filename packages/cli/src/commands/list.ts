@@ -57,7 +57,9 @@ export function fixturesCommand(argv: string[], ctx: CliContext): number {
     );
   const entries = readFixtureIndex(dir);
   const width = Math.min(60, Math.max(...entries.map((e) => e.file.length))) + 2;
+  ctx.out(`${'FILE'.padEnd(width)} ${'SHAPE'.padEnd(25)}TYPE SEND USES`);
   for (const entry of entries) {
+    const recorded = entry.ce_headers_from_send_script ?? {};
     const shape =
       entry.valid_json === false
         ? 'invalid JSON'
@@ -68,7 +70,12 @@ export function fixturesCommand(argv: string[], ctx: CliContext): number {
             : entry.mode
               ? 'data only'
               : 'envelope';
-    ctx.out(`${entry.file.padEnd(width)} ${shape.padEnd(25)}${entry.event_type ?? ''}`);
+    const type = recorded['ce-type'] ?? entry.ce?.type;
+    const subject = recorded['ce-subject'] ?? entry.ce?.subject;
+    const shown = type
+      ? `${type}${subject ? ` (subject ${subject})` : ''}`
+      : (entry.event_type ?? '');
+    ctx.out(`${entry.file.padEnd(width)} ${shape.padEnd(25)}${shown}`);
   }
   return 0;
 }
