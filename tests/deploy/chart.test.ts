@@ -238,7 +238,11 @@ describe('schema rejects bad values', () => {
       { ...minimal, securityContext: { runAsNonRoot: false } },
       /runAsNonRoot/,
     ],
-    ['PORT in env (Knative owns it)', { ...minimal, env: { PORT: '9000' } }, /PORT|env/],
+    [
+      'PORT in env (Knative owns it)',
+      { ...minimal, env: { PORT: '9000' } },
+      /env\.PORT: Knative sets PORT/,
+    ],
     [
       'an unknown backoff policy',
       { ...minimal, delivery: { backoffPolicy: 'random' } },
