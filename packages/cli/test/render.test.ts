@@ -171,6 +171,22 @@ describe('renderKnativeYaml', () => {
     expect(() => renderKnativeYaml(dir, { chartDir })).toThrow(message);
   });
 
+  it('rejects an image digest that is not sha256', () => {
+    const dir = fn('digest', TWO_TRIGGERS);
+    expect(() =>
+      renderKnativeYaml(dir, { chartDir, values: { image: { digest: 'latest' } } }),
+    ).toThrow(/image\.digest/);
+    const ok = docs(
+      renderKnativeYaml(dir, {
+        chartDir,
+        values: { image: { digest: `sha256:${'b'.repeat(64)}` } },
+      }),
+    );
+    expect(ok[0]!.spec!.template.spec.containers[0]!.image).toBe(
+      `ghcr.io/veba-functions/veba-functions/digest@sha256:${'b'.repeat(64)}`,
+    );
+  });
+
   it('names the missing values file', () => {
     const dir = join(scratch, 'functions', 'empty');
     mkdirSync(dir, { recursive: true });

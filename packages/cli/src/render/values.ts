@@ -65,6 +65,14 @@ export function checkValues(values: Values, source: string): void {
   if (!isRecord(image) || (!image['repository'] && !image['registry'])) {
     fail(source, 'image', 'set image.repository or image.registry');
   }
+  const digest = image['digest'];
+  if (
+    digest !== undefined &&
+    digest !== '' &&
+    !(typeof digest === 'string' && /^sha256:[a-f0-9]{64}$/.test(digest))
+  ) {
+    fail(source, 'image.digest', 'expected sha256: and 64 hex digits');
+  }
   integer(values, 'minScale', source, 0);
   integer(values, 'maxScale', source, 0);
   integer(values, 'containerConcurrency', source, 0);
