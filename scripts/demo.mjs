@@ -9,7 +9,7 @@
 // vcsim's tag associations: nothing is computed from expectations.
 //
 //   npm run demo                # build, then run
-//   node scripts/demo.mjs --no-build
+//   node scripts/demo.mjs --no-build [--no-vcsim] [--seed N]
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -24,6 +24,7 @@ const { values: flags } = parseArgs({
   options: {
     'no-build': { type: 'boolean', default: false },
     seed: { type: 'string', default: '5' },
+    'no-vcsim': { type: 'boolean', default: false },
   },
 });
 const t0 = performance.now();
@@ -47,14 +48,12 @@ const CONCURRENCY = 6;
 
 async function main() {
   // The vcsim binary (Go, offline) builds alongside the workspace; it is up to date after the first run.
-  const vcsimBuild = run(
-    'bash',
-    [join(root, 'tools', 'vcsim', 'build.sh')],
-    join(logDir, 'vcsim-build.log'),
-  ).then(
-    () => undefined,
-    (error) => error,
-  );
+  const vcsimBuild = flags['no-vcsim']
+    ? Promise.resolve(new Error('--no-vcsim'))
+    : run('bash', [join(root, 'tools', 'vcsim', 'build.sh')], join(logDir, 'vcsim-build.log')).then(
+        () => undefined,
+        (error) => error,
+      );
   if (!flags['no-build']) {
     const started = performance.now();
     console.log('building the workspace (npm run build) and vcsim...');
@@ -75,16 +74,17 @@ async function main() {
   cleanups.push(() => slack.close());
 
   let vcsim;
+  let vcsimSkipped;
   if (vcsimBuildError) {
-    notes.push(
-      `vm-tag-on-power-on skipped: vcsim could not be built (${oneLine(vcsimBuildError)})`,
-    );
+    vcsimSkipped = flags['no-vcsim']
+      ? 'skipped: --no-vcsim'
+      : `skipped: vcsim could not be built (${oneLine(vcsimBuildError)})`;
   } else {
     try {
       vcsim = await helpers.startVcsim({ startTimeoutMs: 20_000 });
       cleanups.push(() => vcsim.stop());
     } catch (error) {
-      notes.push(`vm-tag-on-power-on skipped: vcsim did not start (${oneLine(error)})`);
+      vcsimSkipped = `skipped: vcsim did not start (${oneLine(error)})`;
     }
   }
 
@@ -141,7 +141,8 @@ async function main() {
   const unrouted = events
     .filter((e) => !routed.has(e.origin))
     .map((e) => `${e.origin} (${e.attributes.type})`);
-  printReport({ perFunction, undeliverable, unrouted, slack, tagsAttached });
+  if (vcsimSkipped) notes.push(`vm-tag-on-power-on ${vcsimSkipped}`);
+  printReport({ perFunction, undeliverable, unrouted, slack, tagsAttached, vcsimSkipped });
 }
 
 /**
@@ -392,7 +393,7 @@ function stopChild(child) {
   });
 }
 
-function printReport({ perFunction, undeliverable, unrouted, slack, tagsAttached }) {
+function printReport({ perFunction, undeliverable, unrouted, slack, tagsAttached, vcsimSkipped }) {
   const sum = (pick) => perFunction.reduce((n, f) => n + pick(f), 0);
   const finals = (f, test) => f.results.filter((r) => test(r.status)).length;
 
@@ -451,7 +452,7 @@ function printReport({ perFunction, undeliverable, unrouted, slack, tagsAttached
       'tags attached',
       tagsAttached === undefined ? 'skipped' : tagsAttached.count,
       tagsAttached === undefined
-        ? 'no vcsim'
+        ? `vm-tag-on-power-on ${vcsimSkipped}`
         : `vcsim VMs carrying ${TAG.category}/${TAG.name} (of ${tagsAttached.of})`,
     ],
   ];
