@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidEventError, mapError } from '@veba-functions/runtime';
 import type { CloudEvent } from '@veba-functions/runtime';
 import { createAttachBatcher } from '../src/attach-batcher.js';
+import { vmOrderingScope } from '../src/index.js';
 import { TagMissingError, VmAttachRejectedError } from '../src/errors.js';
 import { type HandlerLogger, type PowerOnDeps, handlePowerOn } from '../src/handler.js';
 import { type TagRef, createTagResolver } from '../src/tag-resolver.js';
@@ -470,5 +471,20 @@ describe('handlePowerOn with the real batcher and tag resolver', () => {
       [TAG.id, vms],
       ['urn:recreated', vms],
     ]);
+  });
+});
+
+describe('vmOrderingScope', () => {
+  it('is one VM of one vCenter', () => {
+    const event = powerOnEvent('vm-42', 1);
+
+    expect(vmOrderingScope(event)).toBe('https://vcenter.local/sdk|vm-42');
+  });
+
+  it('lets events without a usable VM through unchecked (the handler rejects them)', () => {
+    expect(
+      vmOrderingScope(bodyFixture('kn-go-tagging__eventErr3.json', { type: DRS_POWER_ON })),
+    ).toBeUndefined();
+    expect(vmOrderingScope(cloudEvent({ type: DRS_POWER_ON }, 'not json'))).toBeUndefined();
   });
 });

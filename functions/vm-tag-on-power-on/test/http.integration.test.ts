@@ -200,6 +200,19 @@ describe('vm-tag-on-power-on over HTTP (Redis + vcsim)', () => {
     expect(JSON.stringify(fn.logs)).not.toContain(vcsim.password);
   });
 
+  it('stop() lets an event waiting in its batch finish, then logs out of vCenter', async () => {
+    const fn = await startInstance(baseEnv({ VCENTER_TAG_BATCH_WINDOW_MS: '1000' }));
+    const vm = 'vm-7101';
+    const answer = deliver(fn.url, powerOnEvent(vm, 100_401));
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the event is waiting in its batch
+
+    await fn.stop();
+
+    expect((await answer).status).toBe(200);
+    expect(await tagsOn(vm)).toContain(tag.id);
+    expect(await vcenterRequests(fn, 'session.delete')).toBe(1);
+  });
+
   it('fails init with a clear message when the tag does not exist and creation is off', async () => {
     const error = await startInstance(baseEnv({ VCENTER_TAG_NAME: 'no-such-tag' })).catch(
       (e: unknown) => e,
@@ -304,17 +317,21 @@ describe('vm-tag-on-power-on over HTTP (Redis + vcsim)', () => {
     expect(await tagsOn(vm)).toContain(tag.id);
   });
 
-  it('an older power-on of the same VM after a newer one is skipped as stale', async () => {
+  it('an older power-on of the same VM after a newer one is skipped as stale; other VMs are not held up', async () => {
     const fn = await startInstance();
-    const vm = vcsim.vms[2]!;
+    const [vm, otherVm] = [vcsim.vms[2]!, 'vm-7001'];
     await deliver(fn.url, powerOnEvent(vm, 300_010));
     const before = await vcenterRequests(fn);
 
     const stale = await deliver(fn.url, powerOnEvent(vm, 300_005));
+    const afterStale = await vcenterRequests(fn);
+    const other = await deliver(fn.url, powerOnEvent(otherVm, 300_006));
 
     expect(stale.status).toBe(200);
     expect(JSON.stringify(stale.body)).toMatch(/stale/);
-    expect(await vcenterRequests(fn)).toBe(before);
+    expect(afterStale).toBe(before);
+    expect(other.status).toBe(200);
+    expect(await tagsOn(otherVm)).toContain(tag.id);
   });
 
   it('a burst of 50 power-ons for 50 VMs: all tagged, at most 10 vCenter calls', async () => {
