@@ -224,6 +224,27 @@ describe('options', () => {
   });
 });
 
+describe('NOTES.txt', () => {
+  it('names the Service, the trigger types and the Secrets that must exist', async () => {
+    const values = join(chart, 'examples', 'vm-tag-on-power-on.values.yaml');
+    const r = await helm([
+      'install',
+      'tagger',
+      chart,
+      '--namespace',
+      NS,
+      '--dry-run=client',
+      '-f',
+      values,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const notes = r.stdout.slice(r.stdout.indexOf('NOTES:'));
+    expect(notes).toContain(`kubectl -n ${NS} get ksvc tagger`);
+    expect(notes).toContain('tagger-vm-powered-on: type=com.vmware.vsphere.VmPoweredOnEvent.v0');
+    expect(notes).toContain('tag-secret (key TAG_SECRET -> $TAG_SECRET)');
+  });
+});
+
 describe('schema rejects bad values', () => {
   const cases: [string, unknown, RegExp][] = [
     ['minScale "abc"', { ...minimal, minScale: 'abc' }, /minScale/],
