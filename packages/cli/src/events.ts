@@ -164,3 +164,16 @@ function keyOf(data: unknown): string | undefined {
   const key = (data as Record<string, unknown>).Key;
   return typeof key === 'number' || typeof key === 'string' ? String(key) : undefined;
 }
+
+/**
+ * A corpus file whose CloudEvent type is one of `types` (the first in index order), for hints
+ * such as "try: veba-fn send echo <file>".
+ */
+export function sampleForTypes(fixturesDir: string, types: readonly string[]): string | undefined {
+  const wanted = new Set(types);
+  return readFixtureIndex(fixturesDir).find((entry) => {
+    if (entry.valid_json === false) return false;
+    const type = entry.ce_headers_from_send_script?.['ce-type'] ?? entry.ce?.type;
+    return type !== undefined && wanted.has(type);
+  })?.file;
+}

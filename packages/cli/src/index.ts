@@ -23,6 +23,7 @@ export {
   toOutgoingEvent,
   findFixture,
   readFixtureIndex,
+  sampleForTypes,
   DEFAULT_SOURCE,
 } from './events.js';
 export type { OutgoingEvent, EventOverrides, FixtureIndexEntry } from './events.js';

@@ -21,6 +21,6 @@ export function newCommand(argv: string[], ctx: CliContext): number {
   );
   ctx.out(`  npm run build -w @veba-functions/${name} && npm test -w @veba-functions/${name}`);
   ctx.out(`  npx veba-fn dev ${name}               # http://127.0.0.1:${devPort(name)}`);
-  ctx.out(`  npx veba-fn send ${name} kn-py-echo__testevent.json`);
+  ctx.out(`  npx veba-fn send ${name} kn-py-vm-attr__testevent.json --times 2`);
   return 0;
 }
