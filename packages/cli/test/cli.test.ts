@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli.js';
+import { sampleForTypes } from '../src/events.js';
+import { defaultFixturesDir } from '../src/fixtures.js';
 import { devPort } from '../src/ports.js';
 import { captureContext, closedPort } from './helpers.js';
 
@@ -68,6 +70,16 @@ describe('veba-fn list', () => {
 
     expect(await runCli(['list'], ctx)).toBe(2);
     expect(ctx.stderr[0]).toMatch(/^veba-fn: functions\/beta\/values.yaml: /);
+  });
+});
+
+describe('sampleForTypes', () => {
+  it('finds a corpus file carrying one of the types, by its recorded or structured type', () => {
+    const dir = defaultFixturesDir()!;
+    expect(sampleForTypes(dir, ['com.vmware.vsphere.DrsVmPoweredOnEvent.v0'])).toBe(
+      'kn-pcli-tag__test-payload.json',
+    );
+    expect(sampleForTypes(dir, ['com.vmware.vsphere.NoSuchEvent.v0'])).toBeUndefined();
   });
 });
 
