@@ -9,6 +9,7 @@ import {
   InvalidEventError,
   UpstreamRejectedError,
 } from '@veba-functions/runtime';
+import { VCenterError } from '@veba-functions/vcenter';
 import { matchesEventClass, parseVSphereEvent } from '@veba-functions/vsphere-events';
 import { TagMissingError, VmAttachRejectedError } from './errors.js';
 import type { TagRef, TagResolver } from './tag-resolver.js';
@@ -18,6 +19,8 @@ export const POWER_ON_EVENT_CLASSES: ReadonlySet<string> = new Set([
   'DrsVmPoweredOnEvent',
   'VmPoweredOnEvent',
 ]);
+
+const REFUSALS: ReadonlySet<string> = new Set(['UNAUTHORIZED', 'UNAUTHENTICATED']);
 
 /** The subset of a pino logger the handler uses. */
 export interface HandlerLogger {
@@ -132,10 +135,14 @@ function mapAttachError(error: unknown, vmId: string, deps: PowerOnDeps): unknow
   if (isRetryable(error)) {
     return new DependencyUnavailableError(
       `vCenter unavailable while tagging ${vmId}: ${errorMessage(error)}`,
-      {
-        cause: error,
-      },
+      { cause: error },
     );
+  }
+  // Credentials or privileges vCenter refuses (after the client's one re-login): only the operator can fix that.
+  if (error instanceof VCenterError && REFUSALS.has(error.vapiType)) {
+    return new UpstreamRejectedError(`vCenter refused to tag ${vmId}: ${error.message}`, {
+      cause: error,
+    });
   }
   return error;
 }

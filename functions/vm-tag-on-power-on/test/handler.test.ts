@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidEventError, mapError } from '@veba-functions/runtime';
 import type { CloudEvent } from '@veba-functions/runtime';
+import { VCenterError } from '@veba-functions/vcenter';
 import { createAttachBatcher } from '../src/attach-batcher.js';
 import { vmOrderingScope } from '../src/index.js';
 import { TagMissingError, VmAttachRejectedError } from '../src/errors.js';
@@ -373,6 +374,14 @@ describe('handlePowerOn: vCenter answers', () => {
     });
 
     expect(await statusOf(event(), deps)).toBe(503);
+  });
+
+  it('vCenter refusing the privilege (403) -> 502', async () => {
+    const { deps } = harness({
+      fail: [new VCenterError('403 Forbidden', { type: 'UNAUTHORIZED', status: 403 })],
+    });
+
+    expect(await statusOf(event(), deps)).toBe(502);
   });
 
   it('an unexpected, non-retryable failure stays a 500', async () => {
