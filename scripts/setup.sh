@@ -16,3 +16,6 @@ if ((${#missing[@]})); then
 fi
 # The test setup starts its own redis-server on a free port; the distro service is not needed.
 npm ci --no-audit --no-fund
+# vcsim (vCenter for the tests and the demo): a cold build takes over a minute, so do it here once
+# rather than inside a test's setup hook.
+tools/vcsim/build.sh
