@@ -76,6 +76,10 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
       ctx.err(`veba-fn: ${describeError(error)}`);
       return error.exitCode;
     }
+    if ((error as Error | null)?.name === 'AbortError') {
+      ctx.err('veba-fn: interrupted');
+      return 130;
+    }
     if (isParseArgsError(error)) {
       ctx.err(`veba-fn ${command}: ${describeError(error)}`);
       return 2;

@@ -32,7 +32,7 @@ export class UnreachableError extends CliError {
   override readonly name = 'UnreachableError';
 }
 
-/** One line, whatever the error: the message plus the innermost cause's message when it adds one. */
+/** The error's message on one line (line breaks folded), for the CLI's single-line errors. */
 export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   return error.message.replace(/\s*\n\s*/g, ' ');
