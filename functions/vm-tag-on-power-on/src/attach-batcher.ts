@@ -63,6 +63,8 @@ interface Waiter {
 
 const DEFAULT_MAX_BATCH_SIZE = 100;
 const DEFAULT_MAX_CONCURRENT_CALLS = 1;
+// Timers run a few ms late on a busy loop; this much later means the process was starved.
+const LATE_TIMER_MS = 20;
 
 /**
  * Creates a batcher over one bulk attach function.
@@ -128,7 +130,10 @@ export function createAttachBatcher(options: AttachBatcherOptions): AttachBatche
     const now = Date.now();
     // A timer firing late means the process was busy (or starved of CPU) and has not yet read the
     // requests that arrived meanwhile: that was no quiet period, so wait one more window.
-    if (now - timerDueAt > windowMs / 2 && now - batchStartedAt < maxWaitMs) {
+    if (
+      now - timerDueAt > Math.max(windowMs / 2, LATE_TIMER_MS) &&
+      now - batchStartedAt < maxWaitMs
+    ) {
       armTimer(now);
       return;
     }

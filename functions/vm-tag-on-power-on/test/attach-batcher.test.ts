@@ -198,34 +198,44 @@ describe('createAttachBatcher', () => {
   });
 
   describe('while a bulk call is in flight', () => {
-    /** A bulk attach whose calls stay open until released. */
-    function heldAttachMany(): AttachMany & { calls: string[][]; release(): void } {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    /** A bulk attach whose calls stay open until released; `open()` also lets later calls through. */
+    function heldAttachMany(): AttachMany & { calls: string[][]; release(): void; open(): void } {
       const calls: string[][] = [];
       const held: Array<() => void> = [];
+      let opened = false;
       const fn = (vmIds: readonly string[]): Promise<ReadonlyMap<string, AttachOutcome>> => {
         calls.push([...vmIds]);
-        return new Promise((resolve) => {
-          held.push(() => resolve(new Map(vmIds.map((id) => [id, { ok: true as const }]))));
-        });
+        const result = new Map(vmIds.map((id) => [id, { ok: true as const }]));
+        if (opened) return Promise.resolve(result);
+        return new Promise((resolve) => held.push(() => resolve(result)));
       };
-      return Object.assign(fn, { calls, release: () => held.splice(0).forEach((r) => r()) });
+      const release = (): void => held.splice(0).forEach((r) => r());
+      return Object.assign(fn, {
+        calls,
+        release,
+        open: () => {
+          opened = true;
+          release();
+        },
+      });
     }
-    const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
     it('requests whose window passed wait for it and then go as one batch', async () => {
+      vi.useFakeTimers();
       const attachMany = heldAttachMany();
       const batcher = createAttachBatcher({ attachMany, windowMs: 5 });
 
       const first = batcher.attach('vm-1');
-      await sleep(30); // the first window has passed: vm-1's call is in flight
+      await vi.advanceTimersByTimeAsync(10); // vm-1's call is in flight
       const later = ['vm-2', 'vm-3', 'vm-4'].map((id) => batcher.attach(id));
-      await sleep(30); // their window has passed too, but the call slot is busy
+      await vi.advanceTimersByTimeAsync(10); // their window has passed too, but the call slot is busy
       const whileHeld = attachMany.calls.map((c) => [...c]);
-      attachMany.release();
-      await first;
-      await sleep(0);
-      attachMany.release();
-      await Promise.all(later);
+      attachMany.open();
+      await Promise.all([first, ...later]);
 
       expect(whileHeld).toEqual([['vm-1']]);
       expect(attachMany.calls).toEqual([['vm-1'], ['vm-2', 'vm-3', 'vm-4']]);
@@ -237,43 +247,66 @@ describe('createAttachBatcher', () => {
 
       const all = ['vm-1', 'vm-2', 'vm-3', 'vm-4'].map((id) => batcher.attach(id));
       const sentAtOnce = attachMany.calls.length;
-      attachMany.release();
+      attachMany.open();
       await Promise.all(all);
 
       expect(sentAtOnce).toBe(2);
     });
 
     it('maxConcurrentCalls lets more calls run side by side', async () => {
+      vi.useFakeTimers();
       const attachMany = heldAttachMany();
       const batcher = createAttachBatcher({ attachMany, windowMs: 5, maxConcurrentCalls: 2 });
 
       const first = batcher.attach('vm-1');
-      await sleep(30);
+      await vi.advanceTimersByTimeAsync(10);
       const second = batcher.attach('vm-2');
-      await sleep(30);
+      await vi.advanceTimersByTimeAsync(10);
       const inFlightTogether = attachMany.calls.length;
-      attachMany.release();
+      attachMany.open();
       await Promise.all([first, second]);
 
       expect(inFlightTogether).toBe(2);
     });
 
     it('close() waits for the batch held behind a call in flight', async () => {
+      vi.useFakeTimers();
       const attachMany = heldAttachMany();
       const batcher = createAttachBatcher({ attachMany, windowMs: 5 });
       const first = batcher.attach('vm-1');
-      await sleep(30);
+      await vi.advanceTimersByTimeAsync(10);
       const second = batcher.attach('vm-2');
+      let closed = false;
 
-      const closed = batcher.close();
-      attachMany.release();
-      await first;
-      await sleep(0);
-      attachMany.release();
-      await closed;
+      const closing = batcher.close().then(() => {
+        closed = true;
+      });
+      await vi.advanceTimersByTimeAsync(10);
+      const closedWhileHeld = closed;
+      attachMany.open();
+      await closing;
 
-      await second;
+      await Promise.all([first, second]);
+      expect(closedWhileHeld).toBe(false);
       expect(attachMany.calls).toEqual([['vm-1'], ['vm-2']]);
+    });
+
+    it('a timer firing late (busy process) is not a quiet period: the batch waits one more window', async () => {
+      vi.useFakeTimers();
+      const attachMany = heldAttachMany();
+      attachMany.open();
+      const batcher = createAttachBatcher({ attachMany, windowMs: 100, maxWaitMs: 1_000 });
+
+      const first = batcher.attach('vm-1');
+      vi.setSystemTime(Date.now() + 300); // the clock moves on while no timer could run
+      await vi.advanceTimersByTimeAsync(100); // the timer fires 300 ms late
+      const sentAfterLateTimer = attachMany.calls.length;
+      const second = batcher.attach('vm-2'); // read only now
+      await vi.advanceTimersByTimeAsync(100);
+      await Promise.all([first, second]);
+
+      expect(sentAfterLateTimer).toBe(0);
+      expect(attachMany.calls).toEqual([['vm-1', 'vm-2']]);
     });
   });
 });
