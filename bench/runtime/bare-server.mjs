@@ -17,4 +17,4 @@ const server = createServer((req, res) => {
   });
 });
 server.listen(Number(process.env.PORT ?? 8080));
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+process.on('SIGTERM', () => process.exit(0));

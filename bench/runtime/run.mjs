@@ -4,7 +4,7 @@
 //   faas-js-runtime  Knative's Node runtime 3.0.2 with an echo-equivalent handler
 //   echo             functions/echo/dist/index.js (this repo's runtime)
 // Load: autocannon on loopback, binary-mode VEBA event (DrsVmPoweredOnEvent), 50 connections.
-// Env: BENCH_DURATION (s per contender per round, default 5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (50),
+// Env: BENCH_DURATION (s per contender per round, default 3), BENCH_ROUNDS (4), BENCH_CONNECTIONS (50),
 // BENCH_STARTS (10), BENCH_WARMUP (s, 1). Rounds rotate the contenders' order and the ratios are the
 // median of per-round ratios, so a noisy neighbour on a shared machine skews them less.
 // Needs `npm run build` first (the echo function runs from its dist).
@@ -17,11 +17,11 @@ import autocannon from 'autocannon';
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 const root = here('../../');
-const duration = Number(process.env.BENCH_DURATION ?? 5);
+const duration = Number(process.env.BENCH_DURATION ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const starts = Number(process.env.BENCH_STARTS ?? 10);
 const warmup = Number(process.env.BENCH_WARMUP ?? 1);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 4);
 
 const echoEntry = `${root}functions/echo/dist/index.js`;
 if (!existsSync(echoEntry)) {
@@ -105,6 +105,21 @@ function rssMiB(pid) {
   return kb / 1024;
 }
 
+/** CPU time (user + system, all threads) the process has used, in milliseconds. */
+function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms
+}
+
+/** Loads a server; also reports the server's CPU time per request, which contention on a shared machine skews far less than req/s. */
+async function measure(server, seconds) {
+  const before = cpuMs(server.child.pid);
+  const result = await load(server.port, seconds);
+  const cpuMicros =
+    ((cpuMs(server.child.pid) - before) * 1000) / Math.max(1, result.requests.total);
+  return { result, cpuMicros };
+}
+
 function load(port, seconds) {
   return autocannon({
     url: `http://127.0.0.1:${port}/`,
@@ -133,23 +148,29 @@ for (const contender of contenders) {
   startup.set(contender.name, median(readyTimes));
 }
 
+// All three run side by side (idle while another is loaded) so that short alternating rounds
+// pair the contenders closely in time; a neighbour's burst then skews one round, not a contender.
+const servers = new Map();
+for (const contender of contenders) servers.set(contender.name, await launch(contender));
+await new Promise((resolve) => setTimeout(resolve, 500));
+const rssIdle = new Map(contenders.map(({ name }) => [name, rssMiB(servers.get(name).child.pid)]));
+if (warmup > 0) for (const { name } of contenders) await load(servers.get(name).port, warmup);
+
 const runs = new Map(contenders.map((c) => [c.name, []]));
 for (let round = 0; round < rounds; round++) {
   const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]);
   for (const contender of order) {
-    const running = await launch(contender);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const rssIdle = rssMiB(running.child.pid);
-    if (warmup > 0) await load(running.port, warmup);
-    const result = await load(running.port, duration);
-    const rssLoaded = rssMiB(running.child.pid);
-    await running.stop();
-    runs.get(contender.name).push({ result, rssIdle, rssLoaded });
+    const { result, cpuMicros } = await measure(servers.get(contender.name), duration);
+    runs.get(contender.name).push({ result, cpuMicros });
     console.error(
-      `round ${round + 1}/${rounds} ${contender.name}: ${result.requests.average.toFixed(0)} req/s`,
+      `round ${round + 1}/${rounds} ${contender.name}: ${result.requests.average.toFixed(0)} req/s, ${cpuMicros.toFixed(0)} µs CPU/request`,
     );
   }
 }
+const rssLoaded = new Map(
+  contenders.map(({ name }) => [name, rssMiB(servers.get(name).child.pid)]),
+);
+for (const server of servers.values()) await server.stop();
 
 const results = contenders.map(({ name }) => {
   const list = runs.get(name);
@@ -158,13 +179,15 @@ const results = contenders.map(({ name }) => {
     name,
     requestsPerSecond: pick((r) => r.result.requests.average),
     perRound: list.map((r) => r.result.requests.average),
+    cpuMicrosPerRequest: pick((r) => r.cpuMicros),
+    perRoundCpu: list.map((r) => r.cpuMicros),
     latencyP50: pick((r) => r.result.latency.p50),
     latencyP99: pick((r) => r.result.latency.p99),
     non2xx: list.reduce((n, r) => n + r.result.non2xx, 0),
     errors: list.reduce((n, r) => n + r.result.errors + r.result.timeouts, 0),
     readyMedianMs: startup.get(name),
-    rssIdleMiB: pick((r) => r.rssIdle),
-    rssLoadedMiB: pick((r) => r.rssLoaded),
+    rssIdleMiB: rssIdle.get(name),
+    rssLoadedMiB: rssLoaded.get(name),
   };
 });
 
@@ -185,6 +208,7 @@ const rows = [
   ...results.map((r) => [
     r.name,
     fmt(r.requestsPerSecond),
+    fmt(r.cpuMicrosPerRequest, 0),
     fmt(r.latencyP50, 1),
     fmt(r.latencyP99, 1),
     String(r.non2xx),
@@ -197,12 +221,10 @@ const rows = [
 const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
 const line = (row) => `| ${row.map((cell, i) => cell.padEnd(widths[i])).join(' | ')} |`;
 console.log(
-  `\nRuntime benchmark: ${connections} connections, ${rounds} rounds x ${duration}s per contender (each after ${warmup}s warm-up), binary-mode ${fixture.type}, Node ${process.version}`,
+  `\nRuntime benchmark: ${connections} connections, ${rounds} rounds x ${duration}s per contender (after a ${warmup}s warm-up), binary-mode ${fixture.type}, Node ${process.version}`,
 );
 console.log(
-  'req/s, latency and RSS: median over rounds; ready: median of ' +
-    starts +
-    ' starts; ratios: median of per-round ratios\n',
+  `req/s, CPU and latency: median over rounds; ready: median of ${starts} starts; RSS: idle after start and after all rounds; ratios: median of per-round ratios\n`,
 );
 console.log(line(rows[0]));
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
@@ -212,6 +234,12 @@ const ratio = (a, b) => median(byName[a].perRound.map((value, i) => value / byNa
 const echoVsBare = ratio('echo', 'bare');
 const echoVsFaas = ratio('echo', 'faas-js-runtime');
 const faasVsBare = ratio('faas-js-runtime', 'bare');
+// Throughput a contender would reach if CPU were the only limit, relative to bare: the same
+// comparison with the neighbours' noise (and autocannon's share of the CPU) taken out.
+const cpuRatio = (a, b) =>
+  median(byName[a].perRoundCpu.map((value, i) => byName[b].perRoundCpu[i] / value));
+const echoVsBareCpu = cpuRatio('echo', 'bare');
+const echoVsFaasCpu = cpuRatio('echo', 'faas-js-runtime');
 const verdict = (ok) => (ok ? 'met' : 'MISSED');
 console.log(
   `\nper round req/s: ${results.map((r) => `${r.name} ${r.perRound.map((v) => v.toFixed(0)).join('/')}`).join(', ')}`,
@@ -223,6 +251,9 @@ console.log(
   `echo / faas-js-runtime = ${echoVsFaas.toFixed(2)}  (target >= 2.50: ${verdict(echoVsFaas >= 2.5)})`,
 );
 console.log(`faas-js-runtime / bare = ${faasVsBare.toFixed(2)}`);
+console.log(
+  `CPU-bound equivalents (bare CPU/req over echo CPU/req): echo / bare = ${echoVsBareCpu.toFixed(2)}, echo / faas-js-runtime = ${echoVsFaasCpu.toFixed(2)}`,
+);
 const failures = results.filter((r) => r.non2xx > 0 || r.errors > 0);
 if (failures.length > 0)
   console.log(
@@ -241,7 +272,7 @@ writeFileSync(
       duration,
       rounds,
       results,
-      ratios: { echoVsBare, echoVsFaas, faasVsBare },
+      ratios: { echoVsBare, echoVsFaas, faasVsBare, echoVsBareCpu, echoVsFaasCpu },
     },
     null,
     2,

@@ -1,3 +1,4 @@
+import { rawData } from '@veba-functions/runtime';
 import type { CloudEvent, Logger } from '@veba-functions/runtime';
 
 /** Longest summary logged per event; vSphere payloads run to kilobytes. */
@@ -16,6 +17,30 @@ export function summarize(data: unknown): string {
   }
   const text = typeof data === 'string' ? data : JSON.stringify(data);
   return truncate(oneLine(text));
+}
+
+const KEY = '"FullFormattedMessage"';
+/** The string value after the key: JSON string syntax, escapes included. */
+const MESSAGE_VALUE = /\s*:\s*"((?:[^"\\]|\\.)*)"/y;
+
+/**
+ * {@link summarize} for a JSON body as received, without parsing it: echo only logs, and parsing
+ * a vSphere event to read one field costs more than everything else the function does.
+ */
+export function summarizeJsonText(text: string): string {
+  const key = text.indexOf(KEY);
+  if (key !== -1) {
+    MESSAGE_VALUE.lastIndex = key + KEY.length;
+    const match = MESSAGE_VALUE.exec(text);
+    if (match !== null && match[1] !== undefined && match[1] !== '') {
+      try {
+        return truncate(oneLine(JSON.parse(`"${match[1]}"`) as string));
+      } catch {
+        // an invalid escape: fall through to the text itself
+      }
+    }
+  }
+  return truncate(oneLine(text.slice(0, SUMMARY_MAX_LENGTH * 4)).trim());
 }
 
 function oneLine(text: string): string {
@@ -37,5 +62,7 @@ export interface EchoContext {
  * as fields; the message repeats them so the line reads on its own.)
  */
 export function handleEcho(event: CloudEvent<unknown>, ctx: EchoContext): void {
-  ctx.logger.info(`${event.type} from ${event.source} id ${event.id}: ${summarize(event.data)}`);
+  const raw = rawData(event);
+  const summary = raw === undefined ? summarize(event.data) : summarizeJsonText(raw);
+  ctx.logger.info(`${event.type} from ${event.source} id ${event.id}: ${summary}`);
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { CloudEvent } from '@veba-functions/runtime';
-import { SUMMARY_MAX_LENGTH, handleEcho, summarize } from '../src/handler.js';
+import { SUMMARY_MAX_LENGTH, handleEcho, summarize, summarizeJsonText } from '../src/handler.js';
 
 const fixture = JSON.parse(
   readFileSync(new URL('./fixtures/drs-vm-powered-on.json', import.meta.url), 'utf8'),
@@ -46,6 +46,26 @@ describe('summarize', () => {
       '{"FullFormattedMessage":"","Key":7}',
     );
     expect(summarize({ FullFormattedMessage: 42 })).toBe('{"FullFormattedMessage":42}');
+  });
+});
+
+describe('summarizeJsonText (the body as received, unparsed)', () => {
+  it('gives what summarize gives for the parsed body', () => {
+    const samples: unknown[] = [
+      fixture.data,
+      { Key: 1, FullFormattedMessage: 'quote " and backslash \\ and \u00e9 and\nnewline' },
+      { Key: 1, Note: 'x'.repeat(500) },
+      { FullFormattedMessage: '', Key: 7 },
+      { FullFormattedMessage: null, Key: 7 },
+      [1, 2, 3],
+    ];
+    for (const data of samples) {
+      expect(summarizeJsonText(JSON.stringify(data))).toBe(summarize(data));
+    }
+  });
+
+  it('puts pretty-printed JSON on one line', () => {
+    expect(summarizeJsonText('{\n  "Key": 1,\n  "Vm": null\n}\n')).toBe('{ "Key": 1, "Vm": null }');
   });
 });
 

@@ -26,6 +26,7 @@ export {
 } from './config.js';
 export type { Config, Env, LoadConfigOptions, ResolvedConfig, RuntimeConfig } from './config.js';
 export { createScrubber } from './logger.js';
+export { rawData } from './cloudevent.js';
 export type { Logger, DestinationStream } from './logger.js';
 export type { EventOutcome } from './metrics.js';
 export type {

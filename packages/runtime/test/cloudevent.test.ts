@@ -1,6 +1,6 @@
 import { CloudEvent } from 'cloudevents';
 import { describe, expect, it } from 'vitest';
-import { buildEvent, parseRequest, readHead } from '../src/cloudevent.js';
+import { buildEvent, parseRequest, rawData, readHead } from '../src/cloudevent.js';
 import { drsEvent } from './helpers.js';
 
 describe('buildEvent (the binary fast path)', () => {
@@ -84,6 +84,19 @@ describe('parseRequest', () => {
     ).toBe(true);
     const none = parseRequest(head([], ''), Buffer.from('{"a":1}'));
     expect(none.mode === 'binary' && (none.event as CloudEvent<unknown>).data).toEqual({ a: 1 });
+  });
+
+  it('JSON data is parsed lazily, once, and the raw body stays readable', () => {
+    const body = Buffer.from(JSON.stringify(drsEvent.data));
+    const parsed = parseRequest(head(), body);
+    const event = parsed.mode === 'binary' ? (parsed.event as CloudEvent<unknown>) : undefined;
+    expect(event).toBeInstanceOf(CloudEvent);
+    expect(rawData(event!)).toBe(body.toString());
+    expect(event!.data).toEqual(drsEvent.data);
+    expect(event!.data).toBe(event!.data);
+    expect(Object.isFrozen(event)).toBe(true);
+    expect(JSON.parse(JSON.stringify(event))).toMatchObject({ id: '1', data: drsEvent.data });
+    expect(rawData(buildEvent({ id: '1', data: { a: 1 } }))).toBeUndefined();
   });
 
   it('a binary event without a body has no data', () => {
