@@ -116,7 +116,7 @@ export function createVmTagOnPowerOn() {
             category: config.VCENTER_TAG_CATEGORY,
             flavour: vcenter.flavour,
           },
-          `tagging powered-on VMs with ${tag.name}`,
+          `tag ${tag.name} resolved to ${tag.id}: attaching it to every VM that powers on`,
         );
       } catch (error) {
         await vcenter.close().catch(() => undefined);

@@ -45,7 +45,7 @@ export function createTagLookup(
   const search = tagging.findTagsByName?.bind(tagging);
   if (search === undefined) {
     throw new TagNotConfiguredError(
-      `VCENTER_TAG_CATEGORY is required to find tag "${tagName}": this vCenter client looks tags up only inside a category`,
+      `VCENTER_TAG_CATEGORY is required to find tag "${tagName}": set it to the name of the tag's category (this vCenter client looks tags up only inside a category)`,
     );
   }
   return {
