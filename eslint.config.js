@@ -1,5 +1,6 @@
 // Type-aware linting: the floating/misused promise rules catch the bugs that lose events.
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -24,6 +25,7 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
+    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: globals.node },
   },
   {
     files: ['**/test/**', 'bench/**', 'scripts/**', 'tools/**', 'packages/cli/**'],

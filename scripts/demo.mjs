@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global URL, Buffer, console, process, fetch, performance, structuredClone, setTimeout, clearTimeout -- Node globals: the root ESLint config declares none for .mjs */
 // The README's main job: `npm run demo`. Builds the workspace, starts echo, slack-alert and
 // vm-tag-on-power-on as child processes (in-memory state, logs in a temp folder), a local webhook
 // receiver standing in for Slack, and govmomi's vcsim for the tag function; then replays the VEBA

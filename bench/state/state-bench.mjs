@@ -1,4 +1,3 @@
-/* global console, process */
 // Per-event cost of the state guards: dedupe claim + ordering check + (after the handler) mark
 // advance + dedupe complete, on Redis over loopback against the in-memory store, in the same run.
 // Usage: node bench/state/state-bench.mjs [--seconds 2] [--concurrency 32]

@@ -1,4 +1,3 @@
-/* global console, URL */
 // vCenter calls per event, and what a warm session buys, against vcsim in the same run:
 //   warm     one client, one session: tagging.attach per event (the steady state of a function)
 //   cold     a login per event (connect, attach, close), as kn-py-vm-attr does
