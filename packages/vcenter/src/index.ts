@@ -1,7 +1,13 @@
 export { createVCenterClient, type VCenterClient, type VCenterClientOptions } from './client.js';
 export { vcenterConfig, vcenterOptionsFromConfig, type VCenterConfig } from './config.js';
 export { VCenterError, isRetryable, normaliseVapiType, type VCenterErrorType } from './errors.js';
-export type { AttachManyResult, AttachResult, EnsureTagOptions, Tagging } from './tagging.js';
+export type {
+  AttachManyResult,
+  AttachResult,
+  EnsureTagOptions,
+  TagMatch,
+  Tagging,
+} from './tagging.js';
 export type { Tag, TagCategory, Flavour } from './adapter.js';
 export type { CallOptions, FlavourOption } from './session.js';
 export { REQUESTS_METRIC, type VCenterStats } from './metrics.js';

@@ -44,6 +44,18 @@ export interface Tagging {
   /** The tag with this name inside the named category, or undefined. Cached after the first hit. */
   findTag(categoryName: string, tagName: string, options?: CallOptions): Promise<Tag | undefined>;
   /**
+   * Every tag with this name, in any category (names are unique only within a category), for a
+   * caller configured with a tag name alone (VEBA's PowerCLI secrets), each with its category's
+   * name so an ambiguous name can be reported in words an operator knows. Walks all categories
+   * and their tags (1 + categories + tags requests, at most 8 at a time); not cached (call it
+   * once, e.g. in init).
+   *
+   * @example
+   * const found = await client.tagging.findTagsByName('powered-on');
+   * if (found.length > 1) throw new Error(`in ${found.map((t) => t.categoryName).join(', ')}`);
+   */
+  findTagsByName(tagName: string, options?: CallOptions): Promise<TagMatch[]>;
+  /**
    * The tag, created (with its category) when missing and creation is allowed; otherwise a
    * VCenterError of type `TAG_NOT_FOUND` (not retryable: a configuration problem).
    */
@@ -61,6 +73,11 @@ export interface Tagging {
   listAttachedTags(vmId: string, options?: CallOptions): Promise<string[]>;
   /** Drops every cached name -> id mapping. */
   clearCache(): void;
+}
+
+/** A tag found by name alone, with the name of its category. */
+export interface TagMatch extends Tag {
+  categoryName: string;
 }
 
 export interface TaggingOptions {
@@ -167,6 +184,50 @@ export function createTagging(caller: SessionCaller, options: TaggingOptions): T
     });
   }
 
+  async function findTagsByName(tagName: string, callOptions?: CallOptions): Promise<TagMatch[]> {
+    requireText(tagName, 'tag name');
+    const categoryIds = await caller.call((a) => a.listCategories(), callOptions);
+    const found: Tag[] = [];
+    for (let i = 0; i < categoryIds.length; i += LOOKUP_CONCURRENCY) {
+      const lists = await Promise.all(
+        categoryIds
+          .slice(i, i + LOOKUP_CONCURRENCY)
+          .map((id) =>
+            caller.call((a) => a.listTagsForCategory(id), callOptions).catch(skipNotFound),
+          ),
+      );
+      const tagIds = lists.flatMap((ids) => ids ?? []);
+      for (let j = 0; j < tagIds.length; j += LOOKUP_CONCURRENCY) {
+        const batch = await Promise.all(
+          tagIds
+            .slice(j, j + LOOKUP_CONCURRENCY)
+            .map((id) => caller.call((a) => a.getTag(id), callOptions).catch(skipNotFound)),
+        );
+        for (const tag of batch) if (tag !== undefined && tag.name === tagName) found.push(tag);
+      }
+    }
+    // Category names only for the categories holding a match (usually one): a few more GETs.
+    const names = new Map<string, string>();
+    const holding = [...new Set(found.map((tag) => tag.categoryId))];
+    for (let i = 0; i < holding.length; i += LOOKUP_CONCURRENCY) {
+      const batch = await Promise.all(
+        holding
+          .slice(i, i + LOOKUP_CONCURRENCY)
+          .map((id) => caller.call((a) => a.getCategory(id), callOptions).catch(skipNotFound)),
+      );
+      for (const category of batch) {
+        if (category === undefined) continue;
+        categories.set(category.name, category);
+        names.set(category.id, category.name);
+      }
+    }
+    // A tag whose category vanished meanwhile went with it.
+    return found.flatMap((tag) => {
+      const categoryName = names.get(tag.categoryId);
+      return categoryName === undefined ? [] : [{ ...tag, categoryName }];
+    });
+  }
+
   async function createCategory(name: string, o: EnsureTagOptions): Promise<TagCategory> {
     try {
       await caller.call(
@@ -240,6 +301,7 @@ export function createTagging(caller: SessionCaller, options: TaggingOptions): T
   return {
     findCategory,
     findTag,
+    findTagsByName,
     ensureTag,
     async attach(tagId, vmId, callOptions) {
       requireText(tagId, 'tag id');

@@ -81,6 +81,8 @@ export interface RecordingProxy {
   url: string;
   /** Every request the client sent through the proxy, in order. */
   seen: { method: string; path: string; sessionId: string | undefined; authorization: boolean }[];
+  /** The most requests that were open at the same time. */
+  maxInFlight(): number;
   close(): Promise<void>;
 }
 
@@ -88,7 +90,12 @@ export interface RecordingProxy {
 export async function startRecordingProxy(vcsim: VcsimServer): Promise<RecordingProxy> {
   const ca = readFileSync(vcsim.caFile, 'utf8');
   const seen: RecordingProxy['seen'] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
   const server = http.createServer((req, res) => {
+    inFlight += 1;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    res.on('close', () => (inFlight -= 1));
     const sessionHeader = req.headers['vmware-api-session-id'];
     seen.push({
       method: req.method ?? '',
@@ -120,6 +127,7 @@ export async function startRecordingProxy(vcsim: VcsimServer): Promise<Recording
   return {
     url: `http://127.0.0.1:${port}`,
     seen,
+    maxInFlight: () => maxInFlight,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

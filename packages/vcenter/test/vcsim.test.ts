@@ -141,6 +141,94 @@ describe('tag lookup', () => {
     expect(await vc.tagging.findTag('no-such-category', 'shared-name')).toBeUndefined();
   });
 
+  it('findTagsByName finds a name that exists in one category, with the category name', async () => {
+    const vc = client({ flavour: 'rest' });
+    const expected = await vc.tagging.findTag('lookup-b', 'only-in-b');
+    expect(expected).toBeDefined();
+
+    const found = await vc.tagging.findTagsByName('only-in-b');
+
+    expect(found).toEqual([{ ...expected, categoryName: 'lookup-b' }]);
+  });
+
+  it('findTagsByName returns every category holding the name (names are unique per category only)', async () => {
+    const vc = client({ flavour: 'rest' });
+    const inA = await vc.tagging.findTag('lookup-a', 'shared-name');
+    const inB = await vc.tagging.findTag('lookup-b', 'shared-name');
+
+    const found = await vc.tagging.findTagsByName('shared-name');
+
+    expect(found).toHaveLength(2);
+    expect([...found].sort((x, y) => x.categoryName.localeCompare(y.categoryName))).toEqual([
+      { ...inA, categoryName: 'lookup-a' },
+      { ...inB, categoryName: 'lookup-b' },
+    ]);
+  });
+
+  it('findTagsByName answers [] for a missing name after one walk, and walks again next time (not cached)', async () => {
+    const raw = rawVcsim(vcsim);
+    const categoryIds = (
+      (await raw.call('GET', '/rest/com/vmware/cis/tagging/category')).body as {
+        value: string[];
+      }
+    ).value;
+    let tagCount = 0;
+    for (const id of categoryIds) {
+      const answer = await raw.call(
+        'POST',
+        `/rest/com/vmware/cis/tagging/tag/id:${id}?~action=list-tags-for-category`,
+      );
+      tagCount += (answer.body as { value: string[] }).value.length;
+    }
+    expect(tagCount).toBeGreaterThanOrEqual(3);
+    const vc = client({ flavour: 'rest' });
+    await vc.connect();
+
+    expect(await vc.tagging.findTagsByName('no-such-tag')).toEqual([]);
+    expect(vc.stats.byOperation['category.list']).toBe(1);
+    expect(vc.stats.byOperation['tag.list']).toBe(categoryIds.length);
+    expect(vc.stats.byOperation['tag.get']).toBe(tagCount);
+    // no match: no category to name
+    expect(vc.stats.byOperation['category.get'] ?? 0).toBe(0);
+
+    expect(await vc.tagging.findTagsByName('no-such-tag')).toEqual([]);
+    expect(vc.stats.byOperation['category.list']).toBe(2);
+    expect(vc.stats.byOperation['tag.get']).toBe(2 * tagCount);
+  });
+
+  it('findTagsByName keeps at most 8 requests open while walking many categories', async () => {
+    const setup = client({ flavour: 'rest' });
+    for (let i = 0; i < 12; i += 1) {
+      await setup.tagging.ensureTag(`wide-${i}`, 'wide-a', { create: true });
+      await setup.tagging.ensureTag(`wide-${i}`, 'wide-b', { create: true });
+    }
+    const proxy = await startRecordingProxy(vcsim);
+    try {
+      const vc = client({ server: proxy.url, ca: undefined, flavour: 'rest' });
+      await vc.connect();
+
+      const found = await vc.tagging.findTagsByName('wide-b');
+
+      expect(found.map((t) => t.categoryName).sort()).toEqual(
+        Array.from({ length: 12 }, (_, i) => `wide-${i}`).sort(),
+      );
+      expect(vc.stats.byOperation['tag.get']).toBeGreaterThanOrEqual(24);
+      expect(proxy.maxInFlight()).toBeLessThanOrEqual(8);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('findTagsByName rejects an empty name before calling vCenter', async () => {
+    const vc = client({ flavour: 'rest' });
+    await expect(vc.tagging.findTagsByName(' ')).rejects.toMatchObject({
+      name: 'VCenterError',
+      vapiType: 'INVALID_ARGUMENT',
+      retryable: false,
+    });
+    expect(vc.stats.requests).toBe(0);
+  });
+
   it('ensureTag does not create by default: TAG_NOT_FOUND, not retryable', async () => {
     const vc = client({ flavour: 'rest' });
     const error = await vc.tagging.ensureTag('lookup-a', 'missing-tag').catch((e: unknown) => e);
