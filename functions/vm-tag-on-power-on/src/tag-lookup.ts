@@ -12,15 +12,7 @@ export interface TagLookupConfig {
   createIfMissing: boolean;
 }
 
-/**
- * A name search across categories. Not part of the vcenter client's `Tagging` contract yet
- * (tag names are unique only within a category); used when the client offers it.
- */
-export interface CrossCategoryTagSearch {
-  findTagsByName(tagName: string): Promise<Tag[]>;
-}
-
-type TaggingForLookup = Pick<Tagging, 'findTag' | 'ensureTag'> & Partial<CrossCategoryTagSearch>;
+type TaggingForLookup = Pick<Tagging, 'findTag' | 'ensureTag' | 'findTagsByName'>;
 
 /** Builds the resolver's find/create functions; throws TagNotConfiguredError for an unusable combination. */
 export function createTagLookup(
@@ -42,19 +34,16 @@ export function createTagLookup(
       'VCENTER_TAG_CREATE_IF_MISSING=true needs VCENTER_TAG_CATEGORY: the category to create the tag in',
     );
   }
-  const search = tagging.findTagsByName?.bind(tagging);
-  if (search === undefined) {
-    throw new TagNotConfiguredError(
-      `VCENTER_TAG_CATEGORY is required to find tag "${tagName}": set it to the name of the tag's category (this vCenter client looks tags up only inside a category)`,
-    );
-  }
+  // One walk over every category and tag (vCenter has no search by name): in init, and again only
+  // when vCenter says the resolved id is gone.
   return {
     describe: `"${tagName}" (in any category)`,
     find: async () => {
-      const found = await search(tagName);
+      const found = await tagging.findTagsByName(tagName);
       if (found.length > 1) {
+        const categories = found.map((t) => `"${t.categoryName}"`).join(', ');
         throw new TagNotConfiguredError(
-          `tag name "${tagName}" exists in ${found.length} categories (${found.map((t) => t.categoryId).join(', ')}): set VCENTER_TAG_CATEGORY to say which`,
+          `tag name "${tagName}" exists in ${found.length} categories (${categories}): set VCENTER_TAG_CATEGORY to say which`,
         );
       }
       return toRef(found[0]);

@@ -178,7 +178,8 @@ describe('vm-tag-on-power-on over HTTP (Redis + vcsim)', () => {
     expect(await tagsOn(vmB)).toContain(tag.id);
   });
 
-  it('reads the VEBA PowerCLI TAG_SECRET unchanged (URL server, CertificateAction)', async () => {
+  it('starts from the VEBA PowerCLI TAG_SECRET unchanged (no category; URL server, CertificateAction) and tags the VM', async () => {
+    // Exactly the keys of VEBA's kn-pcli-tag secret, and nothing next to it but Redis.
     const secret = {
       VCENTER_SERVER: vcsim.url,
       VCENTER_USERNAME: vcsim.username,
@@ -186,18 +187,55 @@ describe('vm-tag-on-power-on over HTTP (Redis + vcsim)', () => {
       VCENTER_TAG_NAME: TAG_NAME,
       VCENTER_CERTIFICATE_ACTION: 'Ignore',
     };
-    const fn = await startInstance({
-      TAG_SECRET: JSON.stringify(secret),
-      VCENTER_TAG_CATEGORY: CATEGORY,
-      REDIS_URL: redis.url,
-    });
+    const fn = await startInstance({ TAG_SECRET: JSON.stringify(secret), REDIS_URL: redis.url });
     const vm = vcsim.vms[3] ?? 'vm-9001';
+    expect(await tagsOn(vm)).not.toContain(tag.id);
+    // the name alone was resolved by one walk in init
+    expect(await vcenterRequests(fn, 'category.list')).toBe(1);
 
-    const answer = await deliver(fn.url, powerOnEvent(vm, 100_201));
+    const answer = await deliver(fn.url, powerOnEvent(vm, 100_201, 'secret-vm'));
 
-    expect(answer.status).toBe(200);
+    expect(answer).toEqual({
+      status: 200,
+      body: { vm, vmName: 'secret-vm', tag: TAG_NAME, tagId: tag.id },
+    });
     expect(await tagsOn(vm)).toContain(tag.id);
+    expect(await vcenterRequests(fn, 'category.list')).toBe(1);
     expect(JSON.stringify(fn.logs)).not.toContain(vcsim.password);
+  });
+
+  it('without a category, a tag name found in two categories fails init naming both', async () => {
+    await admin.tagging.ensureTag('ambiguous-ops', 'ambiguous-tag', { create: true });
+    await admin.tagging.ensureTag('ambiguous-dev', 'ambiguous-tag', { create: true });
+    const secret = {
+      VCENTER_SERVER: vcsim.url,
+      VCENTER_USERNAME: vcsim.username,
+      VCENTER_PASSWORD: vcsim.password,
+      VCENTER_TAG_NAME: 'ambiguous-tag',
+      VCENTER_CERTIFICATE_ACTION: 'Ignore',
+    };
+
+    const error = await startInstance({
+      TAG_SECRET: JSON.stringify(secret),
+      REDIS_URL: redis.url,
+    }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(Error);
+    const message = (error as Error).message;
+    expect(message).toMatch(/tag name "ambiguous-tag" exists in 2 categories/);
+    expect(message).toContain('"ambiguous-ops"');
+    expect(message).toContain('"ambiguous-dev"');
+    expect(message).toMatch(/set VCENTER_TAG_CATEGORY/);
+    expect(message).not.toContain(vcsim.password);
+
+    // naming the category settles it
+    const fn = await startInstance(
+      baseEnv({ VCENTER_TAG_NAME: 'ambiguous-tag', VCENTER_TAG_CATEGORY: 'ambiguous-dev' }),
+    );
+    const answer = await deliver(fn.url, powerOnEvent('vm-7201', 100_501));
+    const inDev = await admin.tagging.findTag('ambiguous-dev', 'ambiguous-tag');
+    expect(answer.status).toBe(200);
+    expect(await tagsOn('vm-7201')).toEqual([inDev!.id]);
   });
 
   it('stop() lets an event waiting in its batch finish, then logs out of vCenter', async () => {

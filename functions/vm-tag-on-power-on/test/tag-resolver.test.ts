@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { Tag } from '@veba-functions/vcenter';
+import type { TagMatch } from '@veba-functions/vcenter';
 import { createTagLookup } from '../src/tag-lookup.js';
 import { type TagRef, TagNotConfiguredError, createTagResolver } from '../src/tag-resolver.js';
 
-const tag = (id: string, categoryId = 'cat-1', name = 'powered-on'): Tag => ({
+const tag = (id: string, categoryId = 'cat-1', name = 'powered-on'): TagMatch => ({
   id,
   name,
   categoryId,
+  categoryName: `${categoryId} name`,
   description: '',
 });
 
@@ -78,7 +79,7 @@ describe('createTagResolver', () => {
 });
 
 describe('createTagLookup', () => {
-  const tagging = (found: Tag[]) => {
+  const tagging = (found: TagMatch[]) => {
     const calls: string[] = [];
     return {
       calls,
@@ -131,7 +132,7 @@ describe('createTagLookup', () => {
     });
 
     await expect(lookup.find()).rejects.toThrow(
-      /exists in 2 categories \(cat-a, cat-b\): set VCENTER_TAG_CATEGORY/,
+      /exists in 2 categories \("cat-a name", "cat-b name"\): set VCENTER_TAG_CATEGORY/,
     );
   });
 
@@ -139,13 +140,5 @@ describe('createTagLookup', () => {
     expect(() =>
       createTagLookup(tagging([]), { tagName: 'p', category: undefined, createIfMissing: true }),
     ).toThrow(/VCENTER_TAG_CREATE_IF_MISSING=true needs VCENTER_TAG_CATEGORY/);
-  });
-
-  it('without a category and a client that cannot search across categories: a clear error', () => {
-    const { findTagsByName: _unused, ...withoutSearch } = tagging([]);
-
-    expect(() =>
-      createTagLookup(withoutSearch, { tagName: 'p', category: undefined, createIfMissing: false }),
-    ).toThrow(/VCENTER_TAG_CATEGORY is required/);
   });
 });
