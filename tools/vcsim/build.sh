@@ -6,16 +6,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 bin="$here/bin/vcsim"
 
-packages=(golang-go golang-github-vmware-govmomi-dev)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+"$here/../../scripts/ensure-apt-packages.sh" golang-go golang-github-vmware-govmomi-dev
 
 up_to_date() { [[ -x "$bin" && "$bin" -nt "$here/main.go" && "$bin" -nt "$here/build.sh" ]]; }
 up_to_date && exit 0

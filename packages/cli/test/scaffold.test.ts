@@ -20,7 +20,12 @@ const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
  */
 function tempRepoCopy(): string {
   const dir = mkdtempSync(join(tmpdir(), 'veba-fn-scaffold-'));
-  for (const file of ['package.json', 'tsconfig.base.json', 'eslint.config.js']) {
+  for (const file of [
+    'package.json',
+    'tsconfig.base.json',
+    'eslint.config.js',
+    'vitest.shared.ts',
+  ]) {
     cpSync(join(repoRoot, file), join(dir, file));
   }
   cpSync(join(repoRoot, 'charts', 'veba-function'), join(dir, 'charts', 'veba-function'), {
