@@ -14,6 +14,7 @@ import { dedupeKey, fingerprint } from './keys.js';
 import { stateMetrics, type StateMetrics } from './metrics.js';
 import { StoreHolder, type StoreOptions } from './store-holder.js';
 import type { StateLogger, StateStore } from './store.js';
+import { errorText } from './errors.js';
 
 /** The lease always covers the handler deadline plus this margin (for complete/release to land). */
 const LEASE_MARGIN_MS = 2_000;
@@ -195,10 +196,6 @@ export function createDedupeGuard(options: DedupeOptions, holder: StoreHolder): 
       await holder.release();
     },
   };
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**

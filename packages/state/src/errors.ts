@@ -16,3 +16,8 @@ export class StateConfigError extends Error {
     super(message, options);
   }
 }
+
+/** An error's message for a log field (a store error's text never holds the Redis password). */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -14,6 +14,7 @@ import { MarkCache } from './mark-cache.js';
 import { stateMetrics, type StateMetrics } from './metrics.js';
 import { StoreHolder, type StoreOptions } from './store-holder.js';
 import type { StateLogger, StateStore } from './store.js';
+import { errorText } from './errors.js';
 
 /** What to do with an event older than the mark of its scope. */
 export type OrderingPolicy = 'skip' | 'process' | 'flag';
@@ -191,10 +192,6 @@ export function createOrderingGuard(options: OrderingOptions, holder: StoreHolde
       await holder.release();
     },
   };
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**
