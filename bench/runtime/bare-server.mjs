@@ -1,4 +1,3 @@
-/* global process, Buffer */
 // The floor: node:http reading the whole body and answering 204. Nothing parsed, nothing logged.
 import { createServer } from 'node:http';
 

@@ -1,4 +1,3 @@
-/* global process, console */
 // Knative's Node runtime (faas-js-runtime 3.0.2, Fastify) with a handler doing what echo does:
 // one log line per event with type, source, id and a one-line summary of the data. The line is
 // logged at warn because faas-js-runtime's default level is warn; at info Fastify would add two

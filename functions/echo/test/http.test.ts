@@ -56,7 +56,7 @@ describe('echo over HTTP', () => {
       function: 'echo',
       ceType: fixture.type,
       ceSource: fixture.source,
-      msg: `${fixture.type} from ${fixture.source} id ${fixture.id}: DRS powered on workload1 on esxi02.jarvis.lab in jarvis-lab`,
+      msg: 'DRS powered on workload1 on esxi02.jarvis.lab in jarvis-lab',
     });
   });
 

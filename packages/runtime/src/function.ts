@@ -4,7 +4,7 @@ import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 import { SECRET_KEY_PATTERN, isSensitive, resolveConfig, runtimeConfigShape } from './config.js';
 import type { Env, RuntimeConfig } from './config.js';
-import { createLogger, createScrubber } from './logger.js';
+import { createBatchedDestination, createLogger, createScrubber } from './logger.js';
 import type { DestinationStream, Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createProcessor } from './processor.js';
@@ -255,17 +255,10 @@ export async function startFunction(
  * await serve(echo);
  */
 export async function serve(def: AnyFunctionDefinition): Promise<void> {
-  // Asynchronous stdout: under load lines are batched into few writes. Exiting waits for them.
-  const destination = pino.destination({ dest: 1, sync: false });
+  const destination = createBatchedDestination(1);
   const exit = (code: number): void => {
-    const done = () => process.exit(code);
-    setTimeout(done, 2000).unref();
-    destination.once('close', done);
-    try {
-      destination.end();
-    } catch {
-      done();
-    }
+    destination.flushSync();
+    process.exit(code);
   };
   let running: RunningFunction;
   try {
