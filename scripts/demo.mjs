@@ -3,14 +3,16 @@
 // vm-tag-on-power-on as child processes (in-memory state, logs in a temp folder), a local webhook
 // receiver standing in for Slack, and govmomi's vcsim for the tag function; then replays the VEBA
 // sample events through the broker emulation `veba-fn send` uses (binary mode, retries with
-// backoff), with duplicate and out-of-order deliveries, and prints what happened. Every number in
+// backoff), with duplicate and out-of-order deliveries (one of them fixed: for one VM the tag
+// function gets a newer power-on, then an older one, which it must skip as stale), and prints what
+// happened. Every number in
 // the closing table is read from real responses, the functions' /metrics, the webhook receiver and
 // vcsim's tag associations: nothing is computed from expectations.
 //
 //   npm run demo                # build, then run
 //   node scripts/demo.mjs --no-build [--no-vcsim] [--seed N]
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,34 +108,63 @@ async function main() {
     });
   }
   const started = performance.now();
-  const functions = await Promise.all(specs.map((spec) => startFunctionProcess(spec)));
+  // Settled, not Promise.all: a failed start is reported for every function, not just the first.
+  const starts = await Promise.allSettled(specs.map((spec) => startFunctionProcess(spec)));
+  const failedStarts = starts.filter((s) => s.status === 'rejected').map((s) => oneLine(s.reason));
+  if (failedStarts.length > 0)
+    throw new Error(
+      `${failedStarts.length} function(s) failed to start:\n  ${failedStarts.join('\n  ')}`,
+    );
+  const functions = starts.map((s) => s.value);
   console.log(
     `started ${functions.map((f) => `${f.name} (${f.url})`).join(', ')} in ${seconds(started)} s; logs in ${logDir}`,
   );
 
   // The sample corpus as the broker would carry it, routed by each function's Triggers.
   const { events, undeliverable } = prepareEvents(cli, helpers.vebaFixturesDir);
+  const routing = functions.map((fn) => {
+    const triggers = cli.readTriggers(join(root, 'functions', fn.name));
+    const types =
+      triggers.length === 0 || triggers.some((t) => !t.type)
+        ? undefined
+        : new Set(triggers.map((t) => t.type));
+    let routed = events.filter((e) => types === undefined || types.has(e.attributes.type));
+    let reordered;
+    if (fn.name === 'vm-tag-on-power-on') ({ routed, reordered } = pointAtVcsim(routed, vcsim));
+    return { fn, routed, reordered };
+  });
+  const tagRouting = routing.find((r) => r.reordered);
   console.log(
     `replaying ${events.length} VEBA sample events: routed by each function's Triggers, shuffled (seed ${flags.seed}), ` +
       'every other one delivered twice at once, the first third replayed again; binary mode, retries with backoff',
   );
-  const vmMap = new Map();
+  if (tagRouting)
+    console.log(
+      `  out of order, before the shuffle: vm-tag-on-power-on gets, for vcsim VM ${tagRouting.reordered.vm}, ` +
+        `the power-on with Key ${describeEvent(tagRouting.reordered.newer)} first, then the older Key ` +
+        `${describeEvent(tagRouting.reordered.older)} (two broker consumers racing): the older one must be skipped as stale`,
+    );
   const replayStarted = performance.now();
   const perFunction = await Promise.all(
-    functions.map(async (fn) => {
-      const triggers = cli.readTriggers(join(root, 'functions', fn.name));
-      const types =
-        triggers.length === 0 || triggers.some((t) => !t.type)
-          ? undefined
-          : new Set(triggers.map((t) => t.type));
-      let routed = events.filter((e) => types === undefined || types.has(e.attributes.type));
-      if (fn.name === 'vm-tag-on-power-on')
-        routed = routed.map((e) => pointAtVcsim(e, vcsim, vmMap));
-      const results = await replay(cli, fn, routed, Number(flags.seed));
-      return { fn, routed, results, metrics: await readMetrics(fn.url) };
+    routing.map(async ({ fn, routed, reordered }) => {
+      const { results, reorderedResults } = await replay(
+        cli,
+        fn,
+        routed,
+        Number(flags.seed),
+        reordered,
+      );
+      return { fn, routed, results, reorderedResults, metrics: await readMetrics(fn.url) };
     }),
   );
   console.log(`replayed in ${seconds(replayStarted)} s`);
+  for (const { fn, reorderedResults } of perFunction) {
+    if (!reorderedResults) continue;
+    const [newer, older] = reorderedResults;
+    console.log(
+      `  ${fn.name}, out-of-order pair answered: newer ${describeAnswer(newer)}; older ${describeAnswer(older)}`,
+    );
+  }
 
   const tagsAttached = vcsim ? await countTaggedVms(vcsim) : undefined;
   const routed = new Set(perFunction.flatMap((f) => f.routed.map((e) => e.origin)));
@@ -192,27 +223,69 @@ function prepareEvents(cli, fixturesDir) {
 
 /**
  * Power-on samples name VMs of their authors' vCenters; the demo points them at the simulated
- * one: `source` becomes vcsim's /sdk URL and each distinct `Vm` moref maps to one of vcsim's VMs
- * (round robin, so some VMs get several events: the ordering guard sees their Keys).
+ * one: `source` becomes vcsim's /sdk URL and their `Vm` morefs become vcsim's VMs. The first two
+ * samples with a VM and distinct integer Keys both go to vcsim's first VM: they are the fixed
+ * out-of-order pair (`reordered`, newer and older by Key), which no other sample touches, so the
+ * shuffle cannot decide the outcome. The other samples' morefs map round robin to the remaining
+ * VMs (some get several events: the shuffle may reorder those too).
  */
-function pointAtVcsim(event, vcsim, vmMap) {
-  const copy = structuredClone(event);
-  copy.attributes.source = `${vcsim.url}/sdk`;
-  const vm = copy.data?.Vm?.Vm;
-  if (vm && typeof vm.Value === 'string' && vm.Type === 'VirtualMachine') {
-    if (!vmMap.has(vm.Value)) vmMap.set(vm.Value, vcsim.vms[vmMap.size % vcsim.vms.length]);
+function pointAtVcsim(events, vcsim) {
+  const copies = events.map((event) => {
+    const copy = structuredClone(event);
+    copy.attributes.source = `${vcsim.url}/sdk`;
+    return copy;
+  });
+  const vmOf = (event) => {
+    const vm = event.data?.Vm?.Vm;
+    return vm && typeof vm.Value === 'string' && vm.Type === 'VirtualMachine' ? vm : undefined;
+  };
+  const pair = [];
+  for (const event of copies) {
+    const key = event.data?.Key;
+    if (pair.length < 2 && vmOf(event) && Number.isSafeInteger(key) && pair[0]?.data.Key !== key)
+      pair.push(event);
+  }
+  const pairVm = vcsim.vms[0];
+  const others = vcsim.vms.length > 1 ? vcsim.vms.slice(1) : vcsim.vms;
+  const vmMap = new Map();
+  for (const event of copies) {
+    const vm = vmOf(event);
+    if (!vm) continue;
+    if (pair.length === 2 && pair.includes(event)) {
+      vm.Value = pairVm;
+      continue;
+    }
+    if (!vmMap.has(vm.Value)) vmMap.set(vm.Value, others[vmMap.size % others.length]);
     vm.Value = vmMap.get(vm.Value);
   }
-  return copy;
+  if (pair.length < 2) {
+    notes.push(
+      'vm-tag-on-power-on: no two power-on samples with distinct Keys: no fixed out-of-order pair',
+    );
+    return { routed: copies, reordered: undefined };
+  }
+  const [older, newer] = pair[0].data.Key < pair[1].data.Key ? pair : [pair[1], pair[0]];
+  return { routed: copies, reordered: { vm: pairVm, older, newer } };
 }
 
 /**
- * The broker emulation's schedule for one function: the routed events in a seeded shuffle (out of
- * order); every other event delivered twice at once (a redelivery racing the first: in-progress
- * 409, retried); then the first third again, as VEBA replays recent events after a restart.
+ * The broker emulation's schedule for one function. First the fixed out-of-order pair, if any:
+ * the newer event delivered and answered, then the older one (with several broker consumers the
+ * older event can lose the race by any margin). Then the other routed events in a seeded shuffle
+ * (out of order); every other event delivered twice at once (a redelivery racing the first:
+ * in-progress 409, retried); then the first third again, as VEBA replays recent events after a
+ * restart.
  */
-async function replay(cli, fn, events, seed) {
-  const order = shuffle(events, seed);
+async function replay(cli, fn, events, seed, reordered) {
+  const reorderedResults = [];
+  if (reordered) {
+    reorderedResults.push(await cli.deliverEvent(fn.url, reordered.newer, DELIVERY));
+    reorderedResults.push(await cli.deliverEvent(fn.url, reordered.older, DELIVERY));
+  }
+  const rest = reordered
+    ? events.filter((e) => e !== reordered.newer && e !== reordered.older)
+    : events;
+  const order = shuffle(rest, seed);
   const schedule = order.flatMap((event, i) => (i % 2 === 0 ? [event, event] : [event]));
   const results = await pool(schedule, CONCURRENCY, (event) =>
     cli.deliverEvent(fn.url, event, DELIVERY),
@@ -220,7 +293,22 @@ async function replay(cli, fn, events, seed) {
   const replayed = await pool(order.slice(0, Math.ceil(order.length / 3)), CONCURRENCY, (event) =>
     cli.deliverEvent(fn.url, event, DELIVERY),
   );
-  return [...results, ...replayed];
+  return {
+    results: [...reorderedResults, ...results, ...replayed],
+    reorderedResults: reordered ? reorderedResults : undefined,
+  };
+}
+
+function describeEvent(event) {
+  return `${event.data.Key} (${event.origin})`;
+}
+
+/** One delivery's final answer as the function sent it: status and the body's first 100 chars. */
+function describeAnswer(result) {
+  if (result.status === undefined) return 'no answer (network error)';
+  const text = result.body.replace(/\s+/g, ' ').trim();
+  const body = text.length > 100 ? `${text.slice(0, 100)}...` : text;
+  return `${result.status}${body ? ` ${body}` : ''}`;
 }
 
 async function pool(items, concurrency, work) {
@@ -324,7 +412,13 @@ async function startWebhookReceiver() {
 async function startFunctionProcess({ name, env }) {
   const childEnv = { ...process.env, ...env, PORT: '0', LOG_LEVEL: 'info' };
   delete childEnv.REDIS_URL;
-  const child = spawn(process.execPath, [join(root, 'functions', name, 'dist', 'index.js')], {
+  const script = join(root, 'functions', name, 'dist', 'index.js');
+  // Node's own "Cannot find module" stack would hide the point: the function is not built.
+  if (!existsSync(script))
+    throw new Error(
+      `${name}: ${script} does not exist (not built: npm run build -w @veba-functions/${name})`,
+    );
+  const child = spawn(process.execPath, [script], {
     cwd: join(root, 'functions', name),
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -332,18 +426,29 @@ async function startFunctionProcess({ name, env }) {
   cleanups.push(() => stopChild(child));
   const logFile = join(logDir, `${name}.log`);
   const log = createWriteStream(logFile);
-  child.stderr.pipe(log, { end: false });
+  // The last lines of both streams, for the error when the function does not start.
   const lines = [];
-  const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  const keep = (line) => {
+    log.write(`${line}\n`);
+    lines.push(line);
+    if (lines.length > 20) lines.shift();
+  };
+  createInterface({ input: child.stderr }).on('line', keep);
+  const exited = new Promise((resolve) => {
+    child.once('error', (error) => resolve(`an error (${oneLine(error)})`));
+    child.once('exit', (code, signal) => resolve(signal ? `signal ${signal}` : `code ${code}`));
+  });
+  const tail = () => lines.slice(-3).map(logMessage).join(' | ') || 'no output';
   const port = await new Promise((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`${name} did not log "listening" within 20 s`)),
+      () =>
+        reject(
+          new Error(`${name} did not log "listening" within 20 s: ${tail()} (log: ${logFile})`),
+        ),
       20_000,
     );
     createInterface({ input: child.stdout }).on('line', (line) => {
-      log.write(`${line}\n`);
-      lines.push(line);
-      if (lines.length > 20) lines.shift();
+      keep(line);
       try {
         const entry = JSON.parse(line);
         if (typeof entry.port === 'number' && entry.port > 0) {
@@ -354,9 +459,9 @@ async function startFunctionProcess({ name, env }) {
         // not a log line
       }
     });
-    void exited.then((code) => {
+    void exited.then((how) => {
       clearTimeout(timer);
-      reject(new Error(`${name} exited with code ${code}: ${lines.slice(-3).join(' | ')}`));
+      reject(new Error(`${name} exited with ${how} before listening: ${tail()} (log: ${logFile})`));
     });
   });
   const url = `http://127.0.0.1:${port}`;
@@ -367,17 +472,27 @@ async function startFunctionProcess({ name, env }) {
       () => 0,
     );
     if (status === 200) break;
-    const code = await Promise.race([
+    const how = await Promise.race([
       exited,
       new Promise((r) => setTimeout(() => r(undefined), 100)),
     ]);
-    if (code !== undefined)
-      throw new Error(
-        `${name} exited with code ${code} during init: ${lines.slice(-3).join(' | ')}`,
-      );
+    if (how !== undefined)
+      throw new Error(`${name} exited with ${how} during init: ${tail()} (log: ${logFile})`);
     if (Date.now() > deadline) throw new Error(`${name} not ready within 30 s (see ${logFile})`);
   }
   return { name, url, child, logFile };
+}
+
+/** A pino JSON line as `msg (err.message)`, any other line as it is. */
+function logMessage(line) {
+  try {
+    const entry = JSON.parse(line);
+    const detail = entry.err?.message ?? entry.error?.message;
+    if (typeof entry.msg === 'string') return detail ? `${entry.msg} (${detail})` : entry.msg;
+  } catch {
+    // not JSON
+  }
+  return line.trim();
 }
 
 function stopChild(child) {
@@ -529,7 +644,8 @@ process.once('SIGINT', () => {
 try {
   await main();
 } catch (error) {
-  console.error(`demo failed: ${oneLine(error)}`);
+  // Not oneLine: a failed start lists one function per line.
+  console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
   process.exitCode = 1;
 } finally {
   await cleanup();
