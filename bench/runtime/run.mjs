@@ -3,7 +3,7 @@
 //   faas-js-runtime  Knative's Node runtime 3.0.2 with an echo-equivalent handler
 //   echo             functions/echo/dist/index.js (this repo's runtime)
 // Load: autocannon on loopback, binary-mode VEBA event (DrsVmPoweredOnEvent), 50 connections.
-// Env: BENCH_DURATION (s per contender per round, default 3), BENCH_ROUNDS (4), BENCH_CONNECTIONS (50),
+// Env: BENCH_DURATION (s per contender per round, default 2), BENCH_ROUNDS (6), BENCH_CONNECTIONS (50),
 // BENCH_STARTS (10), BENCH_WARMUP (s, 1). Rounds rotate the contenders' order and the ratios are the
 // median of per-round ratios, so a noisy neighbour on a shared machine skews them less.
 // Needs `npm run build` first (the echo function runs from its dist).
@@ -17,11 +17,11 @@ import autocannon from 'autocannon';
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 const root = here('../../');
-const duration = Number(process.env.BENCH_DURATION ?? 3);
+const duration = Number(process.env.BENCH_DURATION ?? 2);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const starts = Number(process.env.BENCH_STARTS ?? 10);
 const warmup = Number(process.env.BENCH_WARMUP ?? 1);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 4);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 6);
 
 // Pinning: autocannon (this process) on CPU 0, the server under test on CPU 1, when the machine
 // has two CPUs and taskset. Without it the scheduler moves both around and a 2-core machine's

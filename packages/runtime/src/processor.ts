@@ -178,16 +178,43 @@ export function createProcessor(options: ProcessorOptions): Processor {
     });
   }
 
+  /**
+   * A guard's `enter` shares the handler's deadline: a store that hangs must not hold the request
+   * until Knative gives up. Past the deadline it rejects with HandlerTimeoutError (-> 503).
+   */
+  function enterWithinDeadline(
+    guard: EventGuard,
+    event: CloudEvent<unknown>,
+    ctx: EventContext,
+  ): Promise<GuardVerdict> {
+    return new Promise<GuardVerdict>((resolve, reject) => {
+      const timer = setTimeout(
+        () => {
+          const error = new HandlerTimeoutError(timeoutMs);
+          ctx.abort(error);
+          reject(error);
+        },
+        Math.max(0, ctx.deadline - Date.now()),
+      );
+      guard.enter(event, { functionName, logger: ctx.logger, deadline: ctx.deadline }).then(
+        (verdict) => {
+          clearTimeout(timer);
+          resolve(verdict);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
+  }
+
   async function runGuarded(event: CloudEvent<unknown>, ctx: EventContext): Promise<EventResult> {
     const proceeded: Array<Extract<GuardVerdict, { action: 'proceed' }>> = [];
     let result: EventResult | undefined;
     try {
       for (const guard of guards) {
-        const verdict = await guard.enter(event, {
-          functionName,
-          logger: ctx.logger,
-          deadline: ctx.deadline,
-        });
+        const verdict = await enterWithinDeadline(guard, event, ctx);
         if (verdict.action === 'skip') {
           ctx.logger.info(
             { reason: verdict.reason, guard: guard.name, outcome: verdict.outcome },

@@ -209,6 +209,20 @@ describe('the guard seam', () => {
     );
   });
 
+  it('a guard whose enter hangs past the deadline -> 503, earlier guards get onFailure', async () => {
+    const calls: string[] = [];
+    const hang = (): Promise<GuardVerdict> => new Promise<GuardVerdict>(() => undefined);
+    const fn = await start(
+      guardedFunction([fakeGuard('a', proceed, calls), fakeGuard('stuck', hang, calls)], calls),
+      { env: { FUNCTION_TIMEOUT_SECONDS: '0.2' } },
+    );
+    calls.length = 0;
+    const reply = await postBinary(fn.url);
+    expect(reply.status).toBe(503);
+    expect(reply.json()).toMatchObject({ error: 'timeout' });
+    expect(calls).toEqual(['a.enter', 'stuck.enter', 'a.onFailure HandlerTimeoutError']);
+  });
+
   it('a guard start failure fails init and stops the guards already started', async () => {
     const calls: string[] = [];
     const broken: EventGuard = {
