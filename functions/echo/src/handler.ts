@@ -39,16 +39,24 @@ function skipSpace(body: Buffer, i: number): number {
  * Finds the `FullFormattedMessage` string by its key and decodes just that string.
  */
 export function summarizeJson(body: Buffer): string {
-  const key = body.indexOf(KEY);
+  // vSphere events put FullFormattedMessage near the end: search from there.
+  const key = body.lastIndexOf(KEY);
   if (key !== -1) {
     let i = skipSpace(body, key + KEY.length);
     if (body[i] === COLON) {
       i = skipSpace(body, i + 1);
       const start = i;
       if (body[i] === QUOTE) {
+        let escaped = false;
         i++;
-        while (i < body.length && body[i] !== QUOTE) i += body[i] === BACKSLASH ? 2 : 1;
+        while (i < body.length && body[i] !== QUOTE) {
+          if (body[i] === BACKSLASH) {
+            escaped = true;
+            i += 2;
+          } else i++;
+        }
         if (i < body.length && i > start + 1) {
+          if (!escaped) return truncate(oneLine(body.toString('utf8', start + 1, i)));
           try {
             return truncate(oneLine(JSON.parse(body.toString('utf8', start, i + 1)) as string));
           } catch {

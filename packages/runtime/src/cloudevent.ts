@@ -1,6 +1,14 @@
 import { CloudEvent, ValidationError } from 'cloudevents';
 import { InvalidEventError } from './errors.js';
 
+/** The attribute names of the headers every broker delivery carries, as Knative spells them. */
+const CE_HEADER_NAMES = new Map(
+  ['id', 'source', 'type', 'specversion', 'time', 'subject', 'dataschema'].flatMap((name) => [
+    [`ce-${name}`, name],
+    [`Ce-${name[0]!.toUpperCase()}${name.slice(1)}`, name],
+  ]),
+);
+
 /** What the request head says, read from `rawHeaders` in one pass (cheaper than `req.headers`). */
 export interface RequestHead {
   contentType: string | undefined;
@@ -52,7 +60,8 @@ export function readHead(rawHeaders: readonly string[]): RequestHead {
         name.charCodeAt(2) === 0x2d /* ce- */
       ) {
         ce ??= {};
-        ce[name.slice(3).toLowerCase()] = value.includes('%') ? percentDecode(value) : value;
+        const attribute = CE_HEADER_NAMES.get(name) ?? name.slice(3).toLowerCase();
+        ce[attribute] = value.includes('%') ? percentDecode(value) : value;
       } else if (name.length === 12 && name.toLowerCase() === 'content-type') {
         contentType = value;
       } else if (name.length === 14 && name.toLowerCase() === 'content-length') {

@@ -28,10 +28,20 @@ class EventContext implements HandlerContext<unknown, Record<string, unknown>> {
     readonly state: unknown,
     readonly config: Record<string, unknown>,
     readonly metrics: Registry,
-    readonly deadline: number,
+    /** performance.now() + timeout: the deadline on the monotonic clock, without a Date.now() per event. */
+    private readonly deadlineMono: number,
     private readonly event: CloudEvent<unknown>,
     private readonly rootLogger: Logger,
   ) {}
+
+  get deadline(): number {
+    return Math.round(performance.timeOrigin + this.deadlineMono);
+  }
+
+  /** Milliseconds left before the deadline. */
+  remaining(): number {
+    return Math.max(0, this.deadlineMono - performance.now());
+  }
 
   get logger(): Logger {
     this.childLogger ??= this.rootLogger.child({
@@ -153,7 +163,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
     if (!isThenable(returned)) return successResult(ctx, returned);
     return new Promise<EventResult>((resolve) => {
       let settled = false;
-      const remaining = Math.max(0, ctx.deadline - Date.now());
+      const remaining = ctx.remaining();
       const timer = setTimeout(() => {
         if (settled) return;
         settled = true;
@@ -188,14 +198,11 @@ export function createProcessor(options: ProcessorOptions): Processor {
     ctx: EventContext,
   ): Promise<GuardVerdict> {
     return new Promise<GuardVerdict>((resolve, reject) => {
-      const timer = setTimeout(
-        () => {
-          const error = new HandlerTimeoutError(timeoutMs);
-          ctx.abort(error);
-          reject(error);
-        },
-        Math.max(0, ctx.deadline - Date.now()),
-      );
+      const timer = setTimeout(() => {
+        const error = new HandlerTimeoutError(timeoutMs);
+        ctx.abort(error);
+        reject(error);
+      }, ctx.remaining());
       guard.enter(event, { functionName, logger: ctx.logger, deadline: ctx.deadline }).then(
         (verdict) => {
           clearTimeout(timer);
@@ -250,7 +257,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
   return {
     process(event) {
       const started = performance.now();
-      const ctx = new EventContext(state, config, registry, Date.now() + timeoutMs, event, logger);
+      const ctx = new EventContext(state, config, registry, started + timeoutMs, event, logger);
       const pending = guards.length === 0 ? runHandler(event, ctx) : runGuarded(event, ctx);
       if (!isThenable(pending)) return finish(event, ctx, pending, started);
       active.add(ctx);
