@@ -9,8 +9,15 @@ export const echo = defineFunction({
   handle: handleEcho,
 });
 
-// Started as the container's command (`node dist/index.js`); importing the module for tests does not serve.
-const entry = process.argv[1];
-if (entry !== undefined && import.meta.url === pathToFileURL(realpathSync(entry)).href) {
-  await serve(echo);
+/** True when this file is the process entry (`node dist/index.js`), not an import (tests, the CLI). */
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(entry)).href;
+  } catch {
+    return false;
+  }
 }
+
+if (isEntryPoint()) await serve(echo);
