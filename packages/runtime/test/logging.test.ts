@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
+import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createScrubber, defineFunction, secretString } from '../src/index.js';
+import { createBatchedDestination } from '../src/logger.js';
 import { postBinary, start } from './helpers.js';
 
 const WEBHOOK = 'https://hooks.slack.com/services/T0000/B0000/abcdefSECRETxyz';
@@ -124,5 +128,24 @@ describe('createScrubber', () => {
     expect(scrub(JSON.stringify({ m: 'a"b\\c-long' }))).toBe('{"m":"[REDACTED]"}');
     expect(scrub(`u=${encodeURIComponent('https://x.test/?q=1')}`)).toBe('u=[REDACTED]');
     expect(scrub('ab stays')).toBe('ab stays');
+  });
+});
+
+describe('createBatchedDestination (what serve() writes stdout with)', () => {
+  it('collects lines and writes them together within 10 ms, or at once on flushSync', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'veba-log-')), 'out.log');
+    const fd = openSync(file, 'w');
+    try {
+      const destination = createBatchedDestination(fd);
+      destination.write('{"n":1}\n');
+      destination.write('{"n":2}\n');
+      expect(readFileSync(file, 'utf8')).toBe('');
+      await expect.poll(() => readFileSync(file, 'utf8')).toBe('{"n":1}\n{"n":2}\n');
+      destination.write('{"n":3}\n');
+      destination.flushSync();
+      expect(readFileSync(file, 'utf8')).toBe('{"n":1}\n{"n":2}\n{"n":3}\n');
+    } finally {
+      closeSync(fd);
+    }
   });
 });
