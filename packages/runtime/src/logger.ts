@@ -80,27 +80,19 @@ export interface FlushableDestination extends DestinationStream {
   flushSync(): void;
 }
 
-/** How long a line may wait for company before it is written. */
-const FLUSH_DELAY_MS = 10;
-/** Write at once when this much is pending (characters). */
-const FLUSH_SIZE = 64 * 1024;
-
 /**
- * Lines are collected for at most 10 ms (or 64 KiB) and written with one synchronous write: in a
- * VM a write syscall costs several microseconds, as much as everything else the runtime does for
- * an event, so a busy function writes once per hundreds of lines instead of once per line.
- * `flushSync()` (called before every exit, and on the process 'exit' event) leaves nothing behind;
- * only a SIGKILL can lose the last 10 ms of lines.
+ * Lines written during one event-loop turn go out in one synchronous write at the end of the
+ * turn (setImmediate): in a VM a write syscall costs several microseconds, as much as the rest of
+ * an event's handling, so a busy function makes one write per turn instead of one per line, and a
+ * quiet one still writes each line at once. `flushSync()` (called before every exit, and on the
+ * process 'exit' event) leaves nothing behind. (Batching over 10 ms instead measured no faster.)
  */
 export function createBatchedDestination(fd = 1): FlushableDestination {
   const sonic = pino.destination({ dest: fd, sync: true });
   let pending = '';
-  let timer: NodeJS.Timeout | undefined;
+  let scheduled = false;
   const flush = () => {
-    if (timer !== undefined) {
-      clearTimeout(timer);
-      timer = undefined;
-    }
+    scheduled = false;
     if (pending === '') return;
     const text = pending;
     pending = '';
@@ -110,10 +102,9 @@ export function createBatchedDestination(fd = 1): FlushableDestination {
   return {
     write(line: string) {
       pending += line;
-      if (pending.length >= FLUSH_SIZE) flush();
-      else if (timer === undefined) {
-        timer = setTimeout(flush, FLUSH_DELAY_MS);
-        timer.unref();
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
       }
     },
     flushSync: flush,

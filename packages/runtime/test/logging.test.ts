@@ -132,7 +132,7 @@ describe('createScrubber', () => {
 });
 
 describe('createBatchedDestination (what serve() writes stdout with)', () => {
-  it('collects lines and writes them together within 10 ms, or at once on flushSync', async () => {
+  it('writes the lines of one event-loop turn together, or at once on flushSync', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'veba-log-')), 'out.log');
     const fd = openSync(file, 'w');
     try {
