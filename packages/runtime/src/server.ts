@@ -212,12 +212,14 @@ export function createFunctionServer(options: FunctionServerOptions): FunctionSe
   function onPost(req: IncomingMessage, res: ServerResponse): void {
     if (phase !== 'ready') {
       req.resume();
-      sendJson(
-        res,
-        503,
-        { error: phase === 'starting' ? 'not_ready' : 'shutting_down' },
-        phase !== 'starting',
+      const reason = phase === 'starting' ? 'not_ready' : 'shutting_down';
+      const ce = readHead(req.rawHeaders).ce;
+      // Not counted: the event was not taken, and the broker retries a 503.
+      logger.warn(
+        { ceId: ce?.id, ceType: ce?.type, ceSource: ce?.source, reason, status: 503 },
+        'event refused',
       );
+      sendJson(res, 503, { error: reason }, phase !== 'starting');
       return;
     }
     const head = readHead(req.rawHeaders);

@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defineFunction } from '../src/index.js';
-import { get, postBinary, start } from './helpers.js';
+import { drsEvent, get, postBinary, start } from './helpers.js';
 
 describe('readiness follows init and shutdown (in process)', () => {
   it('503 while init runs, 200 after, 503 again once stop begins', async () => {
@@ -41,6 +41,10 @@ describe('readiness follows init and shutdown (in process)', () => {
     const refused = await postBinary(url);
     expect(refused.status).toBe(503);
     expect(refused.headers.connection).toBe('close');
+    expect(fn.logs.records().find((r) => r.reason === 'shutting_down')).toMatchObject({
+      level: 'warn',
+      ceId: drsEvent.id,
+    });
     finishEvent();
     const reply = await slow;
     expect(reply.status).toBe(202);
