@@ -94,6 +94,51 @@ export interface ResolvedConfig<C> {
   secretValues: string[];
 }
 
+/**
+ * Values of the sensitive keys found inside a JSON object, at any depth: keys matching
+ * {@link SECRET_KEY_PATTERN} or listed in `sensitiveKeys`. A secret variable's whole text is
+ * scrubbed already, but a function logs the values it reads from it (a webhook URL in an error
+ * message), not the whole JSON: each of those must be scrubbed on its own.
+ * @internal
+ */
+export function sensitiveValuesIn(
+  value: unknown,
+  sensitiveKeys: readonly string[] = [],
+  out: string[] = [],
+): string[] {
+  if (value === null || typeof value !== 'object') return out;
+  if (Array.isArray(value)) {
+    for (const item of value) sensitiveValuesIn(item, sensitiveKeys, out);
+    return out;
+  }
+  for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
+    if (SECRET_KEY_PATTERN.test(key) || sensitiveKeys.includes(key)) {
+      if (typeof inner === 'string') {
+        if (inner.length > 0) out.push(inner);
+      } else if (typeof inner === 'number' || typeof inner === 'boolean') out.push(String(inner));
+      else if (inner !== null && inner !== undefined) out.push(JSON.stringify(inner));
+    }
+    sensitiveValuesIn(inner, sensitiveKeys, out);
+  }
+  return out;
+}
+
+/**
+ * {@link sensitiveValuesIn} for a variable's text when it holds a JSON object; nothing otherwise.
+ * @internal
+ */
+export function sensitiveValuesInJsonText(
+  text: string,
+  sensitiveKeys: readonly string[] = [],
+): string[] {
+  if (!text.trimStart().startsWith('{')) return [];
+  try {
+    return sensitiveValuesIn(JSON.parse(text), sensitiveKeys);
+  } catch {
+    return [];
+  }
+}
+
 /** Reads the secret variables once; a variable that is set but is not a JSON object is an error naming it. */
 function readSecretVariables(
   env: Env,
@@ -145,6 +190,7 @@ export function resolveConfig<Shape extends z.ZodRawShape>(
     const raw = env[name];
     if (raw !== undefined && raw.trim() !== '') secretValues.push(raw);
   }
+  for (const [, object] of secrets) sensitiveValuesIn(object, sensitiveKeys, secretValues);
   const config: Record<string, unknown> = {};
   for (const [key, schema] of Object.entries(shape)) {
     let value: unknown = env[key];

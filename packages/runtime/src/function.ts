@@ -2,7 +2,13 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
-import { SECRET_KEY_PATTERN, isSensitive, resolveConfig, runtimeConfigShape } from './config.js';
+import {
+  SECRET_KEY_PATTERN,
+  isSensitive,
+  resolveConfig,
+  runtimeConfigShape,
+  sensitiveValuesInJsonText,
+} from './config.js';
 import type { Env, RuntimeConfig } from './config.js';
 import { createBatchedDestination, createLogger, createScrubber } from './logger.js';
 import type { DestinationStream, Logger } from './logger.js';
@@ -72,8 +78,11 @@ function urlFor(address: AddressInfo, host: string | undefined): string {
 function envSecretValues(env: Env): string[] {
   const values: string[] = [];
   for (const [name, value] of Object.entries(env)) {
-    if (value !== undefined && value.length > 0 && SECRET_KEY_PATTERN.test(name))
+    if (value !== undefined && value.length > 0 && SECRET_KEY_PATTERN.test(name)) {
       values.push(value);
+      // A JSON secret (SLACK_SECRET='{"SLACK_WEBHOOK_URL":"…"}'): its sensitive values on their own.
+      values.push(...sensitiveValuesInJsonText(value));
+    }
   }
   return values;
 }

@@ -111,6 +111,51 @@ export function createBatchedDestination(fd = 1): FlushableDestination {
   };
 }
 
+/** Creates the logger of one event, bound to its `ceId`, `ceType` and `ceSource`. */
+export type EventLoggerFactory = (id: unknown, type: unknown, source: unknown) => Logger;
+
+type Internals = Record<symbol, unknown>;
+
+function boundField(key: string, value: unknown): string {
+  return value === undefined ? '' : `,"${key}":${JSON.stringify(value)}`;
+}
+
+/**
+ * `logger.child({ ceId, ceType, ceSource })` for every event, at a fraction of its cost: pino's
+ * `child` rebuilds its formatters and walks the bindings through its stringifiers on every call,
+ * a measurable share of a busy function's CPU. Here the per-event logger is what `child` would
+ * return (an object whose prototype is a child of `root`, holding the bound fields as pino's
+ * serialized bindings), built with one string concatenation. At creation the result is checked
+ * against a real `child` for the same bindings; any difference (a serializer, a redact path or a
+ * bindings formatter touching these keys) falls back to `child` itself.
+ */
+export function createEventLoggerFactory(root: Logger): EventLoggerFactory {
+  const slow: EventLoggerFactory = (id, type, source) =>
+    root.child({ ceId: id, ceType: type, ceSource: source });
+  const { chindingsSym } = pino.symbols;
+  const template = root.child({});
+  const base = (template as unknown as Internals)[chindingsSym];
+  if (typeof base !== 'string') return slow;
+  // A function sees the same few types and sources over and over: their fields are reused.
+  let lastType: unknown;
+  let lastSource: unknown;
+  let lastTail = '';
+  const fast: EventLoggerFactory = (id, type, source) => {
+    if (type !== lastType || source !== lastSource || lastTail === '') {
+      lastTail = boundField('ceType', type) + boundField('ceSource', source);
+      lastType = type;
+      lastSource = source;
+    }
+    const logger = Object.create(template) as Logger & Internals;
+    logger[chindingsSym] = base + boundField('ceId', id) + lastTail;
+    return logger;
+  };
+  const probe = ['id "\\ \u2028 é', 'com.vmware.Event.v0', 'https://vc/sdk'] as const;
+  const expected = (slow(...probe) as unknown as Internals)[chindingsSym];
+  const actual = (fast(...probe) as unknown as Internals)[chindingsSym];
+  return expected === actual ? fast : slow;
+}
+
 /** Options of {@link createLogger}. */
 export interface CreateLoggerOptions {
   name: string;

@@ -1,7 +1,8 @@
 import type { CloudEvent } from 'cloudevents';
 import type { Registry } from 'prom-client';
 import { HandlerTimeoutError, mapError } from './errors.js';
-import type { Logger } from './logger.js';
+import { createEventLoggerFactory } from './logger.js';
+import type { EventLoggerFactory, Logger } from './logger.js';
 import type { EventOutcome, FunctionMetrics } from './metrics.js';
 import type { AnyFunctionDefinition, EventGuard, GuardVerdict, HandlerContext } from './types.js';
 
@@ -31,7 +32,7 @@ class EventContext implements HandlerContext<unknown, Record<string, unknown>> {
     /** performance.now() + timeout: the deadline on the monotonic clock, without a Date.now() per event. */
     private readonly deadlineMono: number,
     private readonly event: CloudEvent<unknown>,
-    private readonly rootLogger: Logger,
+    private readonly eventLogger: EventLoggerFactory,
   ) {}
 
   get deadline(): number {
@@ -44,11 +45,7 @@ class EventContext implements HandlerContext<unknown, Record<string, unknown>> {
   }
 
   get logger(): Logger {
-    this.childLogger ??= this.rootLogger.child({
-      ceId: this.event.id,
-      ceType: this.event.type,
-      ceSource: this.event.source,
-    });
+    this.childLogger ??= this.eventLogger(this.event.id, this.event.type, this.event.source);
     return this.childLogger;
   }
 
@@ -97,6 +94,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
   const registry = metrics.registry;
   const active = new Set<EventContext>();
   const debug = logger.isLevelEnabled('debug');
+  const eventLogger = createEventLoggerFactory(logger);
 
   function finish(
     event: CloudEvent<unknown>,
@@ -257,7 +255,14 @@ export function createProcessor(options: ProcessorOptions): Processor {
   return {
     process(event) {
       const started = performance.now();
-      const ctx = new EventContext(state, config, registry, started + timeoutMs, event, logger);
+      const ctx = new EventContext(
+        state,
+        config,
+        registry,
+        started + timeoutMs,
+        event,
+        eventLogger,
+      );
       const pending = guards.length === 0 ? runHandler(event, ctx) : runGuarded(event, ctx);
       if (!isThenable(pending)) return finish(event, ctx, pending, started);
       active.add(ctx);

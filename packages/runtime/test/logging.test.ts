@@ -4,7 +4,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createScrubber, defineFunction, secretString } from '../src/index.js';
-import { createBatchedDestination } from '../src/logger.js';
+import { createBatchedDestination, createEventLoggerFactory, createLogger } from '../src/logger.js';
 import { postBinary, start } from './helpers.js';
 
 const WEBHOOK = 'https://hooks.slack.com/services/T0000/B0000/abcdefSECRETxyz';
@@ -85,6 +85,51 @@ describe('secrets never reach a log line', () => {
   });
 });
 
+describe('values inside JSON secrets are scrubbed on their own', () => {
+  const EMBEDDED = 'https://hooks.slack.com/services/T/B/X';
+
+  it('a secret-looking variable holding a JSON object the function does not declare', async () => {
+    const def = defineFunction({
+      name: 'slack-like',
+      handle(_event, ctx) {
+        ctx.logger.info(`posting to ${EMBEDDED}`);
+        ctx.logger.error({ err: new Error(`POST ${EMBEDDED} failed`) }, 'failed');
+      },
+    });
+    const fn = await start(def, {
+      env: { SLACK_SECRET: JSON.stringify({ SLACK_WEBHOOK_URL: EMBEDDED, CHANNEL: 'ops' }) },
+    });
+    await postBinary(fn.url);
+    const text = fn.logs.text();
+    expect(text).toContain('posting to [REDACTED]');
+    expect(text).not.toContain(EMBEDDED);
+    expect(text).not.toContain('hooks.slack.com/services/T/B/X');
+  });
+
+  it('a declared JSON secret variable, nested and sensitiveKeys included', async () => {
+    const def = defineFunction({
+      name: 'nested',
+      config: { VCENTER_SERVER: z.string() },
+      secretVariables: ['VC_CREDS'],
+      sensitiveKeys: ['LOGIN'],
+      handle(_event, ctx) {
+        ctx.logger.info('values: nested-hunter2 login-xyz vc-01.local');
+      },
+    });
+    const fn = await start(def, {
+      env: {
+        VC_CREDS: JSON.stringify({
+          VCENTER_SERVER: 'vc-01.local',
+          LOGIN: 'login-xyz',
+          extra: { DB_PASSWORD: 'nested-hunter2' },
+        }),
+      },
+    });
+    await postBinary(fn.url);
+    expect(fn.logs.text()).toContain('values: [REDACTED] [REDACTED] vc-01.local');
+  });
+});
+
 describe('log shape', () => {
   it('each handler line is bound to ceId, ceType, ceSource', async () => {
     const def = defineFunction({
@@ -118,6 +163,37 @@ describe('log shape', () => {
     const debug = await start(def, { env: { FUNCTION_DEBUG: 'true' } });
     await postBinary(debug.url);
     expect(debug.logs.records().map((r) => r.msg)).toEqual(expect.arrayContaining(['dbg', 'inf']));
+  });
+});
+
+describe('createEventLoggerFactory', () => {
+  function rootWith(secretKeys: string[]) {
+    const lines: string[] = [];
+    const root = createLogger({
+      name: 'f',
+      level: 'info',
+      secretValues: [],
+      secretKeys,
+      destination: { write: (line: string) => void lines.push(line) },
+    });
+    return { root, lines };
+  }
+
+  it('writes the same lines as pino child, escapes included, and children of it too', () => {
+    const { root, lines } = rootWith([]);
+    const id = 'id "quoted" \\ \u2028 é';
+    createEventLoggerFactory(root)(id, 't', 's').child({ k: 1 }).warn('m');
+    root.child({ ceId: id, ceType: 't', ceSource: 's' }).child({ k: 1 }).warn('m');
+    const strip = (line: string) => line.replace(/"time":"[^"]*",/, '');
+    expect(lines).toHaveLength(2);
+    expect(strip(lines[0]!)).toBe(strip(lines[1]!));
+    expect(JSON.parse(lines[0]!)).toMatchObject({ ceId: id, ceType: 't', ceSource: 's', k: 1 });
+  });
+
+  it('honours a redact path on a bound key (falls back to pino child)', () => {
+    const { root, lines } = rootWith(['ceId']);
+    createEventLoggerFactory(root)('visible?', 't', 's').info('m');
+    expect(JSON.parse(lines[0]!)).toMatchObject({ ceId: '[REDACTED]', ceType: 't' });
   });
 });
 
