@@ -10,7 +10,7 @@ import {
 } from '@veba-functions/runtime';
 import { DEFAULTS, dedupeConfigShape, readConfig, type StoreErrorMode } from './config.js';
 import { defaultIdentity, type EventIdentity } from './event-fields.js';
-import { dedupeKey, fingerprint } from './keys.js';
+import { dedupeKey, eventFingerprint } from './keys.js';
 import { stateMetrics, type StateMetrics } from './metrics.js';
 import { StoreHolder, type StoreOptions } from './store-holder.js';
 import type { StateLogger, StateStore } from './store.js';
@@ -115,7 +115,7 @@ export function createDedupeGuard(options: DedupeOptions, holder: StoreHolder): 
 
       const key = dedupeKey(fn, identity.source, identity.id);
       const owner = randomUUID();
-      const fp = fingerprint(event.data);
+      const fp = eventFingerprint(event);
       // The lease must outlive the handler, whatever DEDUPE_LEASE_SECONDS says.
       const leaseMs = Math.max(s.leaseMs, ctx.deadline - Date.now() + LEASE_MARGIN_MS);
 

@@ -12,6 +12,7 @@ async function post(
   url: string,
   id: string,
   key: number,
+  message = 'vm on',
 ): Promise<{ status: number; body: string }> {
   const res = await fetch(url, {
     method: 'POST',
@@ -22,7 +23,7 @@ async function post(
       'ce-source': SOURCE,
       'ce-type': 'com.vmware.vsphere.VmPoweredOnEvent.v0',
     },
-    body: JSON.stringify({ Key: key, FullFormattedMessage: 'vm on' }),
+    body: JSON.stringify({ Key: key, FullFormattedMessage: message }),
   });
   return { status: res.status, body: await res.text() };
 }
@@ -32,6 +33,34 @@ describe('guards through the runtime over HTTP (memory store)', () => {
   afterEach(async () => {
     await running?.stop();
     running = undefined;
+  });
+
+  it('fingerprints binary-mode bodies as received: a redelivery matches, a changed payload is counted', async () => {
+    let handled = 0;
+    const fn = defineFunction({
+      name: 'http-fingerprint-test',
+      guards: createStateGuards({ dedupe: true }),
+      handle() {
+        handled += 1;
+      },
+    });
+    running = await startFunction(fn, {
+      env: {},
+      port: 0,
+      host: '127.0.0.1',
+      logDestination: { write: () => undefined },
+    });
+    const mismatches = async (): Promise<string | undefined> => {
+      const text = await (await fetch(new URL('/metrics', running!.url))).text();
+      return /^veba_state_payload_mismatch_total\{[^}]*\} (\d+)$/m.exec(text)?.[1];
+    };
+
+    expect((await post(running.url, '7', 7)).status).toBe(204);
+    expect((await post(running.url, '7', 7)).status).toBe(200);
+    expect(await mismatches()).toBeUndefined();
+    expect((await post(running.url, '7', 7, 'vm on, said differently')).status).toBe(200);
+    expect(await mismatches()).toBe('1');
+    expect(handled).toBe(1);
   });
 
   it('maps claimed, in progress, duplicate and stale to 204, 409, 200 and 200; flag reaches ctx.outOfOrder', async () => {
