@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import {
-  DependencyUnavailableError,
   EventInProgressError,
   type CloudEvent,
   type EventGuard,
@@ -15,6 +14,7 @@ import { stateMetrics, type StateMetrics } from './metrics.js';
 import { StoreHolder, type StoreOptions } from './store-holder.js';
 import type { StateLogger, StateStore } from './store.js';
 import { errorText } from './errors.js';
+import { storeFailureVerdict } from './store-failure.js';
 
 /** The lease always covers the handler deadline plus this margin (for complete/release to land). */
 const LEASE_MARGIN_MS = 2_000;
@@ -51,32 +51,6 @@ interface Started {
 export function createDedupeGuard(options: DedupeOptions, holder: StoreHolder): EventGuard {
   const identityOf = options.identity ?? defaultIdentity;
   let started: Started | undefined;
-
-  async function onStoreError(
-    s: Started,
-    functionName: string,
-    operation: string,
-    error: unknown,
-    logger: StateLogger,
-  ): Promise<GuardVerdict> {
-    s.metrics.storeErrors.inc({ function: functionName, operation, mode: s.mode });
-    const err = error instanceof Error ? error.message : String(error);
-    if (s.mode === 'fail-open') {
-      s.metrics.unchecked.inc({ function: functionName, reason: 'fail_open' });
-      logger.warn(
-        { err, guard: 'dedupe' },
-        'state store unavailable: processing without dedupe (fail-open)',
-      );
-      return Promise.resolve({ action: 'proceed' });
-    }
-    logger.warn(
-      { err, guard: 'dedupe' },
-      'state store unavailable: answering 503 so the broker retries (fail-closed)',
-    );
-    return Promise.reject(
-      new DependencyUnavailableError('dedupe state store unavailable', { cause: error }),
-    );
-  }
 
   return {
     name: 'dedupe',
@@ -123,7 +97,18 @@ export function createDedupeGuard(options: DedupeOptions, holder: StoreHolder): 
       try {
         result = await s.store.claim(key, { owner, leaseMs, ttlMs: s.ttlMs, fingerprint: fp });
       } catch (error) {
-        return onStoreError(s, fn, 'claim', error, ctx.logger);
+        return storeFailureVerdict(
+          {
+            guard: 'dedupe',
+            skipped: 'dedupe',
+            functionName: fn,
+            operation: 'claim',
+            mode: s.mode,
+            metrics: s.metrics,
+            logger: ctx.logger,
+          },
+          error,
+        );
       }
 
       if (result.status !== 'claimed' && result.fingerprint && result.fingerprint !== fp) {

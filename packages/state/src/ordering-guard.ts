@@ -1,5 +1,4 @@
 import {
-  DependencyUnavailableError,
   type CloudEvent,
   type EventGuard,
   type GuardEnterContext,
@@ -13,8 +12,9 @@ import { orderKey } from './keys.js';
 import { MarkCache } from './mark-cache.js';
 import { stateMetrics, type StateMetrics } from './metrics.js';
 import { StoreHolder, type StoreOptions } from './store-holder.js';
-import type { StateLogger, StateStore } from './store.js';
+import type { StateStore } from './store.js';
 import { errorText } from './errors.js';
+import { storeFailureVerdict } from './store-failure.js';
 
 /** What to do with an event older than the mark of its scope. */
 export type OrderingPolicy = 'skip' | 'process' | 'flag';
@@ -60,24 +60,6 @@ interface Started {
 export function createOrderingGuard(options: OrderingOptions, holder: StoreHolder): EventGuard {
   const keyOf = options.eventKey ?? vcenterEventKey;
   let started: Started | undefined;
-
-  function storeFailure(s: Started, fn: string, error: unknown, logger: StateLogger): GuardVerdict {
-    s.metrics.storeErrors.inc({ function: fn, operation: 'check', mode: s.mode });
-    const err = errorText(error);
-    if (s.mode === 'fail-open') {
-      s.metrics.unchecked.inc({ function: fn, reason: 'fail_open' });
-      logger.warn(
-        { err, guard: 'ordering' },
-        'state store unavailable: processing without the ordering check (fail-open)',
-      );
-      return { action: 'proceed' };
-    }
-    logger.warn(
-      { err, guard: 'ordering' },
-      'state store unavailable: answering 503 so the broker retries (fail-closed)',
-    );
-    throw new DependencyUnavailableError('ordering state store unavailable', { cause: error });
-  }
 
   return {
     name: 'ordering',
@@ -148,7 +130,18 @@ export function createOrderingGuard(options: OrderingOptions, holder: StoreHolde
         try {
           mark = await s.store.getMark(scopeKey);
         } catch (error) {
-          return storeFailure(s, fn, error, ctx.logger);
+          return storeFailureVerdict(
+            {
+              guard: 'ordering',
+              skipped: 'the ordering check',
+              functionName: fn,
+              operation: 'check',
+              mode: s.mode,
+              metrics: s.metrics,
+              logger: ctx.logger,
+            },
+            error,
+          );
         }
         if (mark !== undefined) s.cache?.observe(scopeKey, mark);
       }
