@@ -84,31 +84,47 @@ export class HandlerTimeoutError extends Error {
   }
 }
 
+/**
+ * The function is stopping and its drain deadline passed while this event was still running:
+ * answered with 503 so the broker delivers it again (to another instance, or this one restarted),
+ * after the guards released the event's claim.
+ */
+export class EventCutOffError extends Error {
+  override readonly name = 'EventCutOffError';
+  constructor(
+    message = 'the function is shutting down: event cut off at the drain deadline',
+    options?: RuntimeErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
 /** Which status and outcome an error maps to. */
 export interface ErrorMapping {
   status: number;
-  outcome: 'invalid' | 'in_progress' | 'failed' | 'unavailable' | 'timeout';
+  outcome: 'invalid' | 'in_progress' | 'failed' | 'unavailable' | 'timeout' | 'cut_off';
   /** Error code for the JSON body. */
   code: string;
 }
 
-const MAPPINGS: Record<string, ErrorMapping> = {
-  InvalidEventError: { status: 400, outcome: 'invalid', code: 'invalid_event' },
-  EventInProgressError: { status: 409, outcome: 'in_progress', code: 'event_in_progress' },
-  UpstreamRejectedError: { status: 502, outcome: 'failed', code: 'upstream_rejected' },
-  DependencyUnavailableError: {
-    status: 503,
-    outcome: 'unavailable',
-    code: 'dependency_unavailable',
-  },
-  HandlerTimeoutError: { status: 503, outcome: 'timeout', code: 'timeout' },
-};
+// A Map, not an object literal: an error named `constructor` or `toString` must not match.
+const MAPPINGS: ReadonlyMap<string, ErrorMapping> = new Map<string, ErrorMapping>([
+  ['InvalidEventError', { status: 400, outcome: 'invalid', code: 'invalid_event' }],
+  ['EventInProgressError', { status: 409, outcome: 'in_progress', code: 'event_in_progress' }],
+  ['UpstreamRejectedError', { status: 502, outcome: 'failed', code: 'upstream_rejected' }],
+  [
+    'DependencyUnavailableError',
+    { status: 503, outcome: 'unavailable', code: 'dependency_unavailable' },
+  ],
+  ['HandlerTimeoutError', { status: 503, outcome: 'timeout', code: 'timeout' }],
+  ['EventCutOffError', { status: 503, outcome: 'cut_off', code: 'shutting_down' }],
+]);
 const UNEXPECTED: ErrorMapping = { status: 500, outcome: 'failed', code: 'internal_error' };
 
 /** Maps a thrown value to its HTTP status and metrics outcome (anything unknown -> 500). */
 export function mapError(error: unknown): ErrorMapping {
   if (error instanceof Error) {
-    const mapping = MAPPINGS[error.name];
+    const mapping = MAPPINGS.get(error.name);
     if (mapping !== undefined) return mapping;
   }
   return UNEXPECTED;

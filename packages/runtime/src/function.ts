@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import type { CloudEvent } from 'cloudevents';
 import { pino } from 'pino';
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
@@ -20,7 +21,7 @@ import type { AnyFunctionDefinition, EventGuard, FunctionDefinition } from './ty
 
 /**
  * Declares a function. Returns its argument unchanged; it exists so TypeScript infers the config
- * type from `config` and the state type from `init`.
+ * type from `config`, the state type from `init` and the event model from `parse`.
  *
  * @example
  * export const echo = defineFunction({
@@ -31,11 +32,15 @@ import type { AnyFunctionDefinition, EventGuard, FunctionDefinition } from './ty
  *   },
  * });
  */
-export function defineFunction<Shape extends z.ZodRawShape, State>(
-  def: FunctionDefinition<Shape, State>,
-): FunctionDefinition<Shape, State> {
+export function defineFunction<Shape extends z.ZodRawShape, State, E = CloudEvent<unknown>>(
+  def: FunctionDefinition<Shape, State, E>,
+  // NoInfer: E comes from `parse` (or defaults to the CloudEvent), never from where the result goes.
+): FunctionDefinition<Shape, State, NoInfer<E>> {
   return def;
 }
+
+/** After the drain deadline, how long cut-off events get to release their claims and answer 503. */
+const CUT_OFF_GRACE_MS = 3_000;
 
 /** Options of {@link startFunction}. */
 export interface StartFunctionOptions {
@@ -87,7 +92,10 @@ function envSecretValues(env: Env): string[] {
   return values;
 }
 
-async function stopGuards(guards: readonly EventGuard[], logger: Logger): Promise<void> {
+async function stopGuards(
+  guards: ReadonlyArray<EventGuard<unknown>>,
+  logger: Logger,
+): Promise<void> {
   for (let i = guards.length - 1; i >= 0; i--) {
     const guard = guards[i]!;
     try {
@@ -170,7 +178,7 @@ async function launch(
   options.onListening?.({ url, port: address.port });
   logger.info({ port: address.port }, 'listening; running init');
 
-  const started: EventGuard[] = [];
+  const started: Array<EventGuard<unknown>> = [];
   let state: unknown;
   try {
     for (const guard of def.guards ?? []) {
@@ -206,8 +214,13 @@ async function launch(
     fs.beginDrain();
     const idle = await fs.waitIdle(runtime.FUNCTION_DRAIN_SECONDS * 1000);
     if (!idle) {
-      logger.warn('drain deadline passed with events in flight; aborting their handlers');
-      processor.abortAll(new Error('drain deadline passed'));
+      // Cut-off events answer 503 (the broker delivers them again) once their guards released
+      // their claims: the guards and the store must still be up for that, so wait for the answers.
+      logger.warn('drain deadline passed with events in flight: answering them 503');
+      processor.cutOff();
+      if (!(await fs.waitIdle(CUT_OFF_GRACE_MS))) {
+        logger.error('events still in flight after the cut-off; closing their connections');
+      }
     }
     await stopGuards(started, logger);
     try {

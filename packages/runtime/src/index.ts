@@ -7,8 +7,11 @@ export {
   DependencyUnavailableError,
   ConfigError,
   HandlerTimeoutError,
+  EventCutOffError,
   mapError,
 } from './errors.js';
+export { isRecord } from './is-record.js';
+export { parseRetryAfter } from './retry-after.js';
 export type {
   DependencyUnavailableErrorOptions,
   ErrorMapping,
@@ -36,6 +39,7 @@ export type {
   HandlerContext,
   ShutdownContext,
   HandleResult,
+  SkipResult,
   EventGuard,
   GuardVerdict,
   GuardStartContext,

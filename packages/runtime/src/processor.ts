@@ -1,10 +1,16 @@
 import type { CloudEvent } from 'cloudevents';
 import type { Registry } from 'prom-client';
-import { HandlerTimeoutError, mapError } from './errors.js';
+import { EventCutOffError, HandlerTimeoutError, mapError } from './errors.js';
 import { createEventLoggerFactory } from './logger.js';
 import type { EventLoggerFactory, Logger } from './logger.js';
 import type { EventOutcome, FunctionMetrics } from './metrics.js';
-import type { AnyFunctionDefinition, EventGuard, GuardVerdict, HandlerContext } from './types.js';
+import type {
+  AnyFunctionDefinition,
+  EventGuard,
+  GuardVerdict,
+  HandlerContext,
+  SkipResult,
+} from './types.js';
 
 /** How one event ended: the HTTP answer and the metrics outcome. */
 export interface EventResult {
@@ -19,11 +25,19 @@ export interface EventResult {
 
 const PROCESSED_204: EventResult = Object.freeze({ status: 204, outcome: 'processed' });
 
-/** The per-event context; the logger and the AbortController are created only when used. */
+/**
+ * The per-event context. The logger and the AbortController are created only when used; the
+ * deadline timer only when the event awaits something (a synchronous handler pays for neither).
+ */
 class EventContext implements HandlerContext<unknown, Record<string, unknown>> {
   outOfOrder = false;
   private childLogger: Logger | undefined;
   private controller: AbortController | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** Why the event was interrupted (deadline or drain cut-off), once it was. */
+  private interruption: Error | undefined;
+  /** Rejects the work the event is waiting for, when it is interrupted. */
+  private readonly waiting = new Set<(error: Error) => void>();
 
   constructor(
     readonly state: unknown,
@@ -31,7 +45,8 @@ class EventContext implements HandlerContext<unknown, Record<string, unknown>> {
     readonly metrics: Registry,
     /** performance.now() + timeout: the deadline on the monotonic clock, without a Date.now() per event. */
     private readonly deadlineMono: number,
-    private readonly event: CloudEvent<unknown>,
+    private readonly timeoutMs: number,
+    readonly delivery: CloudEvent<unknown>,
     private readonly eventLogger: EventLoggerFactory,
   ) {}
 
@@ -39,13 +54,12 @@ class EventContext implements HandlerContext<unknown, Record<string, unknown>> {
     return Math.round(performance.timeOrigin + this.deadlineMono);
   }
 
-  /** Milliseconds left before the deadline. */
-  remaining(): number {
-    return Math.max(0, this.deadlineMono - performance.now());
-  }
-
   get logger(): Logger {
-    this.childLogger ??= this.eventLogger(this.event.id, this.event.type, this.event.source);
+    this.childLogger ??= this.eventLogger(
+      this.delivery.id,
+      this.delivery.type,
+      this.delivery.source,
+    );
     return this.childLogger;
   }
 
@@ -54,9 +68,44 @@ class EventContext implements HandlerContext<unknown, Record<string, unknown>> {
     return this.controller.signal;
   }
 
-  abort(reason: unknown): void {
+  /**
+   * Waits for `work`, or rejects as soon as the event is interrupted: at its deadline
+   * (HandlerTimeoutError) or when the drain cuts it off (EventCutOffError). The work itself is
+   * told through `signal`.
+   */
+  race<T>(work: PromiseLike<T>): Promise<T> {
+    if (this.interruption !== undefined) return Promise.reject(this.interruption);
+    this.timer ??= setTimeout(
+      () => this.interrupt(new HandlerTimeoutError(this.timeoutMs)),
+      Math.max(0, this.deadlineMono - performance.now()),
+    );
+    return new Promise<T>((resolve, reject) => {
+      const cancel = (error: Error): void => reject(error);
+      this.waiting.add(cancel);
+      work.then(
+        (value) => {
+          this.waiting.delete(cancel);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.waiting.delete(cancel);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
+  }
+
+  interrupt(error: Error): void {
+    if (this.interruption !== undefined) return;
+    this.interruption = error;
     this.controller ??= new AbortController();
-    if (!this.controller.signal.aborted) this.controller.abort(reason);
+    this.controller.abort(error);
+    for (const cancel of this.waiting) cancel(error);
+    this.waiting.clear();
+  }
+
+  done(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
   }
 }
 
@@ -65,6 +114,14 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
     value !== null &&
     typeof value === 'object' &&
     typeof (value as PromiseLike<unknown>).then === 'function'
+  );
+}
+
+function isSkip(value: unknown): value is SkipResult {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as Partial<SkipResult>).skipped === 'string'
   );
 }
 
@@ -80,43 +137,48 @@ export interface ProcessorOptions {
   scrub: (text: string) => string;
 }
 
-/** Runs guards and the handler for one event and maps the outcome to a status. */
+/** Parses, runs guards and the handler for one event, and maps the outcome to a status. */
 export interface Processor {
   process(event: CloudEvent<unknown>): EventResult | Promise<EventResult>;
-  /** Aborts every in-flight handler's signal (the drain deadline passed). */
-  abortAll(reason: unknown): void;
+  /**
+   * The drain deadline passed: every in-flight event answers 503 (its guards' `onFailure` release
+   * its claims first) and events arriving later (the rest of a batch) answer 503 at once.
+   */
+  cutOff(): void;
 }
 
 export function createProcessor(options: ProcessorOptions): Processor {
   const { definition, state, config, logger, metrics, timeoutMs, scrub } = options;
-  const guards: readonly EventGuard[] = definition.guards ?? [];
+  const guards: ReadonlyArray<EventGuard<unknown>> = definition.guards ?? [];
+  const parse = definition.parse?.bind(definition) as
+    ((event: CloudEvent<unknown>) => unknown) | undefined;
   const functionName = definition.name;
   const registry = metrics.registry;
   const active = new Set<EventContext>();
   const debug = logger.isLevelEnabled('debug');
   const eventLogger = createEventLoggerFactory(logger);
+  let cutOff: EventCutOffError | undefined;
 
-  function finish(
-    event: CloudEvent<unknown>,
-    ctx: EventContext,
-    result: EventResult,
-    started: number,
-  ): EventResult {
+  function finish(ctx: EventContext, result: EventResult, started: number): EventResult {
+    ctx.done();
+    const type = ctx.delivery.type;
     const seconds = (performance.now() - started) / 1000;
-    metrics.observe(event.type, seconds);
-    metrics.count(event.type, result.outcome);
+    metrics.observe(type, seconds);
+    metrics.count(type, result.outcome);
     if (debug)
       ctx.logger.debug({ status: result.status, outcome: result.outcome, seconds }, 'event done');
     return result;
   }
 
+  function skipResult(ctx: EventContext, reason: string): EventResult {
+    ctx.logger.info({ reason }, 'event skipped');
+    return { status: 200, outcome: 'ignored', body: { skipped: reason } };
+  }
+
   function successResult(ctx: EventContext, value: unknown): EventResult {
     if (value === undefined || value === null) return PROCESSED_204;
-    const result = value as Partial<{ skipped: unknown; status: unknown; body: unknown }>;
-    if (typeof result.skipped === 'string') {
-      ctx.logger.info({ reason: result.skipped }, 'event skipped by the handler');
-      return { status: 200, outcome: 'ignored', body: { skipped: result.skipped } };
-    }
+    if (isSkip(value)) return skipResult(ctx, value.skipped);
+    const result = value as Partial<{ status: unknown; body: unknown }>;
     const status =
       typeof result.status === 'number' ? result.status : result.body === undefined ? 204 : 200;
     return { status, outcome: 'processed', body: status === 204 ? undefined : result.body };
@@ -148,78 +210,33 @@ export function createProcessor(options: ProcessorOptions): Processor {
   }
 
   /** Calls the handler; a synchronous handler never pays for a timer or a promise. */
-  function runHandler(
-    event: CloudEvent<unknown>,
-    ctx: EventContext,
-  ): EventResult | Promise<EventResult> {
+  function runHandler(model: unknown, ctx: EventContext): EventResult | Promise<EventResult> {
     let returned: unknown;
     try {
-      returned = definition.handle(event, ctx);
+      returned = definition.handle(model, ctx);
     } catch (error) {
       return errorResult(ctx, error);
     }
     if (!isThenable(returned)) return successResult(ctx, returned);
-    return new Promise<EventResult>((resolve) => {
-      let settled = false;
-      const remaining = ctx.remaining();
-      const timer = setTimeout(() => {
-        if (settled) return;
-        settled = true;
-        const error = new HandlerTimeoutError(timeoutMs);
-        ctx.abort(error);
-        resolve(errorResult(ctx, error));
-      }, remaining);
-      returned.then(
-        (value) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          resolve(successResult(ctx, value));
-        },
-        (error: unknown) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          resolve(errorResult(ctx, error));
-        },
-      );
-    });
+    return ctx.race(returned).then(
+      (value) => successResult(ctx, value),
+      (error: unknown) => errorResult(ctx, error),
+    );
   }
 
-  /**
-   * A guard's `enter` shares the handler's deadline: a store that hangs must not hold the request
-   * until Knative gives up. Past the deadline it rejects with HandlerTimeoutError (-> 503).
-   */
-  function enterWithinDeadline(
-    guard: EventGuard,
-    event: CloudEvent<unknown>,
-    ctx: EventContext,
-  ): Promise<GuardVerdict> {
-    return new Promise<GuardVerdict>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const error = new HandlerTimeoutError(timeoutMs);
-        ctx.abort(error);
-        reject(error);
-      }, ctx.remaining());
-      guard.enter(event, { functionName, logger: ctx.logger, deadline: ctx.deadline }).then(
-        (verdict) => {
-          clearTimeout(timer);
-          resolve(verdict);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error instanceof Error ? error : new Error(String(error)));
-        },
-      );
-    });
-  }
-
-  async function runGuarded(event: CloudEvent<unknown>, ctx: EventContext): Promise<EventResult> {
+  async function runGuarded(model: unknown, ctx: EventContext): Promise<EventResult> {
     const proceeded: Array<Extract<GuardVerdict, { action: 'proceed' }>> = [];
     let result: EventResult | undefined;
     try {
+      const enterContext = {
+        functionName,
+        logger: ctx.logger,
+        deadline: ctx.deadline,
+        delivery: ctx.delivery,
+      };
       for (const guard of guards) {
-        const verdict = await enterWithinDeadline(guard, event, ctx);
+        // A guard's store that hangs must not hold the request past the event's deadline.
+        const verdict = await ctx.race(guard.enter(model, enterContext));
         if (verdict.action === 'skip') {
           ctx.logger.info(
             { reason: verdict.reason, guard: guard.name, outcome: verdict.outcome },
@@ -231,7 +248,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
         proceeded.push(verdict);
         if (verdict.outOfOrder === true) ctx.outOfOrder = true;
       }
-      result ??= await runHandler(event, ctx);
+      result ??= await runHandler(model, ctx);
     } catch (error) {
       result = errorResult(ctx, error);
     }
@@ -252,6 +269,17 @@ export function createProcessor(options: ProcessorOptions): Processor {
     return result;
   }
 
+  /** The event model: the CloudEvent, or what the definition's `parse` makes of it. */
+  function parsed(ctx: EventContext): { model: unknown } | { result: EventResult } {
+    if (parse === undefined) return { model: ctx.delivery };
+    try {
+      const model = parse(ctx.delivery);
+      return isSkip(model) ? { result: skipResult(ctx, model.skipped) } : { model };
+    } catch (error) {
+      return { result: errorResult(ctx, error) };
+    }
+  }
+
   return {
     process(event) {
       const started = performance.now();
@@ -260,19 +288,25 @@ export function createProcessor(options: ProcessorOptions): Processor {
         config,
         registry,
         started + timeoutMs,
+        timeoutMs,
         event,
         eventLogger,
       );
-      const pending = guards.length === 0 ? runHandler(event, ctx) : runGuarded(event, ctx);
-      if (!isThenable(pending)) return finish(event, ctx, pending, started);
+      if (cutOff !== undefined) return finish(ctx, errorResult(ctx, cutOff), started);
+      const step = parsed(ctx);
+      if ('result' in step) return finish(ctx, step.result, started);
+      const pending =
+        guards.length === 0 ? runHandler(step.model, ctx) : runGuarded(step.model, ctx);
+      if (!isThenable(pending)) return finish(ctx, pending, started);
       active.add(ctx);
       return pending.then((result) => {
         active.delete(ctx);
-        return finish(event, ctx, result, started);
+        return finish(ctx, result, started);
       });
     },
-    abortAll(reason) {
-      for (const ctx of active) ctx.abort(reason);
+    cutOff() {
+      cutOff ??= new EventCutOffError();
+      for (const ctx of active) ctx.interrupt(cutOff);
     },
   };
 }

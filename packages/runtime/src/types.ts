@@ -38,14 +38,22 @@ export interface ShutdownContext<S> {
   name: string;
 }
 
+/** An event skipped on purpose (type not handled, ...): answered 200 `{ skipped }`, counted `ignored`. */
+export interface SkipResult {
+  skipped: string;
+}
+
 /**
  * What a handler may return. `void` -> 204. `{ status, body }` -> that status (default 200 with
  * a body, 204 without). `{ skipped: reason }` -> 200, counted as `ignored` and logged with the reason.
  */
-export type HandleResult = { status?: 200 | 202 | 204; body?: unknown } | { skipped: string };
+export type HandleResult = { status?: 200 | 202 | 204; body?: unknown } | SkipResult;
 
-/** A function: a name, the config it needs, warm state from `init`, and a handler. */
-export interface FunctionDefinition<Shape extends z.ZodRawShape, State> {
+/**
+ * A function: a name, the config it needs, how a delivery becomes its event model `E`, warm
+ * state from `init`, and a handler.
+ */
+export interface FunctionDefinition<Shape extends z.ZodRawShape, State, E = CloudEvent<unknown>> {
   /** Also the dedupe namespace and the `function` metrics label. */
   name: string;
   /** Env keys, e.g. `{ VCENTER_SERVER: z.string() }`. */
@@ -54,19 +62,26 @@ export interface FunctionDefinition<Shape extends z.ZodRawShape, State> {
   secretVariables?: string[];
   /** Keys whose values are redacted (on top of the name pattern and `secretString()`). */
   sensitiveKeys?: string[];
+  /**
+   * Turns each delivery into the event the guards and the handler see, once per delivery (e.g.
+   * `vsphereEventParser()` from `@veba-functions/vsphere-events`). Throw `InvalidEventError` for
+   * an unusable event (400); return `{ skipped }` for one the function does not handle (200).
+   * Default: the CloudEvent itself.
+   */
+  parse?(event: CloudEvent<unknown>): E | SkipResult;
   /** Dedupe / ordering guards (from `@veba-functions/state`), run in order before the handler. */
-  guards?: EventGuard[];
+  guards?: ReadonlyArray<EventGuard<E>>;
   init?(ctx: InitContext<Config<Shape>>): Promise<State> | State;
   handle(
-    event: CloudEvent<unknown>,
+    event: E,
     ctx: HandlerContext<State, Config<Shape>>,
   ): Promise<HandleResult | void> | HandleResult | void;
   shutdown?(ctx: ShutdownContext<State>): Promise<void> | void;
 }
 
-/** Any function definition, whatever its config and state. */
+/** Any function definition, whatever its config, state and event model. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyFunctionDefinition = FunctionDefinition<any, any>;
+export type AnyFunctionDefinition = FunctionDefinition<any, any, any>;
 
 /** What `guard.start` receives (during init, before readiness). */
 export interface GuardStartContext {
@@ -80,6 +95,8 @@ export interface GuardStartContext {
 /** What `guard.enter` receives with each event. */
 export interface GuardEnterContext {
   functionName: string;
+  /** The CloudEvent as delivered (e.g. for `rawData()`), whatever the event model is. */
+  delivery: CloudEvent<unknown>;
   /** The event's child logger. */
   logger: Logger;
   /** The handler deadline, epoch milliseconds. */
@@ -99,16 +116,17 @@ export type GuardVerdict =
   | { action: 'skip'; outcome: 'duplicate' | 'stale'; reason: string };
 
 /**
- * The seam dedupe and ordering plug into. `enter` may throw `EventInProgressError` (-> 409) or
- * `DependencyUnavailableError` (-> 503).
+ * The seam dedupe and ordering plug into, over the function's event model `E` (the parsed event
+ * the handler also gets). `enter` may throw `EventInProgressError` (-> 409),
+ * `DependencyUnavailableError` (-> 503) or `InvalidEventError` (-> 400).
  */
-export interface EventGuard {
+export interface EventGuard<E = CloudEvent<unknown>> {
   readonly name: string;
   /** Keys merged into the function's config. */
   readonly config?: z.ZodRawShape;
   /** In init, before readiness; a throw fails init. */
   start?(ctx: GuardStartContext): Promise<void>;
-  enter(event: CloudEvent<unknown>, ctx: GuardEnterContext): Promise<GuardVerdict>;
+  enter(event: E, ctx: GuardEnterContext): Promise<GuardVerdict>;
   /** After the drain, before `shutdown`. */
   stop?(): Promise<void>;
 }

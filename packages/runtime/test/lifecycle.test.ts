@@ -69,31 +69,57 @@ describe('readiness follows init and shutdown (in process)', () => {
     await expect(get(url, '/health/liveness')).rejects.toThrow(/ECONNREFUSED/);
   });
 
-  it('the drain deadline aborts handlers still running, then shutdown runs', async () => {
-    let aborted = false;
-    let shutdownRan = false;
-    let started = false;
+  it('the drain deadline answers in-flight events 503 after their guards released them, then shutdown runs', async () => {
+    const calls: string[] = [];
+    let started = 0;
     const def = defineFunction({
       name: 'stuck',
+      guards: [
+        {
+          name: 'claim',
+          // eslint-disable-next-line @typescript-eslint/require-await -- a synchronous fake of an async seam
+          async enter() {
+            return {
+              action: 'proceed' as const,
+              // eslint-disable-next-line @typescript-eslint/require-await
+              async onFailure(error: unknown) {
+                calls.push(`release ${(error as Error).name}`);
+              },
+            };
+          },
+          // eslint-disable-next-line @typescript-eslint/require-await
+          async stop() {
+            calls.push('guard stop');
+          },
+        },
+      ],
+      // A handler that never settles (a queued post waiting for a pacer, say): only the cut-off ends it.
       handle: (_event, ctx) =>
-        new Promise<void>((resolve) => {
-          started = true;
-          ctx.signal.addEventListener('abort', () => {
-            aborted = true;
-            resolve();
-          });
+        new Promise<void>(() => {
+          started += 1;
+          ctx.signal.addEventListener('abort', () => calls.push('signal aborted'));
         }),
       shutdown() {
-        shutdownRan = true;
+        calls.push('shutdown');
       },
     });
     const fn = await start(def, { env: { FUNCTION_DRAIN_SECONDS: '0.2' } });
-    const pending = postBinary(fn.url).catch((error: unknown) => error);
-    await expect.poll(() => started).toBe(true);
+    const first = postBinary(fn.url, { 'ce-id': 'a' });
+    const second = postBinary(fn.url, { 'ce-id': 'b' });
+    await expect.poll(() => started).toBe(2);
     await fn.stop();
-    expect(aborted).toBe(true);
-    expect(shutdownRan).toBe(true);
-    await pending;
+    const replies = await Promise.all([first, second]);
+    expect(replies.map((r) => r.status)).toEqual([503, 503]);
+    expect(replies[0].json()).toMatchObject({ error: 'shutting_down' });
+    // Both claims released before the guards stop and shutdown runs: the broker's retry is not a 409.
+    expect(calls).toEqual([
+      'signal aborted',
+      'signal aborted',
+      'release EventCutOffError',
+      'release EventCutOffError',
+      'guard stop',
+      'shutdown',
+    ]);
   });
 });
 
