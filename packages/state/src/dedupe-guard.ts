@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import {
   EventInProgressError,
-  type CloudEvent,
   type EventGuard,
   type GuardEnterContext,
   type GuardStartContext,
   type GuardVerdict,
 } from '@veba-functions/runtime';
 import { DEFAULTS, dedupeConfigShape, readConfig, type StoreErrorMode } from './config.js';
-import { defaultIdentity, type EventIdentity } from './event-fields.js';
+import { defaultIdentity, type EventIdentity, type GuardedEvent } from './event-fields.js';
 import { dedupeKey, eventFingerprint } from './keys.js';
 import { stateMetrics, type StateMetrics } from './metrics.js';
 import { StoreHolder, type StoreOptions } from './store-holder.js';
@@ -20,12 +19,12 @@ import { storeFailureVerdict } from './store-failure.js';
 const LEASE_MARGIN_MS = 2_000;
 
 /** Options of {@link dedupe}. Config keys (env) win over these when set. */
-export interface DedupeOptions {
+export interface DedupeOptions<E extends GuardedEvent = GuardedEvent> {
   /**
    * Which events are "the same". Default: (`source`, `id`); legacy router events (`id` random per
    * emission) use (`source`, `data.Key`). Return `undefined` to let an event through unchecked.
    */
-  identity?: (event: CloudEvent<unknown>) => EventIdentity | undefined;
+  identity?: (event: E) => EventIdentity | undefined;
   /** How long a completed event is remembered. `DEDUPE_TTL_SECONDS`; default 86 400 (24 h). */
   ttlSeconds?: number;
   /** In-progress lease before another attempt may take over. `DEDUPE_LEASE_SECONDS`; default 90. */
@@ -48,7 +47,10 @@ interface Started {
 }
 
 /** Builds the dedupe guard on a given store holder (shared with the ordering guard by `createStateGuards`). */
-export function createDedupeGuard(options: DedupeOptions, holder: StoreHolder): EventGuard {
+export function createDedupeGuard<E extends GuardedEvent>(
+  options: DedupeOptions<E>,
+  holder: StoreHolder,
+): EventGuard<E> {
   const identityOf = options.identity ?? defaultIdentity;
   let started: Started | undefined;
 
@@ -73,7 +75,7 @@ export function createDedupeGuard(options: DedupeOptions, holder: StoreHolder): 
       };
     },
 
-    async enter(event: CloudEvent<unknown>, ctx: GuardEnterContext): Promise<GuardVerdict> {
+    async enter(event: E, ctx: GuardEnterContext): Promise<GuardVerdict> {
       const s = started;
       if (!s) throw new Error('dedupe guard used before start()');
       const fn = ctx.functionName;
@@ -89,7 +91,7 @@ export function createDedupeGuard(options: DedupeOptions, holder: StoreHolder): 
 
       const key = dedupeKey(fn, identity.source, identity.id);
       const owner = randomUUID();
-      const fp = eventFingerprint(event);
+      const fp = eventFingerprint(ctx.delivery);
       // The lease must outlive the handler, whatever DEDUPE_LEASE_SECONDS says.
       const leaseMs = Math.max(s.leaseMs, ctx.deadline - Date.now() + LEASE_MARGIN_MS);
 
@@ -191,6 +193,8 @@ export function createDedupeGuard(options: DedupeOptions, holder: StoreHolder): 
  * @example
  * export default defineFunction({ name: 'slack-alert', guards: [dedupe()], handle });
  */
-export function dedupe(options: DedupeOptions = {}): EventGuard {
+export function dedupe<E extends GuardedEvent = GuardedEvent>(
+  options: DedupeOptions<E> = {},
+): EventGuard<E> {
   return createDedupeGuard(options, new StoreHolder(options.store, options.storeOptions));
 }

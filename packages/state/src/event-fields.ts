@@ -1,42 +1,31 @@
-import type { CloudEvent } from '@veba-functions/runtime';
+import { InvalidEventError, isRecord } from '@veba-functions/runtime';
+import { eventKeyProblem, formatOfType, parseEventKey } from '@veba-functions/vsphere-events';
 
-/** Legacy vmware-event-router events (VEBA v0.3-v0.7) carry a random `id` per emission. */
-export const LEGACY_ROUTER_PREFIX = 'com.vmware.event.router/';
-
-/** The event's data as an object, or undefined (string payloads are parsed when they are JSON). */
-export function dataObject(event: CloudEvent<unknown>): Record<string, unknown> | undefined {
-  let data: unknown = event.data;
-  if (typeof data === 'string') {
-    try {
-      data = JSON.parse(data);
-    } catch {
-      return undefined;
-    }
-  }
-  return data !== null && typeof data === 'object' && !Array.isArray(data)
-    ? (data as Record<string, unknown>)
-    : undefined;
+/**
+ * What the guards read from an event. A CloudEvent has these attributes, and so does a parsed
+ * `VSphereEvent` (whose `data` is the decoded payload): guards work on the function's event model.
+ */
+export interface GuardedEvent {
+  readonly source: string;
+  readonly id: string;
+  readonly type: string;
+  readonly data?: unknown;
 }
 
 /**
- * The vCenter event `Key` (`data.Key`) as a safe integer; a decimal string is accepted. `undefined`
- * when missing or not an integer.
+ * The vCenter event `Key` (`data.Key`), parsed by the one Key parser
+ * (`parseEventKey` of `@veba-functions/vsphere-events`). `undefined` when absent; a Key that is
+ * present but unusable (not an integer, outside vCenter's int32 range) throws
+ * `InvalidEventError` (400): such an event cannot come from vCenter, and letting it through
+ * unchecked would let it move an ordering mark.
  */
-export function vcenterEventKey(event: CloudEvent<unknown>): number | undefined {
-  return toEventKey(dataObject(event)?.Key);
-}
-
-/** A number or decimal string that is a safe non-negative integer, else undefined. */
-export function toEventKey(value: unknown): number | undefined {
-  if (typeof value === 'number')
-    return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
-  if (typeof value === 'string' && /^\d{1,16}$/.test(value)) {
-    const n = Number(value);
-    return Number.isSafeInteger(n) ? n : undefined;
-  }
-  if (typeof value === 'bigint' && value >= 0n && value <= BigInt(Number.MAX_SAFE_INTEGER))
-    return Number(value);
-  return undefined;
+export function vcenterEventKey(event: GuardedEvent): number | undefined {
+  if (!isRecord(event.data) || !Object.hasOwn(event.data, 'Key')) return undefined;
+  const raw = event.data.Key;
+  if (raw === undefined || raw === null) return undefined;
+  const key = parseEventKey(raw);
+  if (key === undefined) throw new InvalidEventError(eventKeyProblem('data.Key', raw)!);
+  return key;
 }
 
 /** An identity the dedupe guard records: two events with the same identity are the same event. */
@@ -49,8 +38,8 @@ export interface EventIdentity {
  * Default identity: (`source`, `id`) as the CloudEvents spec says; for legacy router events, whose
  * `id` is random per emission, (`source`, `data.Key`). `undefined` when a legacy event has no Key.
  */
-export function defaultIdentity(event: CloudEvent<unknown>): EventIdentity | undefined {
-  if (event.type.startsWith(LEGACY_ROUTER_PREFIX)) {
+export function defaultIdentity(event: GuardedEvent): EventIdentity | undefined {
+  if (formatOfType(event.type) === 'legacy') {
     const key = vcenterEventKey(event);
     return key === undefined ? undefined : { source: event.source, id: String(key) };
   }

@@ -16,13 +16,8 @@ export type { StoreOptions } from './store-holder.js';
 export { StateStoreError, StateConfigError } from './errors.js';
 export { DEFAULTS, dedupeConfigShape, orderingConfigShape } from './config.js';
 export type { StoreErrorMode } from './config.js';
-export {
-  defaultIdentity,
-  vcenterEventKey,
-  toEventKey,
-  LEGACY_ROUTER_PREFIX,
-} from './event-fields.js';
-export type { EventIdentity } from './event-fields.js';
+export { defaultIdentity, vcenterEventKey } from './event-fields.js';
+export type { EventIdentity, GuardedEvent } from './event-fields.js';
 export { dedupeKey, orderKey, fingerprint, MAX_KEY_PART } from './keys.js';
 export { stateMetrics } from './metrics.js';
 export type { StateMetrics } from './metrics.js';

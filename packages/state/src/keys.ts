@@ -14,7 +14,14 @@ function sha256(text: string): string {
  * parts cannot collide either).
  */
 export function keyPart(value: string): string {
-  const encoded = encodeURIComponent(value);
+  let encoded: string;
+  try {
+    encoded = encodeURIComponent(value);
+  } catch {
+    // A lone UTF-16 surrogate cannot be URI-encoded (the runtime refuses such attributes with
+    // 400, but a scope is built by the function): hash its code units instead of failing the event.
+    return `#u${createHash('sha256').update(value, 'utf16le').digest('hex')}`;
+  }
   return encoded.length > MAX_KEY_PART ? `#${sha256(value)}` : encoded;
 }
 

@@ -1,5 +1,4 @@
 import {
-  type CloudEvent,
   type EventGuard,
   type GuardEnterContext,
   type GuardStartContext,
@@ -7,7 +6,7 @@ import {
 } from '@veba-functions/runtime';
 import { z } from 'zod';
 import { DEFAULTS, orderingConfigShape, readConfig, type StoreErrorMode } from './config.js';
-import { toEventKey, vcenterEventKey } from './event-fields.js';
+import { vcenterEventKey, type GuardedEvent } from './event-fields.js';
 import { orderKey } from './keys.js';
 import { MarkCache } from './mark-cache.js';
 import { stateMetrics, type StateMetrics } from './metrics.js';
@@ -20,16 +19,21 @@ import { storeFailureVerdict } from './store-failure.js';
 export type OrderingPolicy = 'skip' | 'process' | 'flag';
 
 /** Options of {@link ordering}. Config keys (env) win over these when set. */
-export interface OrderingOptions {
+export interface OrderingOptions<E extends GuardedEvent = GuardedEvent> {
   /** `ORDERING_POLICY`; default `skip` (200, logged, counted). `flag` sets `ctx.outOfOrder`. */
   policy?: OrderingPolicy;
   /**
    * The scope whose events are ordered. Default: the event `source` (one vCenter). E.g. per VM:
-   * `(e) => e.data?.Vm?.Vm?.Value`. Return `undefined` to let an event through unchecked.
+   * `vmOrderingScope` of `@veba-functions/vsphere-events`. Return `undefined` to let an event
+   * through unchecked.
    */
-  scope?: (event: CloudEvent<unknown>) => string | undefined;
-  /** The event's position. Default: the vCenter event `Key` (`data.Key`). */
-  eventKey?: (event: CloudEvent<unknown>) => number | string | undefined;
+  scope?: (event: E) => string | undefined;
+  /**
+   * The event's position, a non-negative safe integer. Default: the vCenter event `Key`
+   * (`data.Key`, int32; a present but unusable Key is a 400). `undefined` lets the event through
+   * unchecked.
+   */
+  eventKey?: (event: E) => number | undefined;
   /** How long a mark is kept after its last advance. `ORDERING_TTL_SECONDS`; default 604 800 (7 days). */
   ttlSeconds?: number;
   /** `ORDERING_ON_STORE_ERROR`; default `fail-closed` (503). */
@@ -57,8 +61,11 @@ interface Started {
 }
 
 /** Builds the ordering guard on a given store holder (shared with the dedupe guard by `createStateGuards`). */
-export function createOrderingGuard(options: OrderingOptions, holder: StoreHolder): EventGuard {
-  const keyOf = options.eventKey ?? vcenterEventKey;
+export function createOrderingGuard<E extends GuardedEvent>(
+  options: OrderingOptions<E>,
+  holder: StoreHolder,
+): EventGuard<E> {
+  const keyOf: (event: E) => number | undefined = options.eventKey ?? vcenterEventKey;
   let started: Started | undefined;
 
   return {
@@ -90,17 +97,14 @@ export function createOrderingGuard(options: OrderingOptions, holder: StoreHolde
       };
     },
 
-    async enter(event: CloudEvent<unknown>, ctx: GuardEnterContext): Promise<GuardVerdict> {
+    async enter(event: E, ctx: GuardEnterContext): Promise<GuardVerdict> {
       const s = started;
       if (!s) throw new Error('ordering guard used before start()');
       const fn = ctx.functionName;
 
-      let eventKey: number | undefined;
-      try {
-        eventKey = toEventKey(keyOf(event));
-      } catch {
-        eventKey = undefined;
-      }
+      // A Key that is present but unusable throws InvalidEventError (400) from here.
+      const raw = keyOf(event);
+      const eventKey = raw !== undefined && Number.isSafeInteger(raw) && raw >= 0 ? raw : undefined;
       if (eventKey === undefined) {
         s.metrics.unchecked.inc({ function: fn, reason: 'no_key' });
         ctx.logger.warn(
@@ -112,7 +116,9 @@ export function createOrderingGuard(options: OrderingOptions, holder: StoreHolde
       let scope: string | undefined;
       try {
         scope = options.scope ? options.scope(event) : event.source;
-      } catch {
+      } catch (error) {
+        // An unusable event is the parser's or the handler's to reject; the scope just cannot tell.
+        ctx.logger.debug({ guard: 'ordering', err: errorText(error) }, 'ordering scope failed');
         scope = undefined;
       }
       if (!scope) {
@@ -195,6 +201,8 @@ export function createOrderingGuard(options: OrderingOptions, holder: StoreHolde
  * @example
  * guards: [ordering({ policy: 'flag', scope: (e) => vmMoref(e) })]
  */
-export function ordering(options: OrderingOptions = {}): EventGuard {
+export function ordering<E extends GuardedEvent = GuardedEvent>(
+  options: OrderingOptions<E> = {},
+): EventGuard<E> {
   return createOrderingGuard(options, new StoreHolder(options.store, options.storeOptions));
 }

@@ -1,4 +1,5 @@
 import type { EventGuard, GuardVerdict } from '@veba-functions/runtime';
+import { InvalidEventError } from '@veba-functions/runtime';
 import { DependencyUnavailableError, EventInProgressError } from '@veba-functions/runtime';
 import { startRedis, type RedisServer } from '@veba-functions/test-helpers';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +8,7 @@ import {
   SOURCE,
   captureLogger,
   counterValue,
-  enterContext,
+  enter,
   legacyEvent,
   shuffled,
   startContext,
@@ -59,12 +60,10 @@ describe.each(kinds)('guards on the $name store', (kind) => {
     it('proceeds once, skips a completed duplicate, answers 409 while in progress', async () => {
       const { guards, ctx } = await started({ dedupe: true });
       const [guard] = guards;
-      const first = proceeded(await guard!.enter(vsphereEvent(100), enterContext()));
-      await expect(guard!.enter(vsphereEvent(100), enterContext())).rejects.toBeInstanceOf(
-        EventInProgressError,
-      );
+      const first = proceeded(await enter(guard!, vsphereEvent(100)));
+      await expect(enter(guard!, vsphereEvent(100))).rejects.toBeInstanceOf(EventInProgressError);
       await first.onSuccess?.();
-      expect(await guard!.enter(vsphereEvent(100), enterContext())).toMatchObject({
+      expect(await enter(guard!, vsphereEvent(100))).toMatchObject({
         action: 'skip',
         outcome: 'duplicate',
       });
@@ -74,34 +73,28 @@ describe.each(kinds)('guards on the $name store', (kind) => {
 
     it('releases on failure so the broker retry runs', async () => {
       const { guards } = await started({ dedupe: true });
-      const first = proceeded(await guards[0]!.enter(vsphereEvent(101), enterContext()));
+      const first = proceeded(await enter(guards[0]!, vsphereEvent(101)));
       await first.onFailure?.(new Error('boom'));
-      const retry = proceeded(await guards[0]!.enter(vsphereEvent(101), enterContext()));
+      const retry = proceeded(await enter(guards[0]!, vsphereEvent(101)));
       await retry.onSuccess?.();
-      expect((await guards[0]!.enter(vsphereEvent(101), enterContext())).action).toBe('skip');
+      expect((await enter(guards[0]!, vsphereEvent(101))).action).toBe('skip');
     });
 
     it('uses (source, data.Key) for legacy router events whose id changes per emission', async () => {
       const { guards } = await started({ dedupe: true });
-      const first = proceeded(await guards[0]!.enter(legacyEvent(7, 'uuid-1'), enterContext()));
+      const first = proceeded(await enter(guards[0]!, legacyEvent(7, 'uuid-1')));
       await first.onSuccess?.();
-      expect(await guards[0]!.enter(legacyEvent(7, 'uuid-2'), enterContext())).toMatchObject({
+      expect(await enter(guards[0]!, legacyEvent(7, 'uuid-2'))).toMatchObject({
         outcome: 'duplicate',
       });
-      expect((await guards[0]!.enter(legacyEvent(8, 'uuid-3'), enterContext())).action).toBe(
-        'proceed',
-      );
+      expect((await enter(guards[0]!, legacyEvent(8, 'uuid-3'))).action).toBe('proceed');
     });
 
     it('lets a legacy event without Key through unchecked, with a warning', async () => {
       const { guards, ctx } = await started({ dedupe: true });
       const log = captureLogger();
-      expect((await guards[0]!.enter(legacyEvent(undefined, 'u1'), enterContext(log))).action).toBe(
-        'proceed',
-      );
-      expect((await guards[0]!.enter(legacyEvent(undefined, 'u1'), enterContext(log))).action).toBe(
-        'proceed',
-      );
+      expect((await enter(guards[0]!, legacyEvent(undefined, 'u1'), log)).action).toBe('proceed');
+      expect((await enter(guards[0]!, legacyEvent(undefined, 'u1'), log)).action).toBe('proceed');
       expect(log.messages('warn').some((m) => m.includes('no dedupe identity'))).toBe(true);
       expect(
         await counterValue(ctx.registry, 'veba_state_unchecked_total', { reason: 'no_identity' }),
@@ -110,11 +103,10 @@ describe.each(kinds)('guards on the $name store', (kind) => {
 
     it('uses (source, id) by default: same id from another vCenter is another event', async () => {
       const { guards } = await started({ dedupe: true });
-      const a = proceeded(await guards[0]!.enter(vsphereEvent(5), enterContext()));
+      const a = proceeded(await enter(guards[0]!, vsphereEvent(5)));
       await a.onSuccess?.();
       expect(
-        (await guards[0]!.enter(vsphereEvent(5, { source: 'https://other/sdk' }), enterContext()))
-          .action,
+        (await enter(guards[0]!, vsphereEvent(5, { source: 'https://other/sdk' }))).action,
       ).toBe('proceed');
     });
 
@@ -124,46 +116,38 @@ describe.each(kinds)('guards on the $name store', (kind) => {
           identity: (e) => ({ source: 'all', id: String((e.data as { ChainId: number }).ChainId) }),
         },
       });
-      const a = proceeded(
-        await guards[0]!.enter(vsphereEvent(1, {}, { ChainId: 42 }), enterContext()),
-      );
+      const a = proceeded(await enter(guards[0]!, vsphereEvent(1, {}, { ChainId: 42 })));
       await a.onSuccess?.();
-      expect(
-        await guards[0]!.enter(vsphereEvent(2, {}, { ChainId: 42 }), enterContext()),
-      ).toMatchObject({ outcome: 'duplicate' });
+      expect(await enter(guards[0]!, vsphereEvent(2, {}, { ChainId: 42 }))).toMatchObject({
+        outcome: 'duplicate',
+      });
     });
 
     it('namespaces by function name: two functions never dedupe each other', async () => {
       const one = await started({ dedupe: true }, {}, 'fn-one');
       const two = await started({ dedupe: true }, {}, 'fn-two');
-      const a = proceeded(
-        await one.guards[0]!.enter(vsphereEvent(9), enterContext(captureLogger(), 'fn-one')),
-      );
+      const a = proceeded(await enter(one.guards[0]!, vsphereEvent(9), captureLogger(), 'fn-one'));
       await a.onSuccess?.();
-      expect(
-        (await two.guards[0]!.enter(vsphereEvent(9), enterContext(captureLogger(), 'fn-two')))
-          .action,
-      ).toBe('proceed');
-      expect(
-        (await one.guards[0]!.enter(vsphereEvent(9), enterContext(captureLogger(), 'fn-one')))
-          .action,
-      ).toBe('skip');
+      expect((await enter(two.guards[0]!, vsphereEvent(9), captureLogger(), 'fn-two')).action).toBe(
+        'proceed',
+      );
+      expect((await enter(one.guards[0]!, vsphereEvent(9), captureLogger(), 'fn-one')).action).toBe(
+        'skip',
+      );
     });
 
     it('warns and counts the same identity with a different payload', async () => {
       const { guards, ctx } = await started({ dedupe: true });
-      const a = proceeded(
-        await guards[0]!.enter(vsphereEvent(11, {}, { UserName: 'alice' }), enterContext()),
-      );
+      const a = proceeded(await enter(guards[0]!, vsphereEvent(11, {}, { UserName: 'alice' })));
       await a.onSuccess?.();
       const log = captureLogger();
       expect(
-        await guards[0]!.enter(vsphereEvent(11, {}, { UserName: 'mallory' }), enterContext(log)),
+        await enter(guards[0]!, vsphereEvent(11, {}, { UserName: 'mallory' }), log),
       ).toMatchObject({ outcome: 'duplicate' });
       expect(log.messages('warn').some((m) => m.includes('different payload'))).toBe(true);
       expect(await counterValue(ctx.registry, 'veba_state_payload_mismatch_total')).toBe(1);
       // The identical payload is not a mismatch.
-      await guards[0]!.enter(vsphereEvent(11, {}, { UserName: 'alice' }), enterContext());
+      await enter(guards[0]!, vsphereEvent(11, {}, { UserName: 'alice' }));
       expect(await counterValue(ctx.registry, 'veba_state_payload_mismatch_total')).toBe(1);
     });
 
@@ -172,46 +156,46 @@ describe.each(kinds)('guards on the $name store', (kind) => {
       // A deadline long past: the lease is the configured 1 s.
       const crashedLog = captureLogger();
       const crashed = proceeded(
-        await guards[0]!.enter(vsphereEvent(12), enterContext(crashedLog, 'test-fn', -10_000)),
+        await enter(guards[0]!, vsphereEvent(12), crashedLog, 'test-fn', -10_000),
       );
       await new Promise((r) => setTimeout(r, 1200));
       const retry = proceeded(
-        await guards[0]!.enter(vsphereEvent(12), enterContext(captureLogger(), 'test-fn', -10_000)),
+        await enter(guards[0]!, vsphereEvent(12), captureLogger(), 'test-fn', -10_000),
       );
       expect(await counterValue(ctx.registry, 'veba_state_lease_takeovers_total')).toBe(1);
       await crashed.onSuccess?.();
       expect(crashedLog.messages('warn')).toEqual([
         expect.stringContaining('completion not recorded'),
       ]);
-      await expect(guards[0]!.enter(vsphereEvent(12), enterContext())).rejects.toBeInstanceOf(
+      await expect(enter(guards[0]!, vsphereEvent(12))).rejects.toBeInstanceOf(
         EventInProgressError,
       );
       await crashed.onFailure?.(new Error('late'));
-      await expect(guards[0]!.enter(vsphereEvent(12), enterContext())).rejects.toBeInstanceOf(
+      await expect(enter(guards[0]!, vsphereEvent(12))).rejects.toBeInstanceOf(
         EventInProgressError,
       );
       await retry.onSuccess?.();
-      expect(await guards[0]!.enter(vsphereEvent(12), enterContext())).toMatchObject({
+      expect(await enter(guards[0]!, vsphereEvent(12))).toMatchObject({
         outcome: 'duplicate',
       });
     });
 
     it('extends the lease to cover the handler deadline', async () => {
       const { guards } = await started({ dedupe: true }, { DEDUPE_LEASE_SECONDS: 1 });
-      await guards[0]!.enter(vsphereEvent(14), enterContext(captureLogger(), 'test-fn', 30_000));
+      await enter(guards[0]!, vsphereEvent(14), captureLogger(), 'test-fn', 30_000);
       await new Promise((r) => setTimeout(r, 1200));
-      await expect(guards[0]!.enter(vsphereEvent(14), enterContext())).rejects.toThrow(
+      await expect(enter(guards[0]!, vsphereEvent(14))).rejects.toThrow(
         /lease ends in (2\d|3\d) s/,
       );
     });
 
     it('reads its settings from config (env wins over options)', async () => {
       const { guards } = await started({ dedupe: { ttlSeconds: 3600 } }, { DEDUPE_TTL_SECONDS: 1 });
-      const a = proceeded(await guards[0]!.enter(vsphereEvent(13), enterContext()));
+      const a = proceeded(await enter(guards[0]!, vsphereEvent(13)));
       await a.onSuccess?.();
-      expect((await guards[0]!.enter(vsphereEvent(13), enterContext())).action).toBe('skip');
+      expect((await enter(guards[0]!, vsphereEvent(13))).action).toBe('skip');
       await new Promise((r) => setTimeout(r, 1200));
-      expect((await guards[0]!.enter(vsphereEvent(13), enterContext())).action).toBe('proceed');
+      expect((await enter(guards[0]!, vsphereEvent(13))).action).toBe('proceed');
     });
 
     it('rejects an invalid config value naming the key, not the value', async () => {
@@ -235,7 +219,7 @@ describe.each(kinds)('guards on the $name store', (kind) => {
       const expectedStale: number[] = [];
       for (const key of shuffled(keys, seed)) {
         if (key < highest) expectedStale.push(key);
-        const verdict = await guard.enter(vsphereEvent(key), enterContext());
+        const verdict = await enter(guard, vsphereEvent(key));
         if (verdict.action === 'skip') {
           expect(verdict.outcome).toBe('stale');
           skipped.push(key);
@@ -282,8 +266,8 @@ describe.each(kinds)('guards on the $name store', (kind) => {
       const { guards } = await started({ dedupe: true, ordering: { policy: 'skip' } });
       const [dedupeGuard, orderingGuard] = guards;
       const enterBoth = async (key: number) => {
-        const d = proceeded(await dedupeGuard!.enter(vsphereEvent(key), enterContext()));
-        const o = await orderingGuard!.enter(vsphereEvent(key), enterContext());
+        const d = proceeded(await enter(dedupeGuard!, vsphereEvent(key)));
+        const o = await enter(orderingGuard!, vsphereEvent(key));
         return { d, o };
       };
       const first = await enterBoth(500);
@@ -296,9 +280,9 @@ describe.each(kinds)('guards on the $name store', (kind) => {
       await proceeded(retry.o).onSuccess?.();
       await retry.d.onSuccess?.();
       // Even if dedupe had forgotten it, key == mark is not stale.
-      const again = await orderingGuard!.enter(vsphereEvent(500), enterContext());
+      const again = await enter(orderingGuard!, vsphereEvent(500));
       expect(again.action).toBe('proceed');
-      expect((await orderingGuard!.enter(vsphereEvent(499), enterContext())).action).toBe('skip');
+      expect((await enter(orderingGuard!, vsphereEvent(499))).action).toBe('skip');
     });
 
     it('scopes per entity when given a scope function', async () => {
@@ -307,36 +291,48 @@ describe.each(kinds)('guards on the $name store', (kind) => {
       const { guards } = await started({ ordering: { policy: 'skip', scope: vmScope } });
       const vm = (key: number, id: string) =>
         vsphereEvent(key, {}, { Vm: { Name: id, Vm: { Type: 'VirtualMachine', Value: id } } });
-      await proceeded(await guards[0]!.enter(vm(20, 'vm-1'), enterContext())).onSuccess?.();
-      expect((await guards[0]!.enter(vm(10, 'vm-2'), enterContext())).action).toBe('proceed');
-      expect((await guards[0]!.enter(vm(10, 'vm-1'), enterContext())).action).toBe('skip');
+      await proceeded(await enter(guards[0]!, vm(20, 'vm-1'))).onSuccess?.();
+      expect((await enter(guards[0]!, vm(10, 'vm-2'))).action).toBe('proceed');
+      expect((await enter(guards[0]!, vm(10, 'vm-1'))).action).toBe('skip');
       // No VM: unchecked, never an error.
-      expect((await guards[0]!.enter(vsphereEvent(1), enterContext())).action).toBe('proceed');
+      expect((await enter(guards[0]!, vsphereEvent(1))).action).toBe('proceed');
     });
 
-    it('skips the check with a warning when Key is missing or not an integer', async () => {
+    it('skips the check with a warning when Key is missing', async () => {
       const { guards, ctx } = await started({ ordering: true });
-      await proceeded(await guards[0]!.enter(vsphereEvent(100), enterContext())).onSuccess?.();
-      for (const bad of [undefined, 'abc', 1.5, -3, { nested: 1 }, null]) {
+      await proceeded(await enter(guards[0]!, vsphereEvent(100))).onSuccess?.();
+      for (const absent of [undefined, null]) {
         const log = captureLogger();
-        const event = vsphereEvent(0, {}, { Key: bad });
-        expect((await guards[0]!.enter(event, enterContext(log))).action).toBe('proceed');
+        const event = vsphereEvent(0, {}, { Key: absent });
+        expect((await enter(guards[0]!, event, log)).action).toBe('proceed');
         expect(log.messages('warn')).toEqual([expect.stringContaining('no integer Key')]);
       }
       expect(
         await counterValue(ctx.registry, 'veba_state_unchecked_total', { reason: 'no_key' }),
-      ).toBe(6);
+      ).toBe(2);
       // A decimal-string key is a key.
-      expect(
-        (await guards[0]!.enter(vsphereEvent(0, {}, { Key: '99' }), enterContext())).action,
-      ).toBe('skip');
+      expect((await enter(guards[0]!, vsphereEvent(0, {}, { Key: '99' }))).action).toBe('skip');
+    });
+
+    it('refuses (400) a Key that is present but unusable, and the mark does not move', async () => {
+      const { guards } = await started({ ordering: true });
+      await proceeded(await enter(guards[0]!, vsphereEvent(100))).onSuccess?.();
+      // 2^53 - 1 would have made every later event of the scope stale for ORDERING_TTL_SECONDS.
+      for (const bad of ['abc', 1.5, -3, { nested: 1 }, 2 ** 31, Number.MAX_SAFE_INTEGER]) {
+        await expect(enter(guards[0]!, vsphereEvent(0, {}, { Key: bad }))).rejects.toBeInstanceOf(
+          InvalidEventError,
+        );
+      }
+      const next = proceeded(await enter(guards[0]!, vsphereEvent(101)));
+      await next.onSuccess?.();
+      expect((await enter(guards[0]!, vsphereEvent(100))).action).toBe('skip');
     });
 
     it('treats gaps as normal', async () => {
       const { guards } = await started({ ordering: true });
       for (const key of [1, 50, 51, 10_000]) {
         const log = captureLogger();
-        await proceeded(await guards[0]!.enter(vsphereEvent(key), enterContext(log))).onSuccess?.();
+        await proceeded(await enter(guards[0]!, vsphereEvent(key), log)).onSuccess?.();
         expect(log.messages('warn')).toEqual([]);
       }
     });
@@ -346,8 +342,8 @@ describe.each(kinds)('guards on the $name store', (kind) => {
         { ordering: { policy: 'skip' } },
         { ORDERING_POLICY: 'flag' },
       );
-      await proceeded(await guards[0]!.enter(vsphereEvent(10), enterContext())).onSuccess?.();
-      expect(await guards[0]!.enter(vsphereEvent(5), enterContext())).toMatchObject({
+      await proceeded(await enter(guards[0]!, vsphereEvent(10))).onSuccess?.();
+      expect(await enter(guards[0]!, vsphereEvent(5))).toMatchObject({
         action: 'proceed',
         outOfOrder: true,
       });
@@ -361,7 +357,7 @@ describe.each(kinds)('guards on the $name store', (kind) => {
     const deliver = async (key: number) => {
       const passed: Proceed[] = [];
       for (const g of guards) {
-        const v = await g.enter(vsphereEvent(key), enterContext());
+        const v = await enter(g, vsphereEvent(key));
         if (v.action === 'skip') {
           for (const p of passed.reverse()) await p.onSuccess?.();
           return v.outcome;
@@ -409,19 +405,15 @@ describe('store errors (redis down)', () => {
     );
     own.freeze();
     try {
-      await expect(closed.guards[0]!.enter(vsphereEvent(1), enterContext())).rejects.toBeInstanceOf(
+      await expect(enter(closed.guards[0]!, vsphereEvent(1))).rejects.toBeInstanceOf(
         DependencyUnavailableError,
       );
-      await expect(closed.guards[1]!.enter(vsphereEvent(1), enterContext())).rejects.toBeInstanceOf(
+      await expect(enter(closed.guards[1]!, vsphereEvent(1))).rejects.toBeInstanceOf(
         DependencyUnavailableError,
       );
       const log = captureLogger();
-      expect((await open.guards[0]!.enter(vsphereEvent(1), enterContext(log))).action).toBe(
-        'proceed',
-      );
-      expect((await open.guards[1]!.enter(vsphereEvent(1), enterContext(log))).action).toBe(
-        'proceed',
-      );
+      expect((await enter(open.guards[0]!, vsphereEvent(1), log)).action).toBe('proceed');
+      expect((await enter(open.guards[1]!, vsphereEvent(1), log)).action).toBe('proceed');
       expect(log.messages('warn').filter((m) => m.includes('fail-open'))).toHaveLength(2);
       expect(
         await counterValue(closed.ctx.registry, 'veba_state_store_errors_total', {
@@ -490,12 +482,12 @@ describe('standalone factories', () => {
     await d.start?.(ctx);
     await o.start?.(ctx);
     try {
-      await proceeded(await d.enter(vsphereEvent(3), enterContext())).onSuccess?.();
-      await proceeded(await o.enter(vsphereEvent(3), enterContext())).onSuccess?.();
-      expect(await d.enter(vsphereEvent(3), enterContext())).toMatchObject({
+      await proceeded(await enter(d, vsphereEvent(3))).onSuccess?.();
+      await proceeded(await enter(o, vsphereEvent(3))).onSuccess?.();
+      expect(await enter(d, vsphereEvent(3))).toMatchObject({
         outcome: 'duplicate',
       });
-      expect(await o.enter(vsphereEvent(2), enterContext())).toMatchObject({ outOfOrder: true });
+      expect(await enter(o, vsphereEvent(2))).toMatchObject({ outOfOrder: true });
       expect(ctx.capture.messages('info').filter((m) => m.includes('per instance'))).toHaveLength(
         2,
       );
@@ -507,8 +499,8 @@ describe('standalone factories', () => {
   });
 
   it('refuses events before start()', async () => {
-    await expect(dedupe().enter(vsphereEvent(1), enterContext())).rejects.toThrow(/before start/);
-    await expect(ordering().enter(vsphereEvent(1), enterContext())).rejects.toThrow(/before start/);
+    await expect(enter(dedupe(), vsphereEvent(1))).rejects.toThrow(/before start/);
+    await expect(enter(ordering(), vsphereEvent(1))).rejects.toThrow(/before start/);
   });
 });
 
@@ -528,14 +520,14 @@ describe('ordering across replicas (redis) and the local mark cache', () => {
     const a = await replica(prefix);
     const b = await replica(prefix);
     try {
-      await proceeded(await b.enter(vsphereEvent(50), enterContext())).onSuccess?.();
-      await proceeded(await a.enter(vsphereEvent(100), enterContext())).onSuccess?.();
+      await proceeded(await enter(b, vsphereEvent(50))).onSuccess?.();
+      await proceeded(await enter(a, vsphereEvent(100))).onSuccess?.();
       // b has 50 cached; 70 is newer than that but older than a's 100.
-      expect(await b.enter(vsphereEvent(70), enterContext())).toMatchObject({
+      expect(await enter(b, vsphereEvent(70))).toMatchObject({
         action: 'skip',
         outcome: 'stale',
       });
-      expect((await b.enter(vsphereEvent(100), enterContext())).action).toBe('proceed');
+      expect((await enter(b, vsphereEvent(100))).action).toBe('proceed');
     } finally {
       await a.stop?.();
       await b.stop?.();
@@ -551,13 +543,13 @@ describe('ordering across replicas (redis) and the local mark cache', () => {
     const ctx = startContext({ REDIS_URL: own.url });
     for (const g of guards) await g.start?.(ctx);
     try {
-      await proceeded(await guards[0]!.enter(vsphereEvent(100), enterContext())).onSuccess?.();
+      await proceeded(await enter(guards[0]!, vsphereEvent(100))).onSuccess?.();
       own.freeze();
-      expect(await guards[0]!.enter(vsphereEvent(99), enterContext())).toMatchObject({
+      expect(await enter(guards[0]!, vsphereEvent(99))).toMatchObject({
         outcome: 'stale',
       });
       // "In order" needs the store: with Redis hanging that is a 503 (fail-closed).
-      await expect(guards[0]!.enter(vsphereEvent(101), enterContext())).rejects.toBeInstanceOf(
+      await expect(enter(guards[0]!, vsphereEvent(101))).rejects.toBeInstanceOf(
         DependencyUnavailableError,
       );
     } finally {

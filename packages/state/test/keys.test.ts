@@ -1,6 +1,6 @@
-import type { CloudEvent } from '@veba-functions/runtime';
 import { describe, expect, it } from 'vitest';
-import { defaultIdentity, toEventKey, vcenterEventKey } from '../src/event-fields.js';
+import { InvalidEventError } from '@veba-functions/runtime';
+import { defaultIdentity, vcenterEventKey } from '../src/event-fields.js';
 import { MAX_KEY_PART, dedupeKey, fingerprint, keyPart, orderKey } from '../src/keys.js';
 import { legacyEvent, vsphereEvent } from './support.js';
 
@@ -38,31 +38,30 @@ describe('identity and event key', () => {
     expect(defaultIdentity(legacyEvent(undefined, 'random-uuid'))).toBeUndefined();
   });
 
-  it('reads integer keys only', () => {
-    expect(toEventKey(12)).toBe(12);
-    expect(toEventKey('12')).toBe(12);
-    for (const bad of [
-      1.5,
-      -1,
-      '1e3',
-      '',
-      ' 12',
-      'abc',
-      null,
-      undefined,
-      {},
-      2 ** 60,
-      '99999999999999999',
-    ]) {
-      expect(toEventKey(bad)).toBeUndefined();
-    }
+  it('reads data.Key with the one Key parser (int32), undefined when absent', () => {
+    expect(vcenterEventKey(vsphereEvent(12))).toBe(12);
+    expect(vcenterEventKey(vsphereEvent(0, {}, { Key: '12' }))).toBe(12);
+    expect(vcenterEventKey(vsphereEvent(0, {}, { Key: undefined }))).toBeUndefined();
+    expect(vcenterEventKey(vsphereEvent(0, {}, { Key: null }))).toBeUndefined();
+    expect(vcenterEventKey({ ...vsphereEvent(1), data: 'not json' })).toBeUndefined();
   });
 
-  it('reads Key from a JSON string payload', () => {
-    const event = { ...vsphereEvent(1), data: '{"Key": 77}' } as unknown as CloudEvent<unknown>;
-    expect(vcenterEventKey(event)).toBe(77);
-    expect(
-      vcenterEventKey({ ...vsphereEvent(1), data: 'not json' } as unknown as CloudEvent<unknown>),
-    ).toBeUndefined();
+  it.each([
+    1.5,
+    -1,
+    '1e3',
+    ' 12',
+    'abc',
+    {},
+    2 ** 31,
+    Number.MAX_SAFE_INTEGER,
+    '99999999999999999',
+  ])('refuses a present but unusable Key %j with InvalidEventError (400)', (Key) => {
+    expect(() => vcenterEventKey(vsphereEvent(0, {}, { Key }))).toThrow(InvalidEventError);
+  });
+
+  it('makes a key part of any string, lone surrogates included', () => {
+    expect(keyPart('\ud800abc')).toMatch(/^#u[0-9a-f]{64}$/);
+    expect(keyPart('\ud800abc')).not.toBe(keyPart('\udc00abc'));
   });
 });

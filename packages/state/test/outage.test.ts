@@ -8,7 +8,7 @@ import {
 import { startRedis, type RedisServer } from '@veba-functions/test-helpers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStateGuards } from '../src/index.js';
-import { captureLogger, enterContext, sleep, startContext, vsphereEvent } from './support.js';
+import { captureLogger, enter, sleep, startContext, vsphereEvent } from './support.js';
 
 /** One delivery path: the guards driven directly (like the runtime does), or HTTP through the runtime. */
 interface Path {
@@ -38,7 +38,7 @@ const viaGuards: Path = {
         const hooks = [];
         try {
           for (const g of guards) {
-            const v = await g.enter(event, enterContext(captureLogger()));
+            const v = await enter(g, event, captureLogger());
             if (v.action === 'skip') {
               for (const h of hooks.reverse()) await h.onSuccess?.();
               return 200;

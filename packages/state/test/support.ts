@@ -1,4 +1,10 @@
-import type { CloudEvent, GuardStartContext, GuardEnterContext } from '@veba-functions/runtime';
+import type {
+  CloudEvent,
+  EventGuard,
+  GuardEnterContext,
+  GuardStartContext,
+  GuardVerdict,
+} from '@veba-functions/runtime';
 import { Registry } from 'prom-client';
 import type { StateLogger } from '../src/store.js';
 
@@ -76,15 +82,28 @@ export function startContext(
 }
 
 export function enterContext(
+  delivery: CloudEvent<unknown>,
   logger = captureLogger(),
   functionName = 'test-fn',
   timeoutMs = 30_000,
 ): GuardEnterContext {
   return {
     functionName,
+    delivery,
     logger: logger as unknown as GuardEnterContext['logger'],
     deadline: Date.now() + timeoutMs,
   };
+}
+
+/** `guard.enter(event, ctx)` for an event that is its own delivery (a CloudEvent, no parse step). */
+export function enter(
+  guard: EventGuard,
+  event: CloudEvent<unknown>,
+  logger = captureLogger(),
+  functionName = 'test-fn',
+  timeoutMs = 30_000,
+): Promise<GuardVerdict> {
+  return guard.enter(event, enterContext(event, logger, functionName, timeoutMs));
 }
 
 export async function counterValue(

@@ -1,6 +1,8 @@
 import { InvalidEventError } from '@veba-functions/runtime';
 import { describe, nonEmptyString, readEntity } from './entities.js';
+import { eventKeyProblem, parseEventKey } from './event-key.js';
 import { eventFamily, type EventFamily } from './families.js';
+import { recordField, refName, textField } from './fields.js';
 import { LEGACY_ROUTER_TYPES, formatOfType } from './type-names.js';
 import type {
   CloudEventLike,
@@ -49,14 +51,6 @@ export function decodeData(data: unknown, dataBase64?: unknown): VSphereEventPay
   return value as VSphereEventPayload;
 }
 
-function integer(value: unknown): number | undefined {
-  if (typeof value === 'number')
-    return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
-  // Some producers (PowerShell re-emitters) write 64-bit integers as strings.
-  if (typeof value === 'string' && /^\d{1,15}$/.test(value)) return Number(value);
-  return undefined;
-}
-
 /**
  * Typed, checked access to a vSphere event body (`data`). Getters never throw: a missing, null or
  * malformed field reads as `undefined`. The `require*` methods throw {@link InvalidEventError}
@@ -70,14 +64,36 @@ export class VSphereEventData {
     this.data = data;
   }
 
-  /** `Key`: the vCenter event id (grows per vCenter, not gap-free). */
+  /** `Key`: the vCenter event id (grows per vCenter, not gap-free, int32; see {@link parseEventKey}). */
   get key(): number | undefined {
-    return integer(this.data['Key']);
+    return parseEventKey(this.data['Key']);
   }
 
   /** `ChainId`: the `Key` of the first event of a chain (e.g. the task that led to this event). */
   get chainId(): number | undefined {
-    return integer(this.data['ChainId']);
+    return parseEventKey(this.data['ChainId']);
+  }
+
+  /**
+   * A top-level field as text (non-empty string, or a number / boolean as text), else undefined.
+   *
+   * @example event.text('To'); // 'red' for an AlarmStatusChangedEvent
+   */
+  text(field: string): string | undefined {
+    return textField(this.data, field);
+  }
+
+  /** A top-level field that is a JSON object (e.g. `Info` of a TaskEvent), else undefined. */
+  record(field: string): Record<string, unknown> | undefined {
+    return recordField(this.data, field);
+  }
+
+  /**
+   * The display name of a reference field, unchecked (e.g. `Alarm`, `SourceHost`, or an entity
+   * whose moref is malformed): `data.<field>.Name`.
+   */
+  refName(field: string): string | undefined {
+    return refName(this.data, field);
   }
 
   /** `CreatedTime` as a Date (undefined when missing or not a date). */
@@ -159,16 +175,14 @@ export class VSphereEventData {
     return this.requireEntity('Host');
   }
 
-  /** `Key`, checked: throws {@link InvalidEventError} (`data.Key is missing`) when absent or not an integer. */
+  /**
+   * `Key`, checked: throws {@link InvalidEventError} when absent, not an integer or outside
+   * vCenter's int32 range (`data.Key is missing`).
+   */
   requireKey(): number {
     const key = this.key;
     if (key !== undefined) return key;
-    const raw = this.data['Key'];
-    throw invalid(
-      raw === undefined || raw === null
-        ? 'data.Key is missing'
-        : `data.Key is ${describe(raw)}, expected an integer`,
-    );
+    throw invalid(eventKeyProblem('data.Key', this.data['Key']) ?? 'data.Key is unusable');
   }
 }
 
@@ -220,9 +234,9 @@ export class VSphereEvent extends VSphereEventData {
     return this.category !== 'event' || this.eventClass.includes('.') ? this.eventClass : undefined;
   }
 
-  /** The formatting family (see {@link eventFamily}); EventEx and ExtendedEvent are `eventex`. */
+  /** The formatting family (see {@link eventFamily}): the one classifier every notifier uses. */
   get family(): EventFamily {
-    return this.category === 'event' ? eventFamily(this.eventClass) : 'eventex';
+    return eventFamily(this.eventClass, super.eventTypeId);
   }
 }
 

@@ -6,9 +6,19 @@ export {
   parseVSphereEventData,
 } from './event.js';
 export { ENTITY_KINDS } from './entities.js';
+export { MAX_EVENT_KEY, eventKeyProblem, parseEventKey } from './event-key.js';
 export { eventFamily, type EventFamily } from './families.js';
+export { recordField, refName, textField } from './fields.js';
 export { matchesEventClass } from './matching.js';
-export { LEGACY_ROUTER_TYPES, eventClassOf, isVSphereType, vsphereType } from './type-names.js';
+export { vmOrderingScope, vsphereEventParser } from './parser.js';
+export type { VSphereEventParserOptions } from './parser.js';
+export {
+  LEGACY_ROUTER_TYPES,
+  eventClassOf,
+  formatOfType,
+  isVSphereType,
+  vsphereType,
+} from './type-names.js';
 export type {
   CloudEventLike,
   EntityKind,

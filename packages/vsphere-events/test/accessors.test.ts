@@ -67,6 +67,9 @@ describe('common fields', () => {
     ['fractional', 1.5],
     ['not numeric', 'abc'],
     ['an object', {}],
+    ['beyond int32 (2^31)', 2 ** 31],
+    ['2^53 - 1', Number.MAX_SAFE_INTEGER],
+    ['a long decimal string', '9007199254740991'],
   ])('reads a Key that is %s as undefined', (_label, Key) => {
     expect(body({ Key }).key).toBeUndefined();
   });
@@ -75,6 +78,9 @@ describe('common fields', () => {
     expect(reason(() => body({ Key: null }).requireKey())).toBe('data.Key is missing');
     expect(reason(() => body({ Key: 'abc' }).requireKey())).toBe(
       "data.Key is 'abc', expected an integer",
+    );
+    expect(reason(() => body({ Key: Number.MAX_SAFE_INTEGER }).requireKey())).toBe(
+      "data.Key 9007199254740991 is outside vCenter's event key range (0 to 2147483647)",
     );
     expect(reason(() => body({ Key: 1.5 }).requireKey())).toBe(
       'data.Key is 1.5, expected an integer',

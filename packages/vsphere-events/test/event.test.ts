@@ -71,7 +71,7 @@ describe('parseVSphereEvent: the two formats', () => {
       id: '9902',
     });
     expect(event.eventTypeId).toBeUndefined();
-    expect(event.family).toBe('vm-power');
+    expect(event.family).toBe('vm');
   });
 
   it('reads the event class from the legacy router subject', () => {
@@ -93,7 +93,7 @@ describe('parseVSphereEvent: the two formats', () => {
     expect(event.category).toBe(category);
     expect(event.eventClass).toBe('com.vmware.sso.LoginFailure');
     expect(event.eventTypeId).toBe('com.vmware.sso.LoginFailure');
-    expect(event.family).toBe('eventex');
+    expect(event.family).toBe('sso-login-failure');
   });
 
   it('reads an EventEx type id from a v0 type, the eventclass extension and data.EventTypeId', () => {
@@ -110,7 +110,7 @@ describe('parseVSphereEvent: the two formats', () => {
       category: 'eventex',
     });
     expect(event.eventTypeId).toBe('com.vmware.cis.tagging.attach');
-    expect(event.family).toBe('eventex');
+    expect(event.family).toBe('tagging');
   });
 
   it('infers the category when the eventclass extension is absent or unknown', () => {

@@ -101,29 +101,44 @@ describe('eventClassOf and matchesEventClass', () => {
   });
 });
 
-describe('eventFamily', () => {
+describe('eventFamily: the one classifier', () => {
   it.each([
-    ['VmPoweredOnEvent', 'vm-power'],
-    ['DrsVmPoweredOnEvent', 'vm-power'],
-    ['VmPoweredOffEvent', 'vm-power'],
-    ['VmSuspendedEvent', 'vm-power'],
-    ['VmMigratedEvent', 'vm-migrate'],
-    ['DrsVmMigratedEvent', 'vm-migrate'],
-    ['VmRelocatedEvent', 'vm-migrate'],
-    ['VmReconfiguredEvent', 'vm-reconfigure'],
-    ['VmRemovedEvent', 'vm-remove'],
+    ['VmPoweredOnEvent', 'vm'],
+    ['DrsVmPoweredOnEvent', 'vm'],
+    ['VmPoweredOffEvent', 'vm'],
+    ['VmSuspendedEvent', 'vm'],
+    ['VmMigratedEvent', 'vm'],
+    ['DrsVmMigratedEvent', 'vm'],
+    ['VmRelocatedEvent', 'vm'],
+    ['VmReconfiguredEvent', 'vm'],
+    ['VmRemovedEvent', 'vm'],
+    ['VmCreatedEvent', 'vm'],
+    ['VmClonedEvent', 'vm'],
     ['AlarmStatusChangedEvent', 'alarm'],
     ['AlarmCreatedEvent', 'alarm'],
     ['EnteredMaintenanceModeEvent', 'host-maintenance'],
     ['EnteringMaintenanceModeEvent', 'host-maintenance'],
     ['ExitMaintenanceModeEvent', 'host-maintenance'],
+    ['CanceledHostMaintenanceEvent', 'host-maintenance'],
     ['TaskEvent', 'task'],
-    ['com.vmware.cis.tagging.attach', 'eventex'],
-    ['com.vmware.sso.LoginFailure', 'eventex'],
-    ['DvsReconfiguredEvent', 'other'],
-    ['VmCreatedEvent', 'other'],
-    ['toString', 'other'],
+    ['com.vmware.cis.tagging.attach', 'tagging'],
+    ['com.vmware.cis.tagging.detach', 'tagging'],
+    ['com.vmware.sso.LoginFailure', 'sso-login-failure'],
+    ['com.vmware.vc.HA.ClusterFailoverActionCompletedEvent', 'ha-failover'],
+    ['com.vmware.vc.ha.VmRestartedByHAEvent', 'ha-failover'],
+    ['DasHostFailedEvent', 'ha-failover'],
+    ['com.vmware.applmgmt.backup.job.failed.event', 'backup-job'],
+    ['esx.problem.storage.connectivity.lost', 'eventex'],
+    ['DvsReconfiguredEvent', 'generic'],
+    ['toString', 'generic'],
+    ['constructor', 'generic'],
+    ['__proto__', 'generic'],
+    ['hasOwnProperty', 'generic'],
   ] as [string, EventFamily][])('%s -> %s', (eventClass, family) => {
     expect(eventFamily(eventClass)).toBe(family);
+  });
+
+  it('an EventTypeId in the payload wins over the class name', () => {
+    expect(eventFamily('EventEx', 'com.vmware.sso.LoginFailure')).toBe('sso-login-failure');
   });
 });
