@@ -4,12 +4,12 @@
  * bodies `{ error_type, messages }`.
  * Reference: https://developer.broadcom.com/xapis/vsphere-automation-api/latest/
  */
+import { isRecord } from '@veba-functions/runtime';
 import type { FlavourAdapter, ObjectId, ParsedError } from './adapter.js';
 import {
   asString,
   asStringArray,
   encodeId,
-  isRecord,
   messagesOf,
   toBatchResult,
   toCategory,

@@ -2,19 +2,9 @@
  * The configuration keys VEBA users already have, as a zod raw shape for the runtime's config
  * loader, and the mapping from a loaded config to client options.
  */
+import { booleanFromEnv } from '@veba-functions/runtime';
 import { z } from 'zod';
 import type { VCenterClientOptions } from './client.js';
-
-/** `true`/`false` as a JSON boolean or a string (`true`, `1`, `yes`, ...), case-insensitive. */
-const flag = z.union([
-  z.boolean(),
-  z
-    .string()
-    .trim()
-    .toLowerCase()
-    .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']))
-    .transform((v) => v === 'true' || v === '1' || v === 'yes' || v === 'on'),
-]);
 
 /** A positive number from a number or a numeric string. */
 const seconds = z.coerce.number().positive();
@@ -42,7 +32,7 @@ export const vcenterConfig = {
   VCENTER_USERNAME: z.string().min(1),
   VCENTER_PASSWORD: z.string().min(1),
   /** `true` turns certificate verification off for this client only (Go examples' key). */
-  VCENTER_INSECURE: flag.optional(),
+  VCENTER_INSECURE: booleanFromEnv().optional(),
   /** PowerCLI's key: `Fail` (verify) or `Ignore` (do not verify). */
   VCENTER_CERTIFICATE_ACTION: z
     .string()
@@ -64,7 +54,7 @@ export const vcenterConfig = {
   /** Per-request timeout, seconds (default 30). */
   VCENTER_REQUEST_TIMEOUT_SECONDS: seconds.default(30),
   /** Create a missing tag category/tag in `ensureTag` (default false). */
-  VCENTER_CREATE_MISSING_TAGS: flag.default(false),
+  VCENTER_CREATE_MISSING_TAGS: booleanFromEnv().default(false),
 };
 
 /** The config values `vcenterOptionsFromConfig` reads (extra keys are fine). */

@@ -41,6 +41,8 @@ export interface VCenterErrorOptions {
   operation?: string;
   retryable?: boolean;
   messages?: string[];
+  /** The managed object a per-object result concerns (e.g. `vm-42` in a bulk tag call). */
+  objectId?: string;
   cause?: unknown;
 }
 
@@ -69,6 +71,8 @@ export class VCenterError extends Error {
   readonly retryable: boolean;
   /** vCenter's own messages (`default_message` of each), if any. */
   readonly messages: string[];
+  /** The managed object this failure concerns, for per-object results (e.g. `vm-42`). */
+  readonly objectId: string | undefined;
 
   constructor(message: string, options: VCenterErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -78,6 +82,7 @@ export class VCenterError extends Error {
     this.path = options.path;
     this.operation = options.operation;
     this.messages = options.messages ?? [];
+    this.objectId = options.objectId;
     this.retryable = options.retryable ?? isRetryable(options.type, options.status);
   }
 }

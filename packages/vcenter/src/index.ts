@@ -1,6 +1,7 @@
 export { createVCenterClient, type VCenterClient, type VCenterClientOptions } from './client.js';
 export { vcenterConfig, vcenterOptionsFromConfig, type VCenterConfig } from './config.js';
 export { VCenterError, isRetryable, normaliseVapiType, type VCenterErrorType } from './errors.js';
+export { toRuntimeError } from './runtime-errors.js';
 export type {
   AttachManyResult,
   AttachResult,

@@ -1,13 +1,10 @@
 /** Shape checks for vCenter's answers: a wrong shape is an error, never a silent `undefined`. */
+import { isRecord } from '@veba-functions/runtime';
 import type { BatchResult, Tag, TagCategory, VapiMessage } from './adapter.js';
 
 /** Thrown by parsers; the client turns it into a VCenterError of type UNEXPECTED_RESPONSE. */
 export class ShapeError extends Error {
   override readonly name = 'ShapeError';
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 export function asString(value: unknown, what: string): string {

@@ -5,12 +5,12 @@
  * This is also the only flavour govmomi's vcsim serves.
  * Reference: https://vmware.github.io/vsphere-automation-sdk-rest/vsphere/
  */
+import { isRecord } from '@veba-functions/runtime';
 import type { FlavourAdapter, ParsedError } from './adapter.js';
 import {
   asString,
   asStringArray,
   encodeId,
-  isRecord,
   messagesOf,
   toBatchResult,
   toCategory,

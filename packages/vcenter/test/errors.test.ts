@@ -7,7 +7,14 @@ import {
   typeFromStatus,
   VCenterError,
 } from '../src/errors.js';
+import {
+  DependencyUnavailableError,
+  InvalidEventError,
+  UpstreamRejectedError,
+  mapError,
+} from '@veba-functions/runtime';
 import { restAdapter } from '../src/rest-adapter.js';
+import { toRuntimeError } from '../src/runtime-errors.js';
 import { perObject } from '../src/tagging.js';
 
 describe('error types', () => {
@@ -116,5 +123,47 @@ describe('attach-tag-to-multiple-objects results', () => {
       { vmId: 'vm-2', status: 'failed', messages: ['Object vm-2 not found'] },
     ]);
     expect(perObject(['vm-1'], false, []).results[0]?.status).toBe('unknown');
+  });
+});
+
+describe('toRuntimeError: the one mapping to the runtime error family', () => {
+  const failure = (options: ConstructorParameters<typeof VCenterError>[1]) =>
+    new VCenterError('vCenter POST /api/x failed', options);
+
+  it('retryable -> DependencyUnavailableError (503)', () => {
+    const mapped = toRuntimeError(
+      failure({ type: 'SERVICE_UNAVAILABLE', status: 503 }),
+      'tagging vm-1',
+    );
+    expect(mapped).toBeInstanceOf(DependencyUnavailableError);
+    expect(mapError(mapped).status).toBe(503);
+    expect((mapped as Error).message).toContain('while tagging vm-1');
+  });
+
+  it('NOT_FOUND about an object the event names -> InvalidEventError (400)', () => {
+    const mapped = toRuntimeError(
+      failure({ type: 'NOT_FOUND', status: 404, objectId: 'vm-42' }),
+      'tagging vm-42',
+    );
+    expect(mapped).toBeInstanceOf(InvalidEventError);
+    expect((mapped as Error).message).toBe('vm-42 does not exist in vCenter (tagging vm-42)');
+  });
+
+  it.each([
+    ['UNAUTHORIZED', 403, undefined],
+    ['UNAUTHENTICATED', 401, undefined],
+    ['NOT_FOUND', 404, undefined],
+    ['TAG_NOT_FOUND', undefined, undefined],
+    ['INVALID_ARGUMENT', 400, 'vm-1'],
+  ] as const)('%s -> UpstreamRejectedError (502)', (type, status, objectId) => {
+    const mapped = toRuntimeError(failure({ type, status, objectId }), 'tagging');
+    expect(mapped).toBeInstanceOf(UpstreamRejectedError);
+    expect(mapError(mapped).status).toBe(502);
+    expect((mapped as Error).cause).toBeInstanceOf(VCenterError);
+  });
+
+  it('leaves anything else as it is', () => {
+    const error = new TypeError('bug');
+    expect(toRuntimeError(error, 'x')).toBe(error);
   });
 });
