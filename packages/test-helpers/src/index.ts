@@ -1,4 +1,3 @@
-export {};
 export { startRedis, RedisHelperError, type RedisServer, type StartRedisOptions } from './redis.js';
 export { startVcsim, VcsimHelperError, type StartVcsimOptions, type VcsimServer } from './vcsim.js';
 export {
@@ -12,3 +11,18 @@ export {
   type VebaFixtureMode,
   type VebaIndexEntry,
 } from './fixtures.js';
+export {
+  captureLogs,
+  fixtureEvent,
+  handlerContext,
+  httpRequest,
+  sendCloudEvent,
+  startTestFunction,
+  sumSamples,
+  type CloudEventInput,
+  type HandlerContextOptions,
+  type HttpReply,
+  type LogCapture,
+  type SendOptions,
+  type TestFunction,
+} from './function-harness.js';

@@ -1,0 +1,71 @@
+import { defineFunction } from '@veba-functions/runtime';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  fixtureEvent,
+  handlerContext,
+  sendCloudEvent,
+  startTestFunction,
+  sumSamples,
+  type TestFunction,
+} from '../src/index.js';
+
+const running: TestFunction[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((fn) => fn.stop()));
+});
+
+describe('the function harness', () => {
+  it('sends a corpus event in binary and structured mode to a started function', async () => {
+    const seen: Array<{ id: string; type: string; data: unknown; tag: unknown }> = [];
+    const fn = await startTestFunction(
+      defineFunction({
+        name: 'harness',
+        handle(event, ctx) {
+          seen.push({ id: event.id, type: event.type, data: event.data, tag: event['tag'] });
+          ctx.logger.info('seen');
+        },
+      }),
+    );
+    running.push(fn);
+    const event = fixtureEvent('kn-pcli-tag__test-payload.json', { id: 'é-1', tag: 'x y' });
+    expect((await sendCloudEvent(fn.url, event)).status).toBe(204);
+    expect((await sendCloudEvent(fn.url, event, { mode: 'structured' })).status).toBe(204);
+    expect(seen.map((s) => s.id)).toEqual(['é-1', 'é-1']);
+    expect(seen[0]!.data).toEqual(event.data);
+    expect(seen[0]!.tag).toBe('x y');
+    expect(fn.logs.messages('info').filter((m) => m === 'seen')).toHaveLength(2);
+    expect(
+      await fn.metric('veba_function_events_total', { function: 'harness', outcome: 'processed' }),
+    ).toBe(2);
+  });
+
+  it('refuses a corpus sample that is not a complete CloudEvent', () => {
+    expect(() => fixtureEvent('kn-go-tagging__eventErr1.json')).toThrow(
+      /not a complete CloudEvent/,
+    );
+  });
+
+  it('sums Prometheus samples by label', () => {
+    const text = [
+      '# HELP x y',
+      'x_total{function="a",outcome="ok"} 2',
+      'x_total{function="a",outcome="bad"} 3',
+      'x_total{function="b",outcome="ok"} 5',
+      'x_total_other 9',
+    ].join('\n');
+    expect(sumSamples(text, 'x_total')).toBe(10);
+    expect(sumSamples(text, 'x_total', { function: 'a' })).toBe(5);
+    expect(sumSamples(text, 'x_total', { outcome: 'ok' })).toBe(7);
+  });
+
+  it('builds a handler context with a capturing logger, a signal and a deadline', () => {
+    const ctx = handlerContext({ state: { n: 1 }, timeoutMs: 1000 });
+    ctx.logger.warn({ a: 1 }, 'careful');
+    expect(ctx.logs.messages('warn')).toEqual(['careful']);
+    expect(ctx.state.n).toBe(1);
+    expect(ctx.deadline - Date.now()).toBeLessThanOrEqual(1000);
+    expect(ctx.signal.aborted).toBe(false);
+    ctx.controller.abort();
+    expect(ctx.signal.aborted).toBe(true);
+  });
+});
