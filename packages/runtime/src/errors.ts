@@ -121,10 +121,23 @@ const MAPPINGS: ReadonlyMap<string, ErrorMapping> = new Map<string, ErrorMapping
 ]);
 const UNEXPECTED: ErrorMapping = { status: 500, outcome: 'failed', code: 'internal_error' };
 
-/** Maps a thrown value to its HTTP status and metrics outcome (anything unknown -> 500). */
+/**
+ * Maps a thrown value to its HTTP status and metrics outcome (anything unknown -> 500). A function's
+ * own error class maps by the runtime class it extends (`class TagGoneError extends
+ * UpstreamRejectedError` -> 502); classes are matched by name along the prototype chain, so a
+ * second copy of this package still maps.
+ */
 export function mapError(error: unknown): ErrorMapping {
-  if (error instanceof Error) {
-    const mapping = MAPPINGS.get(error.name);
+  if (!(error instanceof Error)) return UNEXPECTED;
+  const own = MAPPINGS.get(error.name);
+  if (own !== undefined) return own;
+  for (
+    let proto: unknown = Object.getPrototypeOf(error);
+    proto !== null && proto !== Error.prototype;
+    proto = Object.getPrototypeOf(proto)
+  ) {
+    const ctor = (proto as { constructor?: { name?: unknown } }).constructor;
+    const mapping = typeof ctor?.name === 'string' ? MAPPINGS.get(ctor.name) : undefined;
     if (mapping !== undefined) return mapping;
   }
   return UNEXPECTED;

@@ -5,6 +5,7 @@ import {
   InvalidEventError,
   UpstreamRejectedError,
   defineFunction,
+  mapError,
 } from '../src/index.js';
 import type { AnyFunctionDefinition, HandleResult } from '../src/index.js';
 import { drsEvent, postBinary, send, start } from './helpers.js';
@@ -221,4 +222,26 @@ describe('batch mode', () => {
     });
     expect(reply.status).toBe(400);
   });
+});
+
+describe('mapError', () => {
+  it('maps a function-owned subclass by the runtime class it extends', () => {
+    class TagGoneError extends UpstreamRejectedError {
+      override readonly name = 'TagGoneError';
+    }
+    class VmMissingError extends InvalidEventError {
+      override readonly name = 'VmMissingError';
+    }
+    expect(mapError(new TagGoneError('gone')).status).toBe(502);
+    expect(mapError(new VmMissingError('missing')).status).toBe(400);
+  });
+
+  it.each(['constructor', 'toString', '__proto__', 'valueOf'])(
+    'maps an error named %s to 500, never to an inherited entry',
+    (name) => {
+      const error = new Error('x');
+      error.name = name;
+      expect(mapError(error)).toMatchObject({ status: 500, outcome: 'failed' });
+    },
+  );
 });
