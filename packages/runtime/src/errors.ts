@@ -18,7 +18,7 @@ export interface RuntimeErrorOptions {
  * if (!vm) throw new InvalidEventError('data.Vm is missing');
  */
 export class InvalidEventError extends Error {
-  override readonly name = 'InvalidEventError';
+  override readonly name: string = 'InvalidEventError';
   constructor(message: string, options?: RuntimeErrorOptions) {
     super(message, options);
   }
@@ -26,7 +26,7 @@ export class InvalidEventError extends Error {
 
 /** The same event is being processed right now (dedupe lock held). Answered with 409; the broker retries later. */
 export class EventInProgressError extends Error {
-  override readonly name = 'EventInProgressError';
+  override readonly name: string = 'EventInProgressError';
   constructor(message = 'the same event is being processed', options?: RuntimeErrorOptions) {
     super(message, options);
   }
@@ -37,7 +37,7 @@ export class EventInProgressError extends Error {
  * vCenter or Slack that a retry will not fix). Answered with 502.
  */
 export class UpstreamRejectedError extends Error {
-  override readonly name = 'UpstreamRejectedError';
+  override readonly name: string = 'UpstreamRejectedError';
   constructor(message: string, options?: RuntimeErrorOptions) {
     super(message, options);
   }
@@ -57,7 +57,7 @@ export interface DependencyUnavailableErrorOptions extends RuntimeErrorOptions {
  * throw new DependencyUnavailableError('Slack rate limit', { retryAfterSeconds: 30, cause: err });
  */
 export class DependencyUnavailableError extends Error {
-  override readonly name = 'DependencyUnavailableError';
+  override readonly name: string = 'DependencyUnavailableError';
   readonly retryAfterSeconds: number | undefined;
   constructor(message: string, options?: DependencyUnavailableErrorOptions) {
     super(message, options);
@@ -67,7 +67,7 @@ export class DependencyUnavailableError extends Error {
 
 /** The configuration is missing or invalid. Thrown by `loadConfig`; fails `init`. Never contains a value. */
 export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
+  override readonly name: string = 'ConfigError';
   /** One line per failing key, e.g. `VCENTER_SERVER: missing (looked in env VCENTER_SERVER)`. */
   readonly issues: readonly string[];
   constructor(issues: readonly string[], options?: RuntimeErrorOptions) {
@@ -78,7 +78,7 @@ export class ConfigError extends Error {
 
 /** The handler did not finish before its deadline (`FUNCTION_TIMEOUT_SECONDS`). Answered with 503. */
 export class HandlerTimeoutError extends Error {
-  override readonly name = 'HandlerTimeoutError';
+  override readonly name: string = 'HandlerTimeoutError';
   constructor(timeoutMs: number, options?: RuntimeErrorOptions) {
     super(`handler did not finish within ${timeoutMs} ms`, options);
   }
@@ -90,7 +90,7 @@ export class HandlerTimeoutError extends Error {
  * after the guards released the event's claim.
  */
 export class EventCutOffError extends Error {
-  override readonly name = 'EventCutOffError';
+  override readonly name: string = 'EventCutOffError';
   constructor(
     message = 'the function is shutting down: event cut off at the drain deadline',
     options?: RuntimeErrorOptions,
