@@ -1,83 +1,97 @@
-import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFunction } from '@veba-functions/runtime';
-import type { RunningFunction } from '@veba-functions/runtime';
-import { echo } from '../src/index.js';
+import {
+  fixtureEvent,
+  functionReadmeProblems,
+  httpRequest,
+  loadVebaFixtures,
+  sendCloudEvent,
+  startTestFunction,
+  type TestFunction,
+} from '@veba-functions/test-helpers';
+import { createEcho } from '../src/index.js';
 
-const fixture = JSON.parse(
-  readFileSync(new URL('./fixtures/drs-vm-powered-on.json', import.meta.url), 'utf8'),
-) as {
-  id: string;
-  source: string;
-  type: string;
-  time: string;
-  data: Record<string, unknown>;
-};
-
-let fn: RunningFunction | undefined;
+let fn: TestFunction | undefined;
 afterEach(async () => {
   await fn?.stop();
   fn = undefined;
 });
 
-async function startEcho(): Promise<{ url: string; logs: () => Array<Record<string, unknown>> }> {
-  const lines: string[] = [];
-  fn = await startFunction(echo, {
-    env: {},
-    port: 0,
-    host: '127.0.0.1',
-    logDestination: { write: (line: string) => lines.push(line) },
-  });
-  return {
-    url: fn.url,
-    logs: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
-  };
+async function startEcho(env: Record<string, string> = {}): Promise<TestFunction> {
+  fn = await startTestFunction(createEcho(), { env });
+  return fn;
 }
 
+const drs = fixtureEvent('docs-extracted/docs-use-eventspec__DrsVmPoweredOnEvent.json');
+// The runtime takes CloudEvents 1.0 only; the corpus also holds a 0.3 sample (kn-py-vro).
+const deliverable = loadVebaFixtures().filter(
+  (fixture) => fixture.valid && fixture.attributes?.specversion === '1.0',
+);
+const older = loadVebaFixtures().filter(
+  (fixture) => fixture.valid && fixture.attributes?.specversion !== '1.0',
+);
+
 describe('echo over HTTP', () => {
-  it('answers a binary-mode VEBA event with 204 and logs its summary bound to the event', async () => {
-    const { url, logs } = await startEcho();
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'ce-specversion': '1.0',
-        'ce-id': fixture.id,
-        'ce-source': fixture.source,
-        'ce-type': fixture.type,
-        'ce-time': fixture.time,
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify(fixture.data),
-    });
-    expect(response.status).toBe(204);
-    const line = logs().find((record) => record.ceId === fixture.id);
+  it('answers a binary-mode VEBA event with 204 and logs one line bound to the event', async () => {
+    const echo = await startEcho();
+    expect((await sendCloudEvent(echo.url, drs)).status).toBe(204);
+    const line = echo.logs.records().find((record) => record.ceId === drs.id);
     expect(line).toMatchObject({
       level: 'info',
       function: 'echo',
-      ceType: fixture.type,
-      ceSource: fixture.source,
-      msg: 'DRS powered on workload1 on esxi02.jarvis.lab in jarvis-lab',
+      ceType: drs.type,
+      ceSource: drs.source,
+      msg: 'event received',
     });
   });
 
-  it('answers the same event in structured mode with 204', async () => {
-    const { url } = await startEcho();
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/cloudevents+json' },
-      body: JSON.stringify(fixture),
-    });
-    expect(response.status).toBe(204);
+  it(`answers 204 to every deliverable corpus sample (${deliverable.length}), in both modes`, async () => {
+    const echo = await startEcho();
+    for (const fixture of deliverable) {
+      const event = fixtureEvent(fixture.file);
+      expect((await sendCloudEvent(echo.url, event)).status, fixture.file).toBe(204);
+      expect((await sendCloudEvent(echo.url, event, { mode: 'structured' })).status).toBe(204);
+    }
+    expect(await echo.metric('veba_function_events_total', { outcome: 'processed' })).toBe(
+      deliverable.length * 2,
+    );
   });
 
-  it('rejects a POST that is not a CloudEvent with 400', async () => {
-    const { url } = await startEcho();
-    const response = await fetch(url, {
-      method: 'POST',
+  it(`rejects the corpus samples of another spec version (${older.length}) with 400`, async () => {
+    const echo = await startEcho();
+    expect(older.length).toBeGreaterThan(0);
+    for (const fixture of older) {
+      const reply = await sendCloudEvent(echo.url, fixtureEvent(fixture.file));
+      expect(reply.status, fixture.file).toBe(400);
+      expect(reply.json().reason).toMatch(/specversion/);
+    }
+  });
+
+  it('with ECHO_LOG_DATA=true logs the body as received', async () => {
+    const echo = await startEcho({ ECHO_LOG_DATA: 'true' });
+    await sendCloudEvent(echo.url, drs);
+    const line = echo.logs.records().find((record) => record.ceId === drs.id);
+    expect(JSON.parse(line?.data as string)).toEqual(drs.data);
+  });
+
+  it('does not read data: a malformed JSON body still answers 204', async () => {
+    const echo = await startEcho();
+    const reply = await sendCloudEvent(echo.url, drs, { rawBody: '{"Key": ' });
+    expect(reply.status).toBe(204);
+  });
+
+  it('rejects a POST that is not a CloudEvent with 400 and says why', async () => {
+    const echo = await startEcho();
+    const reply = await httpRequest(echo.url, {
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(fixture.data),
+      body: JSON.stringify(drs.data),
     });
-    expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({ error: 'invalid_event' });
+    expect(reply.status).toBe(400);
+    expect(reply.json()).toMatchObject({ error: 'invalid_event' });
+  });
+
+  it('its README has the sections of every function and documents exactly its keys', () => {
+    const dir = fileURLToPath(new URL('..', import.meta.url));
+    expect(functionReadmeProblems(dir, createEcho())).toEqual([]);
   });
 });

@@ -26,3 +26,9 @@ export {
   type SendOptions,
   type TestFunction,
 } from './function-harness.js';
+export {
+  FUNCTION_README_SECTIONS,
+  functionReadmeProblems,
+  readmeSections,
+  readmeTableKeys,
+} from './function-readme.js';
