@@ -61,7 +61,7 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
       case 'dev':
         return await devCommand(rest, ctx);
       case 'new':
-        return newCommand(rest, ctx);
+        return await newCommand(rest, ctx);
       case 'list':
         return listCommand(rest, ctx);
       case 'render':

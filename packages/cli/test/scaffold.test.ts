@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli.js';
-import { NAME_PLACEHOLDER } from '../src/scaffold.js';
+import { FUNCTION_FILES, functionShapeProblems } from '../src/function-shape.js';
+import { NAME_PLACEHOLDER, PASCAL_PLACEHOLDER } from '../src/scaffold.js';
 import { readTriggers } from '../src/values.js';
 import { captureContext } from './helpers.js';
 
@@ -25,6 +26,9 @@ function tempRepoCopy(): string {
     'tsconfig.base.json',
     'eslint.config.js',
     'vitest.shared.ts',
+    '.prettierrc.json',
+    '.prettierignore',
+    '.gitignore',
   ]) {
     cpSync(join(repoRoot, file), join(dir, file));
   }
@@ -60,24 +64,13 @@ describe('veba-fn new', () => {
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
-  it('creates functions/<name> with handler, index, tests, a fixture, README and values.yaml', () => {
+  it('creates functions/<name> in exactly the one function shape', () => {
     expect(exitCode).toBe(0);
     const dir = join(root, 'functions', name);
-    for (const file of [
-      'src/handler.ts',
-      'src/index.ts',
-      'test/handler.test.ts',
-      'test/http.test.ts',
-      'test/fixtures/drs-vm-powered-on.json',
-      'README.md',
-      'values.yaml',
-      'package.json',
-      'tsconfig.json',
-      'tsconfig.build.json',
-      'vitest.config.ts',
-    ]) {
+    for (const file of [...FUNCTION_FILES, 'src/errors.ts']) {
       expect(existsSync(join(dir, file)), file).toBe(true);
     }
+    expect(functionShapeProblems(dir)).toEqual([]);
     expect(created.stdout[0]).toBe(`created functions/${name}:`);
   });
 
@@ -86,8 +79,13 @@ describe('veba-fn new', () => {
     const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string };
     expect(pkg.name).toBe(`@veba-functions/${name}`);
     expect(readFileSync(join(dir, 'src/index.ts'), 'utf8')).toContain(`name: '${name}'`);
-    for (const file of ['src/index.ts', 'README.md', 'values.yaml', 'test/http.test.ts']) {
-      expect(readFileSync(join(dir, file), 'utf8')).not.toContain(NAME_PLACEHOLDER);
+    expect(readFileSync(join(dir, 'src/index.ts'), 'utf8')).toContain(
+      'export function createVmHello()',
+    );
+    for (const file of [...FUNCTION_FILES, 'src/errors.ts']) {
+      const text = readFileSync(join(dir, file), 'utf8');
+      expect(text, file).not.toContain(NAME_PLACEHOLDER);
+      expect(text, file).not.toContain(PASCAL_PLACEHOLDER);
     }
     expect(readTriggers(dir).map((t) => t.type)).toEqual([
       'com.vmware.vsphere.VmPoweredOnEvent.v0',
@@ -109,7 +107,7 @@ describe('veba-fn new', () => {
     const cwd = join(root, 'functions', name);
     const env = childEnv();
     await run('npm', ['run', 'build'], { cwd, env });
-    expect(existsSync(join(cwd, 'dist', 'index.js'))).toBe(true);
+    expect(existsSync(join(cwd, 'dist', 'main.js'))).toBe(true);
     // Independent checks, run side by side to keep this test short.
     await Promise.all([
       run('npm', ['run', 'typecheck'], { cwd, env }),
@@ -122,7 +120,9 @@ describe('veba-fn new', () => {
       numFailedTests: number;
     };
     expect(report.numFailedTests).toBe(0);
-    expect(report.numPassedTests).toBeGreaterThanOrEqual(6);
+    expect(report.numPassedTests).toBeGreaterThanOrEqual(9);
+    // Prettier ran over the scaffold: the repository's format check passes on it as written.
+    await run('npx', ['prettier', '--check', `functions/${name}`], { cwd: root, env });
   }, 180_000);
 
   it('refuses an existing function and an invalid name (exit 2, one line)', async () => {

@@ -14,7 +14,7 @@ import { readTriggers } from '../values.js';
 
 export const DEV_USAGE = `veba-fn dev <function> [--env-file FILE] [--port N] [--raw-logs]
 
-Runs functions/<function>/src/index.ts with tsx in watch mode (restarts on every change),
+Runs functions/<function>/src/main.ts with tsx in watch mode (restarts on every change),
 pretty-printed logs, in-memory state (REDIS_URL is removed from the environment) and the
 variables of FILE (default: functions/<function>/.env when it exists; Node's --env-file,
 so variables already set in your shell win). Listens on --port or the function's dev port
@@ -28,7 +28,7 @@ export function devCommandLine(options: { functionDir: string; envFile?: string 
   const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
   const args = [tsxCli, 'watch', '--clear-screen=false'];
   if (options.envFile) args.push(`--env-file=${options.envFile}`);
-  args.push(join(options.functionDir, 'src', 'index.ts'));
+  args.push(join(options.functionDir, 'src', 'main.ts'));
   return { command: process.execPath, args };
 }
 
@@ -47,8 +47,8 @@ export async function devCommand(argv: string[], ctx: CliContext): Promise<numbe
   if (!name || positionals.length > 1) throw new UsageError('usage: ' + DEV_USAGE.split('\n')[0]);
   const root = findRepoRoot(ctx.cwd);
   const functionDir = resolveFunctionDir(root, name);
-  if (!existsSync(join(functionDir, 'src', 'index.ts'))) {
-    throw new CliError(`functions/${name}/src/index.ts not found`);
+  if (!existsSync(join(functionDir, 'src', 'main.ts'))) {
+    throw new CliError(`functions/${name}/src/main.ts not found`);
   }
   let port = devPort(name);
   if (values.port !== undefined) {

@@ -1,37 +1,46 @@
-import { readFileSync } from 'node:fs';
-import { InvalidEventError } from '@veba-functions/runtime';
-import { parseVSphereEvent } from '@veba-functions/vsphere-events';
+import { CloudEvent } from 'cloudevents';
 import { describe, expect, it } from 'vitest';
-import { handleEvent } from '../src/handler.js';
+import { fixtureEvent, handlerContext } from '@veba-functions/test-helpers';
+import { parseVSphereEvent } from '@veba-functions/vsphere-events';
+import { InvalidEventError } from '@veba-functions/runtime';
+import { VmNameMissingError } from '../src/errors.js';
+import { handle, type State } from '../src/handler.js';
+import type { FunctionConfig } from '../src/config.js';
 
-/** A VEBA sample event (structured CloudEvent JSON) copied into test/fixtures. */
-function fixture(file: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(new URL(`./fixtures/${file}`, import.meta.url), 'utf8')) as Record<
-    string,
-    unknown
-  >;
+/** A VEBA sample from the corpus of @veba-functions/test-helpers, with data overrides. */
+function powerOn(data: Record<string, unknown> = {}) {
+  const sample = fixtureEvent('docs-extracted/docs-use-eventspec__DrsVmPoweredOnEvent.json');
+  return parseVSphereEvent(
+    new CloudEvent<unknown>({ ...sample, data: { ...(sample.data as object), ...data } }),
+  );
 }
 
-describe('handleEvent', () => {
-  it('reports the VM of a DRS power-on', () => {
-    const event = parseVSphereEvent(fixture('drs-vm-powered-on.json'));
+const context = (VM_NAME_PATTERN = '.*') =>
+  handlerContext<State, FunctionConfig>({ state: undefined, config: { VM_NAME_PATTERN } });
 
-    expect(handleEvent(event)).toEqual({
-      eventClass: 'DrsVmPoweredOnEvent',
-      vm: 'vm-596',
-      vmName: 'TestVM',
-      message: 'DRS powered On TestVM on esxi1.local in Datacenter',
+describe('handle(event, ctx)', () => {
+  it('reports the VM of a DRS power-on and logs one line', () => {
+    const ctx = context();
+    expect(handle(powerOn(), ctx)).toEqual({
+      status: 200,
+      body: { vm: 'vm-2073', vmName: 'workload1' },
+    });
+    expect(ctx.logs.messages('info')).toEqual(['DrsVmPoweredOnEvent: workload1']);
+  });
+
+  it('skips a VM whose name does not match VM_NAME_PATTERN', () => {
+    expect(handle(powerOn(), context('^web-'))).toEqual({
+      skipped: 'VM workload1 does not match VM_NAME_PATTERN',
     });
   });
 
-  it('rejects an event without a VM with the missing field named', () => {
-    const raw = fixture('drs-vm-powered-on.json');
-    const event = parseVSphereEvent({
-      ...raw,
-      data: { ...(raw.data as object), Vm: null },
-    });
+  it('rejects (400) an event without a VM, naming the field', () => {
+    expect(() => handle(powerOn({ Vm: null }), context())).toThrow(InvalidEventError);
+    expect(() => handle(powerOn({ Vm: null }), context())).toThrow(/data\.Vm is missing/);
+  });
 
-    expect(() => handleEvent(event)).toThrow(InvalidEventError);
-    expect(() => handleEvent(event)).toThrow(/Vm/);
+  it('rejects (400) a VM without a name with its own error', () => {
+    const event = powerOn({ Vm: { Vm: { Type: 'VirtualMachine', Value: 'vm-2073' } } });
+    expect(() => handle(event, context())).toThrow(VmNameMissingError);
   });
 });

@@ -1,81 +1,65 @@
-import { readFileSync } from 'node:fs';
-import { Writable } from 'node:stream';
-import { startFunction, type RunningFunction } from '@veba-functions/runtime';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fn } from '../src/index.js';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  fixtureEvent,
+  functionReadmeProblems,
+  sendCloudEvent,
+  startTestFunction,
+  type TestFunction,
+} from '@veba-functions/test-helpers';
+import { create__FUNCTION_PASCAL__ } from '../src/index.js';
 
-const sample = JSON.parse(
-  readFileSync(new URL('./fixtures/drs-vm-powered-on.json', import.meta.url), 'utf8'),
-) as Record<string, unknown> & { data: Record<string, unknown> };
-
-/** POSTs `event` the way the Knative broker does: binary mode, ce-* headers, JSON body. */
-async function deliver(url: string, event: Record<string, unknown>): Promise<Response> {
-  const { data, datacontenttype, ...attributes } = event;
-  const headers: Record<string, string> = {
-    'content-type': typeof datacontenttype === 'string' ? datacontenttype : 'application/json',
-  };
-  for (const [name, value] of Object.entries(attributes)) headers[`ce-${name}`] = String(value);
-  return fetch(url, { method: 'POST', headers, body: JSON.stringify(data) });
-}
-
-let running: RunningFunction;
-const logs: string[] = [];
-
-beforeAll(async () => {
-  const logDestination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logs.push(chunk.toString('utf8'));
-      done();
-    },
-  });
-  running = await startFunction(fn, { env: {}, port: 0, host: '127.0.0.1', logDestination });
+let fn: TestFunction | undefined;
+afterEach(async () => {
+  await fn?.stop();
+  fn = undefined;
 });
 
-afterAll(async () => {
-  await running?.stop();
-});
+const powerOn = fixtureEvent('docs-extracted/docs-use-eventspec__DrsVmPoweredOnEvent.json');
 
 describe('__FUNCTION_NAME__ over HTTP', () => {
-  it('is ready once init has run', async () => {
-    const response = await fetch(`${running.url}/health/readiness`);
-
-    expect(response.status).toBe(200);
+  it('answers 200 with the outcome for a VEBA power-on, then 200 skipped for its duplicate', async () => {
+    fn = await startTestFunction(create__FUNCTION_PASCAL__());
+    const first = await sendCloudEvent(fn.url, powerOn);
+    expect(first.status).toBe(200);
+    expect(first.json()).toEqual({ vm: 'vm-2073', vmName: 'workload1' });
+    const again = await sendCloudEvent(fn.url, powerOn);
+    expect(again.status).toBe(200);
+    expect(again.json()).toEqual({ skipped: 'duplicate: the same event was already processed' });
+    expect(fn.logs.messages('info').filter((m) => m === 'DrsVmPoweredOnEvent: workload1')).toHaveLength(1);
+    expect(await fn.metric('veba_function_events_total', { outcome: 'duplicate' })).toBe(1);
   });
 
-  it('answers 200 with the outcome for a VEBA power-on event', async () => {
-    const response = await deliver(running.url, sample);
-
-    expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({
-      vm: 'vm-596',
-      eventClass: 'DrsVmPoweredOnEvent',
-    });
-    expect(logs.join('')).toContain('DRS powered On TestVM');
-  });
-
-  it('answers a duplicate delivery of the same event with 200 skipped, without running it twice', async () => {
-    const response = await deliver(running.url, sample);
-
-    expect(response.status).toBe(200);
-    expect(await response.json()).toHaveProperty('skipped');
-    expect(logs.join('').split('DRS powered On TestVM').length - 1).toBe(1);
+  it('skips (200) an event type it does not handle, without reading its data', async () => {
+    fn = await startTestFunction(create__FUNCTION_PASCAL__());
+    const reply = await sendCloudEvent(
+      fn.url,
+      { ...powerOn, type: 'com.vmware.vsphere.VmPoweredOffEvent.v0' },
+      { rawBody: 'not json' },
+    );
+    expect(reply.status).toBe(200);
+    expect(reply.json()).toEqual({ skipped: 'type not handled: VmPoweredOffEvent' });
   });
 
   it('answers 400 naming the field when the event has no VM', async () => {
-    const response = await deliver(running.url, {
-      ...sample,
-      id: 'no-vm-1',
-      data: { ...sample.data, Vm: null },
+    fn = await startTestFunction(create__FUNCTION_PASCAL__());
+    const reply = await sendCloudEvent(fn.url, {
+      ...powerOn,
+      id: 'no-vm',
+      data: { ...(powerOn.data as object), Vm: null },
     });
-
-    expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({ error: 'invalid_event' });
+    expect(reply.status).toBe(400);
+    expect(reply.json()).toEqual({ error: 'invalid_event', reason: 'data.Vm is missing' });
   });
 
-  it('counts processed and duplicate events in /metrics', async () => {
-    const metrics = await (await fetch(`${running.url}/metrics`)).text();
+  it('refuses to start with an invalid VM_NAME_PATTERN, naming the key', async () => {
+    await expect(
+      startTestFunction(create__FUNCTION_PASCAL__(), { env: { VM_NAME_PATTERN: '(' } }),
+    ).rejects.toThrow(/VM_NAME_PATTERN: invalid \(from env VM_NAME_PATTERN\)/);
+  });
 
-    expect(metrics).toMatch(/veba_function_events_total\{[^}]*outcome="processed"[^}]*\} 1\n/);
-    expect(metrics).toMatch(/veba_function_events_total\{[^}]*outcome="duplicate"[^}]*\} 1\n/);
+  it('its README has the sections of every function and documents exactly its keys', () => {
+    const dir = fileURLToPath(new URL('..', import.meta.url));
+    expect(functionReadmeProblems(dir, create__FUNCTION_PASCAL__())).toEqual([]);
   });
 });
