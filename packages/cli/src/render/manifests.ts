@@ -1,4 +1,7 @@
-import { isRecord, type Values } from './values.js';
+import { createHash } from 'node:crypto';
+import { brokerSettings, deliveryAnnotations, orderingEnabled } from './broker.js';
+import { RenderError } from './errors.js';
+import { isRecord, type Values } from './values-tree.js';
 
 /** What the chart gets from Helm that plain rendering supplies itself. */
 export interface ManifestContext {
@@ -32,6 +35,19 @@ function record(value: unknown): Values {
 
 function list(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
+}
+
+/**
+ * The chart's `veba-function.triggerName`: `<fullname>-<trigger>`, and past 63 characters the
+ * first 54 (less a trailing dash), `-` and 8 hex of the full name's sha256, so two long names
+ * that share a prefix do not collapse into one Trigger.
+ */
+export function triggerName(fullname: string, trigger: string): string {
+  const full = `${fullname}-${trigger}`;
+  if (full.length <= 63) return full;
+  let head = full.slice(0, 54);
+  if (head.endsWith('-')) head = head.slice(0, -1);
+  return `${head}-${createHash('sha256').update(full).digest('hex').slice(0, 8)}`;
 }
 
 function nonEmpty(value: unknown): boolean {
@@ -123,12 +139,8 @@ function secretName(values: Values, ctx: ManifestContext): string {
   return str(record(values['secret'])['name']) || `${fullname(values, ctx)}-secret`;
 }
 
-function ordering(values: Values): boolean {
-  return record(values['ordering'])['enabled'] === true;
-}
-
 function service(values: Values, ctx: ManifestContext): Manifest {
-  const ordered = ordering(values);
+  const ordered = orderingEnabled(values);
   const serviceLabels: Record<string, string> = labels(values, ctx);
   if (values['clusterLocal']) serviceLabels['networking.knative.dev/visibility'] = 'cluster-local';
   const metadata: Manifest = {
@@ -185,29 +197,42 @@ function service(values: Values, ctx: ManifestContext): Manifest {
 function triggers(values: Values, ctx: ManifestContext): Manifest[] {
   const name = fullname(values, ctx);
   const defaults = record(values['delivery']);
-  return list(values['triggers']).map((item) => {
+  const broker = brokerSettings(values, 'values');
+  const rendered = new Map<string, number>();
+  return list(values['triggers']).map((item, i) => {
     const trigger = record(item);
     const delivery: Values = { ...defaults, ...record(trigger['delivery']) };
     if (!nonEmpty(delivery['deadLetterSink'])) delete delivery['deadLetterSink'];
-    const annotations: Record<string, string> = {
-      ...(record(trigger['annotations']) as Record<string, string>),
-    };
-    // RabbitMQ broker: one unacknowledged event per trigger, so the next waits for this one.
-    if (ordering(values)) annotations['rabbitmq.eventing.knative.dev/prefetchCount'] = '1';
+    const triggerMetadataName = triggerName(name, str(trigger['name']));
+    const first = rendered.get(triggerMetadataName);
+    if (first !== undefined) {
+      throw new RenderError(
+        `triggers[${i}]: renders the Trigger name ${triggerMetadataName}, as triggers[${first}] does; rename one`,
+      );
+    }
+    rendered.set(triggerMetadataName, i);
     const metadata: Manifest = {
-      name: dnsName(`${name}-${str(trigger['name'])}`),
+      name: triggerMetadataName,
       namespace: ctx.namespace,
       labels: labels(values, ctx),
+      // Go templates' toYaml writes map keys sorted; so does this, for the same documents.
+      annotations: sortedKeys({
+        ...(record(trigger['annotations']) as Record<string, string>),
+        ...deliveryAnnotations(values, broker),
+      }),
     };
-    if (nonEmpty(annotations)) metadata['annotations'] = annotations;
     const spec: Manifest = {
-      broker: str(trigger['broker']) || values['broker'],
+      broker: str(trigger['broker']) || broker.name,
       filter: { attributes: record(record(trigger['filter'])['attributes']) },
       subscriber: { ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name } },
     };
     if (nonEmpty(delivery)) spec['delivery'] = delivery;
     return { apiVersion: 'eventing.knative.dev/v1', kind: 'Trigger', metadata, spec };
   });
+}
+
+function sortedKeys(map: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 function secret(values: Values, ctx: ManifestContext): Manifest[] {

@@ -1,13 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { brokerSettings, checkTriggerAnnotations } from './broker.js';
 import { RenderError } from './errors.js';
+import { isRecord, type Values } from './values-tree.js';
 
-/** A values tree as YAML parses it. */
-export type Values = Record<string, unknown>;
-
-export function isRecord(value: unknown): value is Values {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+export { isRecord, type Values } from './values-tree.js';
 
 /** Reads a YAML values file; an empty file is `{}`. */
 export function readValuesFile(file: string): Values {
@@ -41,9 +38,36 @@ export function mergeValues(base: Values, override: Values): Values {
   return out;
 }
 
+/**
+ * Helm's merge of the user's own layers (`-f` files, then `--set`) before the chart defaults
+ * fill in: the same as {@link mergeValues} except that `null` is kept, so it still removes the
+ * default when the defaults come in. A map replaces a string here, as `--set broker.parallelism=5`
+ * replaces `broker: my-broker` (the name then comes from the defaults, as with helm).
+ */
+export function mergeUserValues(base: Values, override: Values): Values {
+  const out: Values = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    const current = out[key];
+    out[key] = isRecord(value) && isRecord(current) ? mergeUserValues(current, value) : value;
+  }
+  return out;
+}
+
 const RESERVED_ENV = new Set(['PORT', 'K_SERVICE', 'K_CONFIGURATION', 'K_REVISION']);
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const TRIGGER_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+// The container securityContext fields Knative Serving 1.13 accepts (knative/serving
+// pkg/apis/serving/fieldmask.go, SecurityContextMask); `privileged` only from 1.17
+// (knative/serving#15643), so the chart leaves it out.
+const SECURITY_CONTEXT_FIELDS = new Set([
+  'allowPrivilegeEscalation',
+  'capabilities',
+  'readOnlyRootFilesystem',
+  'runAsGroup',
+  'runAsNonRoot',
+  'runAsUser',
+  'seccompProfile',
+]);
 
 function fail(source: string, path: string, problem: string): never {
   throw new RenderError(`${source}: ${path}: ${problem}`);
@@ -106,6 +130,24 @@ export function checkValues(values: Values, source: string): void {
     }
   }
   const securityContext = values['securityContext'];
+  if (isRecord(securityContext)) {
+    for (const key of Object.keys(securityContext)) {
+      if (key === 'privileged') {
+        fail(
+          source,
+          'securityContext.privileged',
+          'Knative Serving before 1.17 refuses this field, even set to false (VEBA 0.8 ships 1.13); leave it out',
+        );
+      }
+      if (!SECURITY_CONTEXT_FIELDS.has(key)) {
+        fail(
+          source,
+          `securityContext.${key}`,
+          'not a field Knative Serving accepts on a container',
+        );
+      }
+    }
+  }
   if (
     !isRecord(securityContext) ||
     securityContext['runAsNonRoot'] !== true ||
@@ -118,15 +160,27 @@ export function checkValues(values: Values, source: string): void {
       'must keep runAsNonRoot, readOnlyRootFilesystem and no privilege escalation',
     );
   }
+  brokerSettings(values, source);
   const triggers = values['triggers'];
   if (!Array.isArray(triggers)) fail(source, 'triggers', 'expected a list');
+  const seen = new Map<string, number>();
   triggers.forEach((trigger: unknown, i) => {
     const at = `triggers[${i}]`;
     if (!isRecord(trigger)) fail(source, at, 'expected a mapping');
+    checkTriggerAnnotations(trigger['annotations'], at, source);
     const name = trigger['name'];
     if (typeof name !== 'string' || !TRIGGER_NAME.test(name) || name.length > 40) {
       fail(source, `${at}.name`, 'expected a DNS label of at most 40 characters');
     }
+    const first = seen.get(name);
+    if (first !== undefined) {
+      fail(
+        source,
+        `${at}.name`,
+        `"${name}" repeats triggers[${first}].name; trigger names must be unique (kubectl apply would keep only one of two same-named Triggers)`,
+      );
+    }
+    seen.set(name, i);
     const filter = trigger['filter'];
     if (!isRecord(filter) || !isRecord(filter['attributes']))
       fail(source, `${at}.filter.attributes`, 'missing');
