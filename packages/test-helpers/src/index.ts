@@ -26,9 +26,5 @@ export {
   type SendOptions,
   type TestFunction,
 } from './function-harness.js';
-export {
-  FUNCTION_README_SECTIONS,
-  functionReadmeProblems,
-  readmeSections,
-  readmeTableKeys,
-} from './function-readme.js';
+export { functionReadmeProblems } from './function-readme.js';
+export { FUNCTION_README_SECTIONS, readmeSections, readmeTableKeys } from './readme-sections.js';
