@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/vmware/govmomi"
 	"github.com/vmware/govmomi/event"
@@ -96,10 +97,12 @@ type driver struct {
 	password    string
 	defaultUser string
 
-	mu       sync.Mutex // one action at a time
-	observer *govmomi.Client
-	coll     *event.HistoryCollector
-	clients  map[string]*govmomi.Client
+	mu        sync.Mutex // one action at a time
+	observer  *govmomi.Client
+	coll      *event.HistoryCollector
+	keepalive time.Duration
+	stopAlive func()
+	clients   map[string]*govmomi.Client
 }
 
 const observerUser = "vcsim-driver"
@@ -107,8 +110,13 @@ const observerUser = "vcsim-driver"
 // observerPage bounds how many events one action can report; none produces more than a handful.
 const observerPage = 100
 
-func newDriver(ctx context.Context, endpoint *url.URL, password, defaultUser string) (*driver, error) {
-	d := &driver{endpoint: endpoint, password: password, defaultUser: defaultUser, clients: map[string]*govmomi.Client{}}
+// newDriver logs the observer in; keepalive (0 = off) keeps its session from vcsim's idle timeout,
+// so the observer's logins do not add events to the stream.
+func newDriver(ctx context.Context, endpoint *url.URL, password, defaultUser string, keepalive time.Duration) (*driver, error) {
+	d := &driver{
+		endpoint: endpoint, password: password, defaultUser: defaultUser, keepalive: keepalive,
+		clients: map[string]*govmomi.Client{}, stopAlive: func() {},
+	}
 	if err := d.connectObserver(ctx); err != nil {
 		return nil, err
 	}
@@ -136,19 +144,25 @@ func (d *driver) connectObserver(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("driver: create collector: %w", err)
 	}
-	d.observer, d.coll = c, coll
+	d.stopAlive()
+	d.observer, d.coll, d.stopAlive = c, coll, keepAlive(c, d.keepalive)
 	return nil
 }
 
+// alive reports whether a client's session still exists: vcsim's -idle-timeout deletes idle
+// sessions, and with them the objects they created (the observer's collector).
+func alive(ctx context.Context, c *govmomi.Client) bool {
+	s, err := c.SessionManager.UserSession(ctx)
+	return err == nil && s != nil
+}
+
 func (d *driver) latestPage(ctx context.Context) ([]types.BaseEvent, error) {
-	page, err := d.coll.LatestPage(ctx)
-	if err != nil && isNotAuthenticated(err) {
-		// vcsim's -idle-timeout ended the observer's session: start another.
-		if err = d.connectObserver(ctx); err == nil {
-			page, err = d.coll.LatestPage(ctx)
+	if !alive(ctx, d.observer) {
+		if err := d.connectObserver(ctx); err != nil {
+			return nil, err
 		}
 	}
-	return page, err
+	return d.coll.LatestPage(ctx)
 }
 
 func (d *driver) latestKey(ctx context.Context) (int32, error) {
@@ -183,7 +197,7 @@ func (d *driver) eventsAfter(ctx context.Context, after int32, user string) ([]t
 // client returns the user's session, logging in when there is none (vcsim records a
 // UserLoginSessionEvent for it, which the action then reports).
 func (d *driver) client(ctx context.Context, user string, fresh bool) (*govmomi.Client, error) {
-	if c, ok := d.clients[user]; ok && !fresh {
+	if c, ok := d.clients[user]; ok && !fresh && alive(ctx, c) {
 		return c, nil
 	}
 	c, err := d.login(ctx, user)
@@ -326,13 +340,13 @@ func (d *driver) inventory(ctx context.Context) (inventory, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	out := inventory{VMs: map[string]string{}, Hosts: map[string]string{}}
+	if !alive(ctx, d.observer) {
+		if err := d.connectObserver(ctx); err != nil {
+			return inventory{}, err
+		}
+	}
 	for kind, dst := range map[string]map[string]string{"VirtualMachine": out.VMs, "HostSystem": out.Hosts} {
 		all, err := listEntities(ctx, d.observer, kind)
-		if err != nil && isNotAuthenticated(err) {
-			if err = d.connectObserver(ctx); err == nil {
-				all, err = listEntities(ctx, d.observer, kind)
-			}
-		}
 		if err != nil {
 			return inventory{}, err
 		}

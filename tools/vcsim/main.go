@@ -166,7 +166,7 @@ func main() {
 	// The driver logs in before the source starts, so its own login is history to the source.
 	if *controlAddr != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		d, err := newDriver(ctx, &endpoint, out.Password, *driverUser)
+		d, err := newDriver(ctx, &endpoint, out.Password, *driverUser, keepalive)
 		cancel()
 		if err != nil {
 			log.Fatalf("vcsim: %v", err)

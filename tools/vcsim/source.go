@@ -117,7 +117,7 @@ func (s *source) start() error {
 func (s *source) follow(client *govmomi.Client, coll *event.HistoryCollector) {
 	ctx := context.Background()
 	for {
-		stop := s.keepAlive(client)
+		stop := keepAlive(client, s.cfg.keepalive)
 		err := property.Wait(ctx, property.DefaultCollector(client.Client), coll.Reference(),
 			[]string{"latestPage"}, func(changes []types.PropertyChange) bool {
 				for _, ch := range changes {
@@ -144,15 +144,15 @@ func (s *source) follow(client *govmomi.Client, coll *event.HistoryCollector) {
 	}
 }
 
-// keepAlive touches the session like VSphereSource's keep-alive handler (GetCurrentTime,
-// pkg/vsphere/client.go), often enough for vcsim's idle timeout.
-func (s *source) keepAlive(client *govmomi.Client) func() {
-	if s.cfg.keepalive <= 0 {
+// keepAlive touches a session like VSphereSource's keep-alive handler (GetCurrentTime,
+// pkg/vsphere/client.go), every interval (0 = never); the returned func stops it.
+func keepAlive(client *govmomi.Client, interval time.Duration) func() {
+	if interval <= 0 {
 		return func() {}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		t := time.NewTicker(s.cfg.keepalive)
+		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
 			select {

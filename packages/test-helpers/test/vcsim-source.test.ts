@@ -437,3 +437,42 @@ describe('vcsim source emulator: configured address, Knative retry policy, VEBA 
     );
   });
 });
+
+describe('vcsim source emulator with session idle timeout', () => {
+  let vcsim: VcsimServer;
+  let sink: Receiver;
+  const idleSeconds = 0.5;
+  // vcsim checks each session every idleSeconds and deletes it once idle longer than that.
+  const pastExpiry = () => new Promise((resolve) => setTimeout(resolve, idleSeconds * 2400));
+
+  beforeAll(async () => {
+    sink = await startReceiver();
+    vcsim = await startVcsim({ sinks: [sink.url], idleTimeoutSeconds: idleSeconds });
+  }, 300_000);
+
+  afterAll(async () => {
+    await vcsim?.stop();
+    await sink?.close();
+  });
+
+  it('keeps following events while idle sessions expire, and logs an expired user in again', async () => {
+    await pastExpiry();
+    const first = await vcsim.actions.powerOff('DC0_H0_VM0', { user: 'zed' });
+    await pastExpiry();
+    const second = await vcsim.actions.powerOn('DC0_H0_VM0', { user: 'zed' });
+    expect(first.events.map((e) => e.eventType)).toEqual([
+      'UserLoginSessionEvent',
+      'VmStoppingEvent',
+      'VmPoweredOffEvent',
+    ]);
+    // zed's session expired in between: the driver logged in again, and vcsim recorded it.
+    expect(second.events.map((e) => e.eventType)).toEqual([
+      'UserLoginSessionEvent',
+      'VmStartingEvent',
+      'VmPoweredOnEvent',
+    ]);
+    for (const event of [...first.events, ...second.events]) {
+      expect(sink.accepted(event.id)).toHaveLength(1);
+    }
+  });
+});
