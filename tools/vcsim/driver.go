@@ -266,7 +266,13 @@ func (d *driver) run(ctx context.Context, req *actionRequest) (*actionResult, er
 	var actErr *actionError
 	if err != nil {
 		if !errors.As(err, &actErr) {
-			actErr = &actionError{status: 409, fault: faultName(err), err: describe(err)}
+			// A vSphere fault is vCenter refusing the action (409); anything else is a failure
+			// to talk to vcsim (502).
+			status, fault := 502, faultName(err)
+			if fault != "" {
+				status = 409
+			}
+			actErr = &actionError{status: status, fault: fault, err: describe(err)}
 		}
 		res.Error, res.Fault = actErr.Error(), actErr.fault
 	}
