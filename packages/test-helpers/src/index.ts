@@ -1,5 +1,24 @@
 export { startRedis, RedisHelperError, type RedisServer, type StartRedisOptions } from './redis.js';
-export { startVcsim, VcsimHelperError, type StartVcsimOptions, type VcsimServer } from './vcsim.js';
+export {
+  startVcsim,
+  VcsimActionError,
+  VcsimHelperError,
+  type StartVcsimOptions,
+  type VcsimServer,
+  type VcsimSourceOptions,
+} from './vcsim.js';
+export type {
+  VcsimActionEvent,
+  VcsimActionOptions,
+  VcsimActionResult,
+  VcsimActions,
+  VcsimDeliveryResult,
+  VcsimEntity,
+  VcsimInventory,
+  VcsimSinkInfo,
+  VcsimSource,
+} from './vcsim-control.js';
+export type { VcsimDeliveryAttempt, VcsimDeliveryLog, VcsimSourceLogEntry } from './vcsim-log.js';
 export {
   fixturesDir,
   listVebaFixtures,

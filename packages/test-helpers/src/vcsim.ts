@@ -4,6 +4,16 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import {
+  createVcsimControl,
+  type VcsimActions,
+  type VcsimInventory,
+  type VcsimSource,
+} from './vcsim-control.js';
+import { VcsimHelperError } from './vcsim-errors.js';
+import { createDeliveryLog } from './vcsim-log.js';
+
+export { VcsimActionError, VcsimHelperError } from './vcsim-errors.js';
 
 /** A running govmomi vcsim (VPX inventory, `/rest` vAPI endpoints, TLS) for one test file. */
 export interface VcsimServer {
@@ -18,6 +28,14 @@ export interface VcsimServer {
   readonly caFile: string;
   /** Morefs of the VMs in the simulated inventory, e.g. `vm-57`. */
   readonly vms: readonly string[];
+  /** Names to morefs at start: `vms['DC0_H0_VM0'] === 'vm-57'`, `hosts['DC0_H0'] === 'host-21'`. */
+  readonly inventory: VcsimInventory;
+  /** Names to morefs now (VMs created since the start included), read through the vSphere API. */
+  readInventory(): Promise<VcsimInventory>;
+  /** Real vSphere operations (power, clone, create, maintenance) whose events vcsim records. */
+  readonly actions: VcsimActions;
+  /** The VEBA source emulator: sends vcsim's events to sinks as VEBA v0.8 CloudEvents. */
+  readonly source: VcsimSource;
   /** Stops vcsim and removes its temporary files. Idempotent. */
   stop(): Promise<void>;
   /** Freezes the process (SIGSTOP): connections stay open and requests hang until they time out. */
@@ -33,14 +51,26 @@ export interface StartVcsimOptions {
   startTimeoutMs?: number;
   /** Milliseconds to allow for building vcsim on first use. Default 300 000. */
   buildTimeoutMs?: number;
+  /** URLs that get every event recorded after the start (more can be added with `source.addSink`). */
+  sinks?: readonly string[];
+  /** How the source emulator names itself and delivers. */
+  source?: VcsimSourceOptions;
+  /** The vCenter user `actions` run as when they name none. Default `VSPHERE.LOCAL\Administrator`. */
+  driverUser?: string;
 }
 
-/** Thrown when vcsim cannot be built or started. */
-export class VcsimHelperError extends Error {
-  override readonly name = 'VcsimHelperError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
+/** Source emulator settings (tools/vcsim flags); the defaults suit tests. */
+export interface VcsimSourceOptions {
+  /** The vCenter address VSphereSource would be configured with; `source` becomes `https://<address>/sdk`. Default: vcsim's own URL. */
+  address?: string;
+  /** Timeout of one POST in milliseconds. Default 5 000. */
+  timeoutMs?: number;
+  /** Retries after a failed POST. Default 3. */
+  retries?: number;
+  /** Delay before the first retry in milliseconds, doubled for each further one. Default 100. */
+  backoffMs?: number;
+  /** `any` (default): retry network errors and every non-2xx; `knative`: only network errors, 5xx, 404, 408, 409, 429. */
+  retryOn?: 'any' | 'knative';
 }
 
 const READY_PREFIX = 'VCSIM_READY ';
@@ -116,6 +146,33 @@ interface ReadyLine {
   password: string;
   certFile: string;
   vms: string[] | null;
+  inventory?: { vms: Record<string, string>; hosts: Record<string, string> };
+  control?: string;
+  source?: string;
+}
+
+function millis(name: string, ms: number | undefined, min: number): string[] {
+  if (ms === undefined) return [];
+  if (!Number.isFinite(ms) || ms < min)
+    throw new VcsimHelperError(`source.${name} must be a number >= ${min}`);
+  return [`${Math.round(ms)}ms`];
+}
+
+function sourceArgs(options: StartVcsimOptions): string[] {
+  const args: string[] = [];
+  for (const sink of options.sinks ?? []) args.push('-sink', sink);
+  const source = options.source ?? {};
+  if (source.address !== undefined) args.push('-source-address', source.address);
+  for (const value of millis('timeoutMs', source.timeoutMs, 1)) args.push('-sink-timeout', value);
+  for (const value of millis('backoffMs', source.backoffMs, 0)) args.push('-sink-backoff', value);
+  if (source.retries !== undefined) {
+    if (!Number.isInteger(source.retries) || source.retries < 0)
+      throw new VcsimHelperError('source.retries must be a whole number >= 0');
+    args.push('-sink-retries', String(source.retries));
+  }
+  if (source.retryOn !== undefined) args.push('-sink-retry-on', source.retryOn);
+  if (options.driverUser !== undefined) args.push('-driver-user', options.driverUser);
+  return args;
 }
 
 /**
@@ -126,14 +183,22 @@ interface ReadyLine {
  * const client = createVCenterClient({ server: vcsim.url, username: vcsim.username, password: vcsim.password, ca: vcsim.caFile });
  * ...
  * await vcsim.stop();
+ *
+ * @example
+ * // vcsim as VEBA's event source: events go to the function as VEBA v0.8 CloudEvents.
+ * const vcsim = await startVcsim({ sinks: [functionUrl] });
+ * const { events, vm } = await vcsim.actions.clone('DC0_H0_VM0', 'web-07', { user: 'alice' });
+ * // resolves once the function has answered for every event in `events`
  */
 export async function startVcsim(options: StartVcsimOptions = {}): Promise<VcsimServer> {
+  // The control endpoint costs a listener and one login; the source only starts with a sink.
+  const args = ['-control', '127.0.0.1:0', ...sourceArgs(options)];
+  if (options.idleTimeoutSeconds !== undefined)
+    args.push('-idle-timeout', goDuration(options.idleTimeoutSeconds));
   const binary = await ensureBuilt(options.buildTimeoutMs ?? 300_000);
   const tmp = mkdtempSync(join(tmpdir(), 'vcsim-'));
   const certFile = join(tmp, 'vcsim-ca.pem');
-  const args = ['-listen', '127.0.0.1:0', '-cert-file', certFile];
-  if (options.idleTimeoutSeconds !== undefined)
-    args.push('-idle-timeout', goDuration(options.idleTimeoutSeconds));
+  args.push('-listen', '127.0.0.1:0', '-cert-file', certFile);
 
   installExitHook();
   const child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: tmp });
@@ -141,10 +206,11 @@ export async function startVcsim(options: StartVcsimOptions = {}): Promise<Vcsim
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   void exited.then(() => running.delete(child));
 
+  // The emulator's delivery lines are collected apart; the rest is kept (tail) for error messages.
   let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-4000);
+  const deliveryLog = createDeliveryLog();
+  createInterface({ input: child.stderr }).on('line', (line) => {
+    if (!deliveryLog.accept(line)) stderr = (stderr + line + '\n').slice(-4000);
   });
 
   let ready: ReadyLine;
@@ -190,6 +256,15 @@ export async function startVcsim(options: StartVcsimOptions = {}): Promise<Vcsim
     throw error;
   }
 
+  if (ready.control === undefined || ready.source === undefined) {
+    child.kill('SIGKILL');
+    rmSync(tmp, { recursive: true, force: true });
+    throw new VcsimHelperError(
+      'vcsim did not report its control endpoint: tools/vcsim/bin/vcsim is older than its sources, run tools/vcsim/build.sh',
+    );
+  }
+  const control = createVcsimControl(ready.control, ready.source, deliveryLog.log);
+
   let stopped: Promise<void> | undefined;
   return {
     url: ready.url,
@@ -199,6 +274,10 @@ export async function startVcsim(options: StartVcsimOptions = {}): Promise<Vcsim
     password: ready.password,
     caFile: ready.certFile,
     vms: ready.vms ?? [],
+    inventory: ready.inventory ?? { vms: {}, hosts: {} },
+    actions: control.actions,
+    source: control.source,
+    readInventory: () => control.readInventory(),
     stop() {
       stopped ??= (async () => {
         if (child.exitCode === null && child.signalCode === null) {

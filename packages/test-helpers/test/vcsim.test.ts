@@ -63,6 +63,18 @@ describe('startVcsim', () => {
     for (const vm of vcsim.vms) expect(vm).toMatch(/^vm-\d+$/);
   });
 
+  it('maps VM and host names to morefs, at start and through the vSphere API', async () => {
+    expect(Object.values(vcsim.inventory.vms).sort()).toEqual([...vcsim.vms]);
+    expect(vcsim.inventory.vms.DC0_H0_VM0).toMatch(/^vm-\d+$/);
+    expect(vcsim.inventory.hosts.DC0_H0).toMatch(/^host-\d+$/);
+    expect(await vcsim.readInventory()).toEqual(vcsim.inventory);
+  });
+
+  it('starts no event source without a sink', async () => {
+    expect(await vcsim.source.sinks()).toEqual([]);
+    expect(vcsim.source.deliveries.source).toEqual([]);
+  });
+
   it('serves the /rest session endpoint over TLS trusted through caFile', async () => {
     const auth = `Basic ${Buffer.from(`${vcsim.username}:${vcsim.password}`).toString('base64')}`;
     const answer = await post(
