@@ -65,5 +65,5 @@ COPY --from=build /app ./
 USER 1000:1000
 EXPOSE 8080
 # `exec` makes node PID 1, so SIGTERM from Knative reaches the runtime and starts its drain.
-# The effective command is: node functions/<FUNCTION>/dist/index.js
-CMD ["/bin/sh", "-c", "exec node \"functions/${FUNCTION}/dist/index.js\""]
+# The effective command is: node functions/<FUNCTION>/dist/main.js
+CMD ["/bin/sh", "-c", "exec node \"functions/${FUNCTION}/dist/main.js\""]

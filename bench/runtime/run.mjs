@@ -1,7 +1,7 @@
 // Runtime overhead benchmark: three contenders, each in its own child process, same run.
 //   bare             node:http reading the body, 204 (the floor)
 //   faas-js-runtime  Knative's Node runtime 3.0.2 with an echo-equivalent handler
-//   echo             functions/echo/dist/index.js (this repo's runtime)
+//   echo             functions/echo/dist/main.js (this repo's runtime)
 // Load: autocannon on loopback, binary-mode VEBA event (DrsVmPoweredOnEvent), 50 connections.
 // Env: BENCH_DURATION (s per contender per round, default 2), BENCH_ROUNDS (6), BENCH_CONNECTIONS (50),
 // BENCH_STARTS (10), BENCH_WARMUP (s, 1). Rounds rotate the contenders' order and the ratios are the
@@ -43,7 +43,7 @@ if (canPin && process.env.BENCH_PINNED !== '1') {
 }
 
 async function main() {
-  const echoEntry = `${root}functions/echo/dist/index.js`;
+  const echoEntry = `${root}functions/echo/dist/main.js`;
   if (!existsSync(echoEntry)) {
     console.error(`${echoEntry} is missing: run \`npm run build\` first`);
     process.exit(1);

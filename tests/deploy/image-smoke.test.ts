@@ -88,7 +88,7 @@ describe('Dockerfile', () => {
     expect(dockerfile).toContain('npm prune --omit=dev');
     expect(dockerfile).toMatch(/^USER 1000:1000$/m);
     expect(dockerfile).toMatch(/NODE_ENV=production/);
-    expect(dockerfile).toContain('exec node \\"functions/${FUNCTION}/dist/index.js\\"');
+    expect(dockerfile).toContain('exec node \\"functions/${FUNCTION}/dist/main.js\\"');
     // The runtime stage carries no sources or build tools: it copies the pruned tree only.
     const runtime = dockerfile.slice(dockerfile.indexOf('AS runtime'));
     expect(runtime).not.toMatch(/^RUN /m);
@@ -137,7 +137,7 @@ describe(`image smoke test: ${FUNCTION} from a pruned, production-only tree`, ()
   });
 
   it('holds the function, its workspace dependencies and no dev tooling', () => {
-    expect(existsSync(join(app, 'functions', FUNCTION, 'dist', 'index.js'))).toBe(true);
+    expect(existsSync(join(app, 'functions', FUNCTION, 'dist', 'main.js'))).toBe(true);
     expect(existsSync(join(app, 'packages', 'runtime', 'dist'))).toBe(true);
     // Pruned: no other function, no workspace echo does not depend on.
     expect(existsSync(join(app, 'functions', 'vm-tag-on-power-on'))).toBe(false);
@@ -155,7 +155,7 @@ describe(`image smoke test: ${FUNCTION} from a pruned, production-only tree`, ()
 
   it('starts with NODE_ENV=production, answers readiness 200, handles an event and drains on SIGTERM', async () => {
     const port = await freePort();
-    child = spawn(process.execPath, [join('functions', FUNCTION, 'dist', 'index.js')], {
+    child = spawn(process.execPath, [join('functions', FUNCTION, 'dist', 'main.js')], {
       cwd: app,
       env: {
         PATH: process.env['PATH'],
