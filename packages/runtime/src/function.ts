@@ -158,6 +158,9 @@ async function launch(
     logger,
     metrics,
     maxBodyBytes: runtime.FUNCTION_MAX_BODY_BYTES,
+    headersTimeoutMs: runtime.FUNCTION_HEADERS_TIMEOUT_SECONDS * 1000,
+    requestTimeoutMs: runtime.FUNCTION_REQUEST_TIMEOUT_SECONDS * 1000,
+    keepAliveTimeoutMs: runtime.FUNCTION_KEEPALIVE_TIMEOUT_SECONDS * 1000,
   });
   let address: AddressInfo;
   try {
