@@ -1,6 +1,6 @@
 import { CloudEvent } from 'cloudevents';
 import { InvalidEventError } from './errors.js';
-import { attributeNameProblem, attributeProblem } from './event-attributes.js';
+import { attributeNameProblem, attributeProblem, stringProblem } from './event-attributes.js';
 import { decodeHeaderValue, needsDecoding } from './header-value.js';
 import { MAX_JSON_DEPTH, exceedsJsonDepth } from './json-depth.js';
 
@@ -81,9 +81,13 @@ export function readHead(rawHeaders: readonly string[]): RequestHead {
           problem ??= `attribute ${attribute} is sent in more than one ce- header`;
         if (needsDecoding(value)) {
           const decoded = decodeHeaderValue(value);
-          if (decoded === undefined)
+          if (decoded === undefined) {
             problem ??= `header ce-${attribute} is not valid percent-encoded UTF-8`;
-          else value = decoded;
+          } else {
+            value = decoded;
+            const text = stringProblem(value);
+            if (text !== undefined) problem ??= `attribute ${attribute} ${text}`;
+          }
         }
         ce[attribute] = value;
       } else if (name.length === 12 && name.toLowerCase() === 'content-type') {
@@ -273,7 +277,8 @@ function parseBinary(
     );
   const contentType = head.contentType;
   if (contentType !== undefined) attrs.datacontenttype = contentType;
-  const problem = attributeProblem(attrs);
+  // readHead checked every header value against the String rule already.
+  const problem = attributeProblem(attrs, true);
   if (problem !== undefined) return reject(problem, identityOf(attrs));
   // No body is an event without data, whatever the content type (the JS SDK sends
   // application/json for one); a handler that needs data answers 400 itself.

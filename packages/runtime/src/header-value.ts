@@ -8,10 +8,13 @@
  * validity rule.
  */
 
-/** Values that are printable ASCII without `%` or a leading quote need no decoding (the usual case). */
-const NEEDS_DECODING = /[^\x20-\x21\x23-\x24\x26-\x7e]|^"/;
+/** Anything but printable ASCII without `"` and `%`: such values need no decoding (the usual case). */
+const NEEDS_DECODING = /[^ !#$&-~]/;
 
-/** Whether {@link decodeHeaderValue} would change `value` (or refuse it). */
+/**
+ * Whether {@link decodeHeaderValue} would change `value` (or refuse it). A value for which this
+ * is false is printable ASCII, so also a valid CloudEvents String.
+ */
 export function needsDecoding(value: string): boolean {
   return NEEDS_DECODING.test(value);
 }
