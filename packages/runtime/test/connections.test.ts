@@ -183,6 +183,20 @@ describe('slow clients are cut off', () => {
     expect(seen.dripped).toBeLessThan(body.length);
   });
 
+  it('the request timeout covers receiving the request, not the handler: a slow handler still answers', async () => {
+    const slow = defineFunction({
+      name: 'slow',
+      handle: () =>
+        new Promise<{ status: 202 }>((resolve) => setTimeout(() => resolve({ status: 202 }), 900)),
+    });
+    const fn = await start(slow, { env });
+    const reply = await rawExchange(
+      fn.url,
+      binaryHead('content-length: 2\r\nconnection: close') + '{}',
+    );
+    expect(reply.text).toMatch(/^HTTP\/1\.1 202 /);
+  });
+
   it('a keep-alive connection idle for longer than the headers timeout still serves the next request, and is closed after the keep-alive timeout', async () => {
     const fn = await start(def, {
       env: { ...env, FUNCTION_KEEPALIVE_TIMEOUT_SECONDS: '0.8' },
