@@ -96,6 +96,17 @@ describe('the matcher', () => {
     expect(scrub('no secret here')).toBe('no secret here');
   });
 
+  it('with many secrets (past the detector, the exact pass alone) the result is the same', () => {
+    const many = Array.from({ length: 80 }, (_, i) => `secret-number-${i}-value`);
+    expect(secretForms([...many, 'xab', 'abcdefgh']).length).toBeGreaterThan(160);
+    const scrub = createScrubber([...many, 'xab', 'abcdefgh']);
+    expect(scrub('1 xabcdefgh 2')).toBe('1 [REDACTED] 2');
+    expect(scrub(`a secret-number-79-value b ${b64('secret-number-5-value')}`)).toBe(
+      'a [REDACTED] b [REDACTED]',
+    );
+    expect(scrub('no secret here')).toBe('no secret here');
+  });
+
   it('handles secrets with regular-expression characters and non-ASCII text', () => {
     const scrub = createScrubber(['a.b*c(d)[e]|f\\g', 'päss€word']);
     expect(scrub('x a.b*c(d)[e]|f\\g y')).toBe('x [REDACTED] y');
