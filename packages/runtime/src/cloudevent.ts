@@ -313,6 +313,8 @@ function structuredEvent(value: unknown): CloudEvent<unknown> | Rejection {
   const member = value as Record<string, unknown>;
   const attrs: Record<string, unknown> = {};
   for (const name of Object.keys(member)) {
+    // JSON.parse makes "__proto__" an own key; assigning it would swap attrs' prototype.
+    if (name === '__proto__') return reject(attributeNameProblem(name)!, identityOf(member));
     if (name !== 'data' && name !== 'data_base64' && member[name] !== null)
       attrs[name] = member[name];
   }

@@ -134,6 +134,13 @@ describe('binary and structured mode apply the same attribute rules', () => {
       await send(fn.url, structured({ ...base, Priority: 'high' })),
       /invalid attribute name "Priority"/,
     );
+    expectInvalid(
+      await send(fn.url, {
+        headers: { 'content-type': 'application/cloudevents+json' },
+        body: `{"__proto__":{"x":"1"},${JSON.stringify(base).slice(1)}`,
+      }),
+      /invalid attribute name "__proto__"/,
+    );
     expect(
       (await send(fn.url, structured({ ...base, subject: null, count: 3, urgent: true }))).status,
     ).toBe(204);
@@ -165,6 +172,10 @@ describe('binary and structured mode apply the same attribute rules', () => {
       req.end('{}');
     });
     expectInvalid(reply, /attribute eventclass is sent in more than one ce- header/);
+    expectInvalid(
+      await send(fn.url, { headers: { ...binary(base).headers, 'ce-__proto__': 'x' }, body: '{}' }),
+      /invalid attribute name "__proto__"/,
+    );
     const mixedCase = await send(fn.url, {
       headers: { ...binary(base).headers, 'CE-EventClass': 'event' },
       body: '{}',
