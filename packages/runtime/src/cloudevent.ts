@@ -1,5 +1,8 @@
-import { CloudEvent, ValidationError } from 'cloudevents';
+import { CloudEvent } from 'cloudevents';
 import { InvalidEventError } from './errors.js';
+import { attributeNameProblem, attributeProblem, stringProblem } from './event-attributes.js';
+import { decodeHeaderValue, needsDecoding } from './header-value.js';
+import { MAX_JSON_DEPTH, exceedsJsonDepth } from './json-depth.js';
 
 /** The attribute names of the headers every broker delivery carries, as Knative spells them. */
 const CE_HEADER_NAMES = new Map(
@@ -13,8 +16,10 @@ const CE_HEADER_NAMES = new Map(
 export interface RequestHead {
   contentType: string | undefined;
   contentLength: number | undefined;
-  /** `ce-*` headers, prefix stripped and lower-cased; undefined when there are none. */
+  /** `ce-*` headers, prefix stripped, lower-cased and decoded; undefined when there are none. */
   ce: Record<string, string> | undefined;
+  /** Why the `ce-*` headers cannot make an event (a duplicate, an undecodable value, a bad name). */
+  problem?: string | undefined;
 }
 
 /** The attributes a rejection is logged with. */
@@ -44,14 +49,19 @@ export function isRejection(value: unknown): value is Rejection {
   );
 }
 
-/** Reads content-type, content-length and the `ce-*` headers from Node's raw header list. */
+/**
+ * Reads content-type, content-length and the `ce-*` headers from Node's raw header list, decoding
+ * `ce-*` values as the HTTP binding says (see header-value.ts). Problems are recorded, not thrown:
+ * the caller answers 400 with them.
+ */
 export function readHead(rawHeaders: readonly string[]): RequestHead {
   let contentType: string | undefined;
   let contentLength: number | undefined;
   let ce: Record<string, string> | undefined;
+  let problem: string | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
-    const value = rawHeaders[i + 1]!;
+    let value = rawHeaders[i + 1]!;
     const first = name.charCodeAt(0) | 0x20;
     if (first === 0x63 /* c */) {
       if (
@@ -60,8 +70,26 @@ export function readHead(rawHeaders: readonly string[]): RequestHead {
         name.charCodeAt(2) === 0x2d /* ce- */
       ) {
         ce ??= {};
-        const attribute = CE_HEADER_NAMES.get(name) ?? name.slice(3).toLowerCase();
-        ce[attribute] = value.includes('%') ? percentDecode(value) : value;
+        let attribute = CE_HEADER_NAMES.get(name);
+        if (attribute === undefined) {
+          attribute = name.slice(3).toLowerCase();
+          // `ce-__proto__` would vanish on assignment instead of failing the name rule later.
+          if (attribute === '__proto__') problem ??= attributeNameProblem(attribute);
+        }
+        // Each attribute appears at most once (CloudEvents spec, "Context Attributes").
+        if (ce[attribute] !== undefined && Object.hasOwn(ce, attribute))
+          problem ??= `attribute ${attribute} is sent in more than one ce- header`;
+        if (needsDecoding(value)) {
+          const decoded = decodeHeaderValue(value);
+          if (decoded === undefined) {
+            problem ??= `header ce-${attribute} is not valid percent-encoded UTF-8`;
+          } else {
+            value = decoded;
+            const text = stringProblem(value);
+            if (text !== undefined) problem ??= `attribute ${attribute} ${text}`;
+          }
+        }
+        ce[attribute] = value;
       } else if (name.length === 12 && name.toLowerCase() === 'content-type') {
         contentType = value;
       } else if (name.length === 14 && name.toLowerCase() === 'content-length') {
@@ -70,15 +98,9 @@ export function readHead(rawHeaders: readonly string[]): RequestHead {
       }
     }
   }
-  return { contentType, contentLength, ce };
-}
-
-function percentDecode(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
+  return problem === undefined
+    ? { contentType, contentLength, ce }
+    : { contentType, contentLength, ce, problem };
 }
 
 function mediaType(contentType: string | undefined): string {
@@ -167,11 +189,9 @@ class JsonBodyEvent {
   get data(): unknown {
     if (!this.#parsed) {
       this.#parsed = true;
-      try {
-        this.#value = JSON.parse(this.#body.toString('utf8'));
-      } catch (error) {
-        this.#failure = `data is not valid JSON: ${(error as Error).message}`;
-      }
+      const parsed = parseJsonData(this.#body);
+      if ('error' in parsed) this.#failure = parsed.error;
+      else this.#value = parsed.value;
     }
     if (this.#failure !== undefined) throw new InvalidEventError(this.#failure);
     return this.#value;
@@ -218,90 +238,106 @@ function reject(invalid: string, identity: EventIdentity): Rejection {
   return { invalid, identity };
 }
 
-/** The required-attribute check shared by every mode; returns the reason or undefined. */
-function missingAttribute(attrs: Record<string, unknown>): string | undefined {
-  const specversion = attrs.specversion;
-  if (specversion === undefined || specversion === '')
-    return 'missing required attribute specversion';
-  if (specversion !== '1.0')
-    return `unsupported specversion ${JSON.stringify(specversion)} (only 1.0 is accepted)`;
-  for (const name of ['id', 'source', 'type'] as const) {
-    const value = attrs[name];
-    if (value === undefined || value === null || value === '')
-      return `missing required attribute ${name}`;
-    if (typeof value !== 'string') return `attribute ${name} must be a string`;
-  }
-  return undefined;
-}
-
 function identityOf(attrs: Record<string, unknown>): EventIdentity {
   const pick = (value: unknown) => (typeof value === 'string' ? value : undefined);
   return { id: pick(attrs.id), type: pick(attrs.type), source: pick(attrs.source) };
 }
 
+const TOO_DEEP = `JSON nested deeper than ${MAX_JSON_DEPTH} levels`;
+
+/** A binary-mode JSON body: depth-checked before it is parsed. */
+function parseJsonData(body: Buffer): { value: unknown } | { error: string } {
+  if (exceedsJsonDepth(body, MAX_JSON_DEPTH)) return { error: `data is ${TOO_DEEP}` };
+  try {
+    return { value: JSON.parse(body.toString('utf8')) as unknown };
+  } catch (error) {
+    return { error: `data is not valid JSON: ${(error as Error).message}` };
+  }
+}
+
 /**
- * Binary mode, the path every broker delivery takes: attributes straight from the headers,
- * the body parsed once by its content type, and the SDK's validation skipped (we check what
- * matters ourselves; the SDK would invent an id and accept 0.3).
+ * Binary mode, the path every broker delivery takes: attributes straight from the headers, the
+ * shared attribute rules (event-attributes.ts), and the body as `data` by its content type. Data
+ * comes from the body only: a `ce-data` header is an attribute named `data`, which the spec
+ * reserves, and is refused like any other invalid attribute.
  */
 function parseBinary(
+  head: RequestHead,
   ce: Record<string, string>,
-  contentType: string | undefined,
   body: Buffer,
 ): CloudEvent<unknown> | Rejection {
   const attrs: Record<string, unknown> = ce;
-  const missing = missingAttribute(attrs);
-  if (missing !== undefined) return reject(missing, identityOf(attrs));
-  if (attrs.schemaurl !== undefined)
+  if (head.problem !== undefined) return reject(head.problem, identityOf(attrs));
+  // HTTP binding 3.1.1: in binary mode Content-Type is datacontenttype, and a
+  // ce-datacontenttype header MUST NOT be present.
+  if (attrs.datacontenttype !== undefined)
     return reject(
-      'schemaurl is not a CloudEvents 1.0 attribute (use dataschema)',
+      'ce-datacontenttype must not be sent in binary mode (Content-Type carries it)',
       identityOf(attrs),
     );
-  const media = mediaType(contentType);
+  const contentType = head.contentType;
   if (contentType !== undefined) attrs.datacontenttype = contentType;
-  if (body.length > 0) {
-    if (isJsonMediaType(media)) {
-      return jsonBodyEvent(attrs, body);
-    } else if (media === '') {
-      // No content type: VEBA always sends JSON, so try it, and keep the text otherwise.
-      const text = body.toString('utf8');
-      try {
-        attrs.data = JSON.parse(text);
-      } catch {
-        attrs.data = text;
-      }
-    } else if (media.startsWith('text/') || media === 'application/xml') {
-      attrs.data = body.toString('utf8');
-    } else {
-      attrs.data = body;
-    }
-  } else if (isJsonMediaType(media)) {
-    return reject('empty body with a JSON content type', identityOf(attrs));
+  // readHead checked every header value against the String rule already.
+  const problem = attributeProblem(attrs, true);
+  if (problem !== undefined) return reject(problem, identityOf(attrs));
+  // No body is an event without data, whatever the content type (the JS SDK sends
+  // application/json for one); a handler that needs data answers 400 itself.
+  if (body.length === 0) return buildEvent(attrs);
+  const media = mediaType(contentType);
+  if (isJsonMediaType(media)) return jsonBodyEvent(attrs, body);
+  if (media === '') {
+    // No content type: VEBA always sends JSON, so try it, and keep the text otherwise.
+    const parsed = parseJsonData(body);
+    if ('value' in parsed) attrs.data = parsed.value;
+    else if (parsed.error.endsWith(TOO_DEEP)) return reject(parsed.error, identityOf(attrs));
+    else attrs.data = body.toString('utf8');
+  } else if (media.startsWith('text/') || media === 'application/xml') {
+    attrs.data = body.toString('utf8');
+  } else {
+    attrs.data = body;
   }
   return buildEvent(attrs);
 }
 
-/** One structured event (also a batch member): our strict checks first, then the SDK's schema validation. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * One structured event (also a batch member), under the same attribute rules as binary mode. The
+ * JSON format's `data` / `data_base64` members are the payload, not attributes, and a JSON `null`
+ * attribute means "not set" (JSON format, section 2.2).
+ */
 function structuredEvent(value: unknown): CloudEvent<unknown> | Rejection {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return reject('a structured event must be a JSON object', {});
   }
-  const attrs = value as Record<string, unknown>;
-  const missing = missingAttribute(attrs);
-  if (missing !== undefined) return reject(missing, identityOf(attrs));
-  try {
-    return new CloudEvent<unknown>(attrs, true);
-  } catch (error) {
-    const detail =
-      error instanceof ValidationError && Array.isArray(error.errors) && error.errors.length > 0
-        ? `${error.message}: ${JSON.stringify(error.errors)}`
-        : (error as Error).message;
-    return reject(`invalid CloudEvent: ${detail}`, identityOf(attrs));
+  const member = value as Record<string, unknown>;
+  const attrs: Record<string, unknown> = {};
+  for (const name of Object.keys(member)) {
+    // JSON.parse makes "__proto__" an own key; assigning it would swap attrs' prototype.
+    if (name === '__proto__') return reject(attributeNameProblem(name)!, identityOf(member));
+    if (name !== 'data' && name !== 'data_base64' && member[name] !== null)
+      attrs[name] = member[name];
   }
+  const problem = attributeProblem(attrs);
+  if (problem !== undefined) return reject(problem, identityOf(attrs));
+  const base64 = member.data_base64;
+  if (base64 !== undefined && base64 !== null) {
+    if ('data' in member)
+      return reject('data and data_base64 must not both be present', identityOf(attrs));
+    if (typeof base64 !== 'string' || !BASE64.test(base64))
+      return reject('data_base64 must be a base64 string', identityOf(attrs));
+    attrs.data_base64 = base64;
+  } else if ('data' in member) {
+    attrs.data = member.data;
+  }
+  return buildEvent(attrs);
 }
 
-function parseJson(body: Buffer): { value: unknown } | { error: string } {
+/** A structured or batch body: depth-checked (the envelope levels included), then parsed. */
+function parseJson(body: Buffer, envelopeDepth: number): { value: unknown } | { error: string } {
   if (body.length === 0) return { error: 'empty body' };
+  if (exceedsJsonDepth(body, MAX_JSON_DEPTH + envelopeDepth))
+    return { error: `data is ${TOO_DEEP}` };
   try {
     return { value: JSON.parse(body.toString('utf8')) };
   } catch (error) {
@@ -313,19 +349,18 @@ function parseJson(body: Buffer): { value: unknown } | { error: string } {
 export function parseRequest(head: RequestHead, body: Buffer): ParsedRequest {
   const media = mediaType(head.contentType);
   if (media === STRUCTURED) {
-    const parsed = parseJson(body);
+    const parsed = parseJson(body, 1);
     if ('error' in parsed) return { mode: 'structured', event: reject(parsed.error, {}) };
     return { mode: 'structured', event: structuredEvent(parsed.value) };
   }
   if (media === BATCH) {
-    const parsed = parseJson(body);
+    const parsed = parseJson(body, 2);
     if ('error' in parsed) return { mode: 'none', rejection: reject(parsed.error, {}) };
     if (!Array.isArray(parsed.value))
       return { mode: 'none', rejection: reject('a batch must be a JSON array', {}) };
     return { mode: 'batch', events: parsed.value.map(structuredEvent) };
   }
-  if (head.ce !== undefined)
-    return { mode: 'binary', event: parseBinary(head.ce, head.contentType, body) };
+  if (head.ce !== undefined) return { mode: 'binary', event: parseBinary(head, head.ce, body) };
   if (body.length === 0)
     return { mode: 'none', rejection: reject('empty body and no ce-* headers', {}) };
   return {

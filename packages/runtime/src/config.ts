@@ -258,6 +258,12 @@ export const runtimeConfigShape = {
   FUNCTION_MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
   FUNCTION_TIMEOUT_SECONDS: z.coerce.number().positive().default(60),
   FUNCTION_DRAIN_SECONDS: z.coerce.number().min(0).default(25),
+  /** Time a client has to send a request's headers; see CONNECTION_DEFAULTS in server.ts for why. */
+  FUNCTION_HEADERS_TIMEOUT_SECONDS: z.coerce.number().positive().default(10),
+  /** Time a client has to send a whole request, body included. */
+  FUNCTION_REQUEST_TIMEOUT_SECONDS: z.coerce.number().positive().default(30),
+  /** How long an idle keep-alive connection is kept: longer than the client's (Go: 90 s). */
+  FUNCTION_KEEPALIVE_TIMEOUT_SECONDS: z.coerce.number().positive().default(95),
 };
 
 /** The runtime's settings, read from the same environment as the function's keys. */

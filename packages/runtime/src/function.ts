@@ -13,6 +13,7 @@ import {
 import type { Env, RuntimeConfig } from './config.js';
 import { createBatchedDestination, createLogger, createScrubber } from './logger.js';
 import type { DestinationStream, Logger } from './logger.js';
+import { routeConsole } from './console.js';
 import { createMetrics } from './metrics.js';
 import { createProcessor } from './processor.js';
 import type { Processor } from './processor.js';
@@ -54,6 +55,8 @@ export interface StartFunctionOptions {
   logDestination?: DestinationStream;
   /** Called once the server listens, before `init` runs (readiness answers 503 until init is done). */
   onListening?(address: { url: string; port: number }): void;
+  /** Called with the function's logger as soon as it exists (before `init`), and again once it knows the secrets. */
+  onLogger?(logger: Logger): void;
 }
 
 /** A started function. */
@@ -130,6 +133,7 @@ async function launch(
     secretKeys: [],
     destination,
   });
+  options.onLogger?.(logger);
   let runtime: RuntimeConfig;
   let config: Record<string, unknown>;
   let secretValues: string[];
@@ -156,6 +160,7 @@ async function launch(
       secretKeys,
       destination,
     });
+    options.onLogger?.(logger);
   } catch (error) {
     logger.error({ err: error }, 'init failed: configuration');
     throw new StartFailure(logger, error);
@@ -166,6 +171,9 @@ async function launch(
     logger,
     metrics,
     maxBodyBytes: runtime.FUNCTION_MAX_BODY_BYTES,
+    headersTimeoutMs: runtime.FUNCTION_HEADERS_TIMEOUT_SECONDS * 1000,
+    requestTimeoutMs: runtime.FUNCTION_REQUEST_TIMEOUT_SECONDS * 1000,
+    keepAliveTimeoutMs: runtime.FUNCTION_KEEPALIVE_TIMEOUT_SECONDS * 1000,
   });
   let address: AddressInfo;
   try {
@@ -282,9 +290,17 @@ export async function serve(def: AnyFunctionDefinition): Promise<void> {
     destination.flushSync();
     process.exit(code);
   };
+  // Every line a function writes is JSON: console output (a dependency's warnings) goes through
+  // the function's logger, scrubbed, from the start of init.
+  let consoleLogger: Logger | undefined;
+  routeConsole(() => consoleLogger);
   let running: RunningFunction;
   try {
-    running = await launch(def, { env: process.env, logDestination: destination });
+    running = await launch(def, {
+      env: process.env,
+      logDestination: destination,
+      onLogger: (logger) => (consoleLogger = logger),
+    });
   } catch (error) {
     if (!(error instanceof StartFailure)) {
       pino(destination).error({ err: error }, 'init failed');

@@ -30,6 +30,7 @@ export {
 export type { Config, Env, LoadConfigOptions, ResolvedConfig, RuntimeConfig } from './config.js';
 export { createScrubber } from './logger.js';
 export { rawData } from './cloudevent.js';
+export { MAX_JSON_DEPTH, exceedsJsonDepth } from './json-depth.js';
 export type { Logger, DestinationStream } from './logger.js';
 export type { EventOutcome } from './metrics.js';
 export type {

@@ -1,46 +1,9 @@
 import { pino } from 'pino';
 import type { DestinationStream, Logger, LoggerOptions } from 'pino';
+import { REDACTED, createScrubber, secretForms } from './scrub.js';
 
 export type { Logger, DestinationStream };
-
-const REDACTED = '[REDACTED]';
-/** Values shorter than this are not scrubbed by value: replacing "1" everywhere would wreck every line. */
-const MIN_SCRUB_LENGTH = 3;
-
-/**
- * Every textual form a secret can take in a JSON log line: as is, JSON-escaped (quotes and
- * backslashes inside a string), and URL-encoded (a webhook URL inside another URL).
- */
-function secretForms(values: readonly string[]): string[] {
-  const forms = new Set<string>();
-  for (const value of values) {
-    if (value.length < MIN_SCRUB_LENGTH) continue;
-    forms.add(value);
-    const escaped = JSON.stringify(value).slice(1, -1);
-    forms.add(escaped);
-    forms.add(JSON.stringify(escaped).slice(1, -1));
-    try {
-      forms.add(encodeURIComponent(value));
-    } catch {
-      // lone surrogates cannot be URL-encoded; the other forms still apply
-    }
-  }
-  // Longest first, so a secret that contains another is replaced whole.
-  return [...forms].sort((a, b) => b.length - a.length);
-}
-
-/** Replaces every form of every secret value in `text` with `[REDACTED]`. */
-export function createScrubber(values: readonly string[]): (text: string) => string {
-  const forms = secretForms(values);
-  if (forms.length === 0) return (text) => text;
-  return (text) => {
-    let out = text;
-    for (const form of forms) {
-      if (out.includes(form)) out = out.split(form).join(REDACTED);
-    }
-    return out;
-  };
-}
+export { createScrubber };
 
 /**
  * Wraps a destination so every line is scrubbed of secret values before it is written: this
@@ -50,8 +13,7 @@ export function scrubbingDestination(
   destination: DestinationStream,
   values: readonly string[],
 ): DestinationStream {
-  const forms = secretForms(values);
-  if (forms.length === 0) return destination;
+  if (secretForms(values).length === 0) return destination;
   const scrub = createScrubber(values);
   return {
     write(line: string) {

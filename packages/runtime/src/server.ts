@@ -15,6 +15,42 @@ export interface FunctionServerOptions {
   logger: Logger;
   metrics: FunctionMetrics;
   maxBodyBytes: number;
+  /** Time a client has to send a request's headers (Node `headersTimeout`); default 10 s. */
+  headersTimeoutMs?: number;
+  /** Time a client has to send a whole request, body included (Node `requestTimeout`); default 30 s. */
+  requestTimeoutMs?: number;
+  /** How long an idle keep-alive connection is kept (Node `keepAliveTimeout`); default 95 s. */
+  keepAliveTimeoutMs?: number;
+}
+
+/**
+ * Defaults of the connection timeouts, and why. In Knative the function's only client is the
+ * queue-proxy in its pod: it reads a request's headers itself (ReadHeaderTimeout 1 min,
+ * knative.dev/pkg/network/server.go) and passes them on at once, then streams the body, so 10 s
+ * for headers and 30 s for a body of at most `FUNCTION_MAX_BODY_BYTES` only cut off clients that
+ * are stuck or hostile (Node's defaults, 60 s and 300 s checked every 30 s, kept a trickling
+ * connection open for 80 s and more). The queue-proxy's transport, like the eventing
+ * dispatcher's, is a clone of Go's DefaultTransport (knative.dev/pkg/network/transports.go,
+ * eventing pkg/kncloudevents/http_client.go), which keeps idle connections for 90 s
+ * (IdleConnTimeout): the server keeps them longer (95 s), so it is always the client that closes
+ * an idle connection, never the server just as the client reuses it (a POST on a connection the
+ * server is closing fails, and Go does not retry it).
+ */
+export const CONNECTION_DEFAULTS = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 95_000,
+} as const;
+
+/**
+ * After a 413, the rest of the body is read and discarded up to this many bytes in all (4x the
+ * limit, at least 16 MiB) before the connection is closed: closing a socket with unread bytes
+ * sends a TCP reset, which can destroy the 413 before the sender reads it, and a sender that
+ * writes its whole body before reading (Go's net/http, so the Knative dispatcher) then sees a
+ * network error, which the broker retries, instead of a 413.
+ */
+export function drainLimitFor(maxBodyBytes: number): number {
+  return Math.max(4 * maxBodyBytes, 16 * 1024 * 1024);
 }
 
 /** The HTTP side of a function: events on `POST /`, health, metrics, and the drain. */
@@ -62,12 +98,32 @@ function worstStatus(results: readonly EventResult[]): number {
 
 export function createFunctionServer(options: FunctionServerOptions): FunctionServer {
   const { logger, metrics, maxBodyBytes } = options;
+  const drainLimit = drainLimitFor(maxBodyBytes);
   let phase: Phase = 'starting';
   let processor: Processor | undefined;
   let inFlight = 0;
   let idleWaiters: Array<() => void> = [];
 
-  const server = createServer({ noDelay: true }, onRequest);
+  const requestTimeout = options.requestTimeoutMs ?? CONNECTION_DEFAULTS.requestTimeoutMs;
+  // Node refuses a headers timeout longer than the request timeout.
+  const headersTimeout = Math.min(
+    options.headersTimeoutMs ?? CONNECTION_DEFAULTS.headersTimeoutMs,
+    requestTimeout,
+  );
+  const keepAliveTimeout = options.keepAliveTimeoutMs ?? CONNECTION_DEFAULTS.keepAliveTimeoutMs;
+  const server = createServer(
+    {
+      noDelay: true,
+      headersTimeout,
+      requestTimeout,
+      keepAliveTimeout,
+      // Node checks the two timeouts on this interval (30 s by default, which made a 10 s
+      // timeout a 40 s one): every second, or more often for very short timeouts.
+      connectionsCheckingInterval: Math.max(25, Math.min(1000, Math.floor(headersTimeout / 4))),
+    },
+    onRequest,
+  );
+  server.keepAliveTimeout = keepAliveTimeout;
 
   function eventDone(): void {
     inFlight--;
@@ -197,7 +253,11 @@ export function createFunctionServer(options: FunctionServerOptions): FunctionSe
     }
   }
 
-  function tooLarge(res: ServerResponse, head: RequestHead, size: number): void {
+  /**
+   * 413 at once, `Connection: close`, but the response is ended (and the socket closed) only when
+   * the rest of the body has been read and discarded, up to the drain limit: see drainLimitFor.
+   */
+  function refuseTooLarge(res: ServerResponse, head: RequestHead, size: number): void {
     const identity: EventIdentity = {
       id: head.ce?.id,
       type: head.ce?.type,
@@ -205,8 +265,13 @@ export function createFunctionServer(options: FunctionServerOptions): FunctionSe
     };
     const reason = `body of ${size} bytes exceeds the limit of ${maxBodyBytes} bytes`;
     logRejection(identity, reason, 413);
-    // Connection: close makes Node drop the socket after the answer instead of reading the rest.
-    sendJson(res, 413, { error: 'too_large', reason }, true);
+    const text = JSON.stringify({ error: 'too_large', reason });
+    res.writeHead(413, {
+      'content-type': JSON_TYPE,
+      'content-length': Buffer.byteLength(text),
+      connection: 'close',
+    });
+    res.write(text);
   }
 
   function onPost(req: IncomingMessage, res: ServerResponse): void {
@@ -223,28 +288,38 @@ export function createFunctionServer(options: FunctionServerOptions): FunctionSe
       return;
     }
     const head = readHead(req.rawHeaders);
-    if (head.contentLength !== undefined && head.contentLength > maxBodyBytes) {
-      tooLarge(res, head, head.contentLength);
-      return;
-    }
     let first: Buffer | undefined;
     let chunks: Buffer[] | undefined;
     let size = 0;
     let over = false;
+    if (head.contentLength !== undefined && head.contentLength > maxBodyBytes) {
+      over = true;
+      refuseTooLarge(res, head, head.contentLength);
+    }
     req.on('data', (chunk: Buffer) => {
-      if (over) return;
       size += chunk.length;
+      if (over) {
+        if (size > drainLimit && !res.writableEnded) {
+          // Not worth reading further: close, and accept that the sender may see a reset.
+          res.end();
+          req.socket.destroy();
+        }
+        return;
+      }
       if (size > maxBodyBytes) {
         over = true;
-        req.pause();
-        tooLarge(res, head, size);
+        first = chunks = undefined;
+        refuseTooLarge(res, head, size);
         return;
       }
       if (first === undefined) first = chunk;
       else (chunks ??= [first]).push(chunk);
     });
     req.on('end', () => {
-      if (over) return;
+      if (over) {
+        if (!res.writableEnded) res.end();
+        return;
+      }
       onBody(res, head, chunks === undefined ? (first ?? EMPTY) : Buffer.concat(chunks, size));
     });
   }

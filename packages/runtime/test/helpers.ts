@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { afterEach } from 'vitest';
 import type { DestinationStream } from '../src/index.js';
 import { startFunction } from '../src/index.js';
@@ -129,4 +130,60 @@ export function postBinary(
 
 export function get(url: string, path: string): Promise<Reply> {
   return send(url, { method: 'GET', path });
+}
+
+/** What a raw socket saw: every byte the server sent, and how the connection ended. */
+export interface RawExchange {
+  /** The response bytes as latin1 text (status line, headers, body). */
+  text: string;
+  /** `close` (the server closed after answering) or the socket error code (EPIPE, ECONNRESET). */
+  ended: string;
+  /** Body bytes the client managed to write. */
+  written: number;
+}
+
+/**
+ * A request over a raw TCP socket, the way a simple client (or Go's transport, which checks for
+ * the answer only once the body is written) does it: write the head and the whole body, then read.
+ * `body` is written in `chunkBytes` pieces, each after the previous was accepted.
+ */
+export function rawExchange(
+  url: string,
+  head: string | Buffer,
+  body: Buffer = Buffer.alloc(0),
+  options: { chunkBytes?: number; readAfterWrite?: boolean } = {},
+): Promise<RawExchange> {
+  const { port, hostname } = new URL(url);
+  const chunkBytes = options.chunkBytes ?? 64 * 1024;
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), hostname);
+    const received: Buffer[] = [];
+    let written = 0;
+    let settled = false;
+    const finish = (ended: string) => {
+      if (settled) return;
+      settled = true;
+      socket.destroy();
+      resolve({ text: Buffer.concat(received).toString('latin1'), ended, written });
+    };
+    if (options.readAfterWrite !== false) socket.pause();
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    socket.on('error', (error: NodeJS.ErrnoException) => finish(error.code ?? 'error'));
+    socket.on('close', () => finish('close'));
+    const writeFrom = (offset: number): void => {
+      if (offset >= body.length) {
+        socket.resume();
+        return;
+      }
+      const piece = body.subarray(offset, offset + chunkBytes);
+      socket.write(piece, (error) => {
+        if (error) return;
+        written += piece.length;
+        writeFrom(offset + piece.length);
+      });
+    };
+    socket.write(head, (error) => {
+      if (!error) writeFrom(0);
+    });
+  });
 }

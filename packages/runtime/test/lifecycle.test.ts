@@ -128,6 +128,8 @@ const fixture = fileURLToPath(new URL('./fixtures/serve-fixture.ts', import.meta
 interface Child {
   process: ChildProcess;
   lines: Array<Record<string, unknown>>;
+  /** Every stdout line as written, JSON or not. */
+  raw: string[];
   exit: Promise<number | null>;
   waitFor(predicate: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
 }
@@ -144,6 +146,7 @@ function serveFixture(mode: string, env: Record<string, string> = {}): Child {
   });
   children.push(child);
   const lines: Array<Record<string, unknown>> = [];
+  const raw: string[] = [];
   const waiters: Array<{
     predicate: (line: Record<string, unknown>) => boolean;
     resolve: (line: Record<string, unknown>) => void;
@@ -155,8 +158,15 @@ function serveFixture(mode: string, env: Record<string, string> = {}): Child {
     buffer += chunk.toString();
     let newline: number;
     while ((newline = buffer.indexOf('\n')) !== -1) {
-      const line = JSON.parse(buffer.slice(0, newline)) as Record<string, unknown>;
+      const text = buffer.slice(0, newline);
       buffer = buffer.slice(newline + 1);
+      raw.push(text);
+      let line: Record<string, unknown>;
+      try {
+        line = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        continue; // kept in `raw`; a test that cares asserts on it
+      }
       lines.push(line);
       for (const waiter of [...waiters]) {
         if (waiter.predicate(line)) {
@@ -175,6 +185,7 @@ function serveFixture(mode: string, env: Record<string, string> = {}): Child {
   return {
     process: child,
     lines,
+    raw,
     exit,
     waitFor(predicate) {
       const found = lines.find(predicate);
@@ -237,6 +248,51 @@ describe('serve() in a child process', () => {
     const failure = child.lines.find((line) => line.msg === 'shutdown failed');
     expect(failure?.level).toBe('error');
     expect((failure?.err as { message: string }).message).toBe('close failed');
+  });
+
+  it('console output in init (a dependency warning) comes out as JSON lines through the logger, scrubbed', async () => {
+    const token = 'tok-9f8e7d6c5b4a';
+    const child = serveFixture('console', { API_TOKEN: token });
+    await readyUrl(child);
+    child.process.kill('SIGTERM');
+    expect(await child.exit).toBe(0);
+    const nonJson = child.raw.filter((line) => {
+      try {
+        JSON.parse(line);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    expect(nonJson).toEqual([]);
+    expect(child.raw.join('\n')).not.toContain(token);
+    const fromConsole = child.lines.filter((line) => line.console !== undefined);
+    expect(fromConsole).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        console: 'warn',
+        function: 'fixture-console',
+        msg: '[WARN] Redis server does not require a password, but a password was supplied.',
+      }),
+      expect.objectContaining({
+        level: 'info',
+        console: 'log',
+        msg: 'connected with token [REDACTED]',
+      }),
+      expect.objectContaining({
+        level: 'error',
+        console: 'error',
+        msg: 'handshake failed for [REDACTED]',
+        err: expect.objectContaining({ type: 'Error' }) as unknown,
+      }),
+      expect.objectContaining({ level: 'info', console: 'info', msg: '{ pool: 2 }' }),
+    ]);
+    const messages = child.lines.map((line) => line.msg);
+    expect(messages.indexOf('listening; running init')).toBeLessThan(
+      messages.indexOf(
+        '[WARN] Redis server does not require a password, but a password was supplied.',
+      ),
+    );
   });
 
   it('a config error exits with code 1 naming the key', async () => {

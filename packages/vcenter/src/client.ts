@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { VCenterError } from './errors.js';
+import { createCredentialScrubber, VCenterError } from './errors.js';
 import { createRecorder, type VCenterStats } from './metrics.js';
 import { parseServer } from './server-url.js';
 import { createSessionCaller, type FlavourOption } from './session.js';
@@ -86,7 +86,9 @@ export function createVCenterClient(options: VCenterClientOptions): VCenterClien
   }
 
   const recorder = createRecorder(options.metrics);
+  const credentials = createCredentialScrubber(options);
   const transport = createTransport({
+    scrub: credentials.scrub,
     origin,
     verify: !insecure,
     ca: loadCa(options.ca),
@@ -101,6 +103,7 @@ export function createVCenterClient(options: VCenterClientOptions): VCenterClien
     username: options.username,
     password: options.password,
     keepAliveIntervalMs,
+    credentials,
   });
   const tagging = createTagging(caller, { createMissingTags: options.createMissingTags === true });
 

@@ -146,3 +146,76 @@ export function typeFromCode(code: string | undefined): VCenterErrorType {
     return 'TLS_ERROR';
   return 'NETWORK_ERROR';
 }
+
+/** Values shorter than this are not scrubbed: they would match ordinary text. */
+const MIN_SCRUB_LENGTH = 3;
+/** Base64 fragments shorter than this are not scrubbed on their own. */
+const MIN_FRAGMENT_LENGTH = 8;
+/** Session ids kept for scrubbing (the current one and a few expired ones vCenter may still echo). */
+const SESSION_IDS_KEPT = 8;
+
+/** The forms a value takes in a server's text: as is, URL-encoded, JSON-escaped and base64. */
+function formsOf(value: string): string[] {
+  if (value.length < MIN_SCRUB_LENGTH) return [];
+  const forms = [value, encodeURIComponent(value), JSON.stringify(value).slice(1, -1)];
+  const bytes = Buffer.from(value, 'utf8');
+  // base64 at each byte alignment, minus the edge characters that mix in the neighbours' bits:
+  // the value inside any longer base64 text (the password inside `user:password`).
+  for (let shift = 0; shift < 3; shift++) {
+    const encoded = Buffer.concat([Buffer.alloc(shift), bytes]).toString('base64');
+    const fragment = encoded.slice(
+      Math.ceil((shift * 8) / 6),
+      Math.floor(((shift + bytes.length) * 8) / 6),
+    );
+    if (fragment.length >= MIN_FRAGMENT_LENGTH) forms.push(fragment, encodeURIComponent(fragment));
+  }
+  return forms;
+}
+
+/** Removes the client's own credentials from text vCenter sent back (see {@link createCredentialScrubber}). */
+export interface CredentialScrubber {
+  /** Scrubs `id` too from now on: call it with each session id vCenter hands out. */
+  addSessionId: (id: string) => void;
+  /** `text` with every form of the password, the Basic token and the session ids replaced by `[REDACTED]`. */
+  scrub: (text: string) => string;
+}
+
+/**
+ * A scrubber for what the client knows is secret: the password, the Basic token
+ * (`base64(user:password)`, with and without `Basic `) and every session id it was given, each
+ * as is, URL-encoded, JSON-escaped and in base64. vCenter (or a proxy in front of it) can echo
+ * the Authorization header in a login error and the session header in a 403: that text ends up in
+ * a VCenterError's message, `messages` and `cause`, which functions log and send back to the
+ * broker as the reason of a 502.
+ */
+export function createCredentialScrubber(credentials: {
+  username: string;
+  password: string;
+}): CredentialScrubber {
+  const token = Buffer.from(`${credentials.username}:${credentials.password}`, 'utf8').toString(
+    'base64',
+  );
+  const fixed = [...formsOf(`Basic ${token}`), ...formsOf(token), ...formsOf(credentials.password)];
+  const sessionIds: string[] = [];
+  let forms: string[] = [];
+  const rebuild = () => {
+    forms = [...new Set([...fixed, ...sessionIds.flatMap(formsOf)])].sort(
+      (a, b) => b.length - a.length,
+    );
+  };
+  rebuild();
+  return {
+    addSessionId: (id) => {
+      if (sessionIds.includes(id)) return;
+      sessionIds.push(id);
+      if (sessionIds.length > SESSION_IDS_KEPT) sessionIds.shift();
+      rebuild();
+    },
+    // Few forms, and only error text goes through here: a test per form is fast enough.
+    scrub: (text) => {
+      let out = text;
+      for (const form of forms) if (out.includes(form)) out = out.split(form).join('[REDACTED]');
+      return out;
+    },
+  };
+}

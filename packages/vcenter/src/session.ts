@@ -7,7 +7,12 @@
 import type { Logger } from 'pino';
 import type { FlavourAdapter, Operation } from './adapter.js';
 import { apiAdapter } from './api-adapter.js';
-import { normaliseVapiType, typeFromStatus, VCenterError } from './errors.js';
+import {
+  normaliseVapiType,
+  typeFromStatus,
+  VCenterError,
+  type CredentialScrubber,
+} from './errors.js';
 import type { RequestRecorder } from './metrics.js';
 import { ShapeError } from './parse.js';
 import { restAdapter } from './rest-adapter.js';
@@ -23,6 +28,8 @@ export interface SessionOptions {
   username: string;
   password: string;
   keepAliveIntervalMs: number;
+  /** Told each session id, and applied to vCenter's messages before an error is built. */
+  credentials: CredentialScrubber;
 }
 
 export interface CallOptions {
@@ -47,7 +54,7 @@ export interface SessionCaller {
 const SESSION_HEADER = 'vmware-api-session-id';
 
 export function createSessionCaller(options: SessionOptions): SessionCaller {
-  const { transport, recorder, logger } = options;
+  const { transport, recorder, logger, credentials } = options;
   const basic = `Basic ${Buffer.from(`${options.username}:${options.password}`, 'utf8').toString('base64')}`;
   let adapter: FlavourAdapter | undefined =
     options.flavour === 'api' ? apiAdapter : options.flavour === 'rest' ? restAdapter : undefined;
@@ -89,7 +96,9 @@ export function createSessionCaller(options: SessionOptions): SessionCaller {
     const parsed = using.parseError(response.body);
     const type =
       parsed.type === undefined ? typeFromStatus(response.status) : normaliseVapiType(parsed.type);
-    const detail = parsed.messages.length > 0 ? `: ${parsed.messages.join('; ')}` : '';
+    // The transport scrubbed the body already; this also covers a message built another way.
+    const messages = parsed.messages.map(credentials.scrub);
+    const detail = messages.length > 0 ? `: ${messages.join('; ')}` : '';
     return new VCenterError(
       `vCenter ${op.method} ${op.path} failed: ${response.status} ${type}${detail}`,
       {
@@ -98,7 +107,7 @@ export function createSessionCaller(options: SessionOptions): SessionCaller {
         method: op.method,
         path: op.path,
         operation: op.name,
-        messages: parsed.messages,
+        messages,
       },
     );
   }
@@ -144,11 +153,12 @@ export function createSessionCaller(options: SessionOptions): SessionCaller {
             method: op.method,
             path: op.path,
             operation: op.name,
-            messages: candidate.parseError(response.body).messages,
+            messages: candidate.parseError(response.body).messages.map(credentials.scrub),
           },
         );
       }
       const id = read(op, response, candidate);
+      credentials.addSessionId(id);
       adapter = candidate;
       sessionId = id;
       recorder.login();

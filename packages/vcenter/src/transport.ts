@@ -17,6 +17,11 @@ export interface TransportOptions {
   ca: string | undefined;
   timeoutMs: number;
   maxSockets: number;
+  /**
+   * Applied to the body of every non-2xx answer and to the text of every failure before anything
+   * keeps it (see createCredentialScrubber); 2xx bodies are data (the login's is the session id).
+   */
+  scrub?: (text: string) => string;
 }
 
 export interface RawResponse {
@@ -36,6 +41,7 @@ export interface Transport {
 }
 
 export function createTransport(options: TransportOptions): Transport {
+  const scrub = options.scrub ?? ((text: string) => text);
   const httpAgent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets });
   const httpsAgent = new https.Agent({
     keepAlive: true,
@@ -72,7 +78,9 @@ export function createTransport(options: TransportOptions): Transport {
           data: op.body === undefined ? undefined : JSON.stringify(op.body),
           signal: combined,
         });
-        return { status: response.status, body: parseBody(response.data) };
+        const ok = response.status >= 200 && response.status < 300;
+        const text = ok || response.data === undefined ? response.data : scrub(response.data);
+        return { status: response.status, body: parseBody(text) };
       } catch (error) {
         const timedOut = deadline.aborted && signal?.aborted !== true;
         const code = timedOut
@@ -81,11 +89,12 @@ export function createTransport(options: TransportOptions): Transport {
             ? 'ABORT_ERR'
             : errorCode(error);
         const type = typeFromCode(code);
+        const described = scrub(describe(error));
         const detail =
-          type === 'TIMED_OUT' ? `no answer within ${options.timeoutMs} ms` : describe(error);
+          type === 'TIMED_OUT' ? `no answer within ${options.timeoutMs} ms` : described;
         // The cause is rebuilt from the message and code only: an AxiosError carries the
         // request config, and with it the Authorization and session headers.
-        const cause = Object.assign(new Error(describe(error)), { code });
+        const cause = Object.assign(new Error(described), { code });
         throw new VCenterError(`vCenter ${op.method} ${op.path} failed: ${type}: ${detail}`, {
           type,
           method: op.method,
