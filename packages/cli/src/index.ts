@@ -15,19 +15,17 @@ export {
   encodeHeaderValue,
   isRetryableStatus,
   backoffMs,
-  parseRetryAfter,
 } from './delivery.js';
 export type { DeliveryMode, DeliveryOptions, DeliveryResult, AttemptReport } from './delivery.js';
 export {
   loadEvent,
   toOutgoingEvent,
+  fixtureToEvent,
   findFixture,
-  readFixtureIndex,
   sampleForTypes,
   DEFAULT_SOURCE,
 } from './events.js';
-export type { OutgoingEvent, EventOverrides, FixtureIndexEntry } from './events.js';
-export { defaultFixturesDir } from './fixtures.js';
+export type { OutgoingEvent, EventOverrides } from './events.js';
 export { devPort, DEV_PORT_BASE, DEV_PORT_RANGE } from './ports.js';
 export { findRepoRoot, listFunctionNames, resolveFunctionDir } from './repo.js';
 export { scaffoldFunction, TEMPLATE_DIR, FUNCTION_NAME_PATTERN } from './scaffold.js';
