@@ -4,6 +4,8 @@ import type { CliContext } from '../src/io.js';
 
 /** A request the test server received. */
 export interface Received {
+  /** Path and query. */
+  url: string;
   headers: IncomingHttpHeaders;
   body: string;
 }
@@ -20,7 +22,11 @@ export async function startScriptedServer(
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      received.push({
+        url: req.url ?? '/',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
       const answer = script[Math.min(received.length - 1, script.length - 1)]!;
       res.writeHead(answer.status, answer.headers);
       res.end(answer.body ?? '');

@@ -126,6 +126,17 @@ describe('veba-fn send', () => {
     expect(ctx.stdout.at(-1)).toBe('delivered 1: 500 x1 (2 attempts)');
   });
 
+  it("keeps the URL's path and query", async () => {
+    const s = await server([{ status: 204 }]);
+    const code = await runCli(
+      ['send', `${s.url}/hooks/echo?x=1`, 'kn-py-echo__testevent.json'],
+      captureContext(repoRoot),
+    );
+
+    expect(code).toBe(0);
+    expect(s.received[0]!.url).toBe('/hooks/echo?x=1');
+  });
+
   it('does not retry a 400 (the broker drops it)', async () => {
     const s = await server([{ status: 400, body: '{"error":"invalid_event"}' }]);
     const code = await runCli(
