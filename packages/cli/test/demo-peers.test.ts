@@ -39,8 +39,7 @@ describe('the Slack stand-in', () => {
     expect(slack.address).toBe(slack.url);
   });
 
-  it('is one kind of receiver: any vendor answer, counted', async () => {
-    // Teams' workflow webhooks answer 202 with an empty body.
+  it('is one kind of receiver: any answer, counted as accepted or refused', async () => {
     const teams = await startHttpReceiver({
       label: 'Teams cards received',
       description: 'local',
