@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { demoCommand, DEMO_USAGE } from './commands/demo.js';
 import { devCommand, DEV_USAGE } from './commands/dev.js';
 import { fixturesCommand, listCommand } from './commands/list.js';
 import { newCommand } from './commands/new.js';
@@ -15,6 +16,7 @@ export const USAGE = `veba-fn: the local loop for veba-functions
   veba-fn list [--json]                                 functions, dev ports, trigger types
   veba-fn render <function> [--namespace NS] [--tag T]  Knative Service + Triggers as YAML
   veba-fn fixtures                                      the VEBA sample events send accepts
+  veba-fn demo [--build] [--quick] [--seed N]          the demo: functions, vcsim, a broker emulation
 
 veba-fn <command> --help for a command's options.`;
 
@@ -25,6 +27,7 @@ const HELP: Record<string, string> = {
   list: 'veba-fn list [--json]\n\nPrints each function, its dev port and the trigger types of its values.yaml.',
   render: RENDER_USAGE,
   fixtures: 'veba-fn fixtures\n\nLists the VEBA sample corpus files send accepts by name.',
+  demo: DEMO_USAGE,
 };
 
 /**
@@ -68,6 +71,8 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
         return renderCommand(rest, ctx);
       case 'fixtures':
         return fixturesCommand(rest, ctx);
+      case 'demo':
+        return await demoCommand(rest, ctx);
       default:
         throw new CliError(`unknown command "${command}" (veba-fn --help lists them)`);
     }

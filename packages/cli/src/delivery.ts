@@ -1,4 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseRetryAfter } from '@veba-functions/runtime';
+import { httpRequest } from '@veba-functions/test-helpers';
 import type { OutgoingEvent } from './events.js';
 
 /** How the event goes on the wire: `ce-*` headers + data body, or one JSON envelope. */
@@ -72,14 +74,6 @@ export function backoffMs(
   return policy === 'exponential' ? delayMs * 2 ** retry : delayMs * retry;
 }
 
-/** `Retry-After` in ms: delta-seconds or an HTTP date; undefined when absent or unusable. */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
 /**
  * Header values per the CloudEvents HTTP binding: space, `"`, `%` and anything outside printable
  * ASCII are percent-encoded (UTF-8).
@@ -135,26 +129,30 @@ export async function deliverEvent(
 ): Promise<DeliveryResult> {
   const retries = options.retries ?? 2;
   const { headers, body } = encodeEvent(event, options.mode);
+  // httpRequest takes the path apart: without it, the URL's own path would be dropped.
+  const target = new URL(url);
+  const path = `${target.pathname}${target.search}`;
   const attempts: AttemptReport[] = [];
   for (let attempt = 1; ; attempt += 1) {
     const started = performance.now();
     const report: AttemptReport = { delivery, attempt, body: '', durationMs: 0 };
     let retryAfter: number | undefined;
+    const timeout = AbortSignal.timeout(options.timeoutMs ?? 30_000);
     try {
-      const signals = [AbortSignal.timeout(options.timeoutMs ?? 30_000)];
-      if (options.signal) signals.push(options.signal);
-      const response = await fetch(url, {
+      const reply = await httpRequest(url, {
         method: 'POST',
+        path,
         headers,
         body,
-        signal: AbortSignal.any(signals),
+        signal: options.signal ? AbortSignal.any([timeout, options.signal]) : timeout,
       });
-      report.status = response.status;
-      report.body = (await response.text()).slice(0, 2048);
-      retryAfter = parseRetryAfter(response.headers.get('retry-after'));
+      report.status = reply.status;
+      report.body = reply.body.slice(0, 2048);
+      const header = reply.headers['retry-after'];
+      retryAfter = parseRetryAfter(Array.isArray(header) ? header[0] : header);
     } catch (error) {
       if (options.signal?.aborted) throw error;
-      report.error = networkErrorMessage(error);
+      report.error = timeout.aborted ? 'timed out' : networkErrorMessage(error);
     }
     report.durationMs = Math.round(performance.now() - started);
     const retryable = report.status === undefined || isRetryableStatus(report.status);
@@ -203,16 +201,9 @@ export async function deliverRepeated(
   return results;
 }
 
-/** "connect ECONNREFUSED 127.0.0.1:8123" rather than fetch's bare "fetch failed". */
+/** "connect ECONNREFUSED 127.0.0.1:8123", with the code when the message lacks it. */
 function networkErrorMessage(error: unknown): string {
-  if (error instanceof Error) {
-    if (error.name === 'TimeoutError') return 'timed out';
-    const cause = error.cause;
-    if (cause instanceof Error) {
-      const code = (cause as NodeJS.ErrnoException).code;
-      return code && !cause.message.includes(code) ? `${code}: ${cause.message}` : cause.message;
-    }
-    return error.message;
-  }
-  return String(error);
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as NodeJS.ErrnoException).code;
+  return code && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;
 }

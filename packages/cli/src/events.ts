@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, relative, resolve } from 'node:path';
+import { isRecord } from '@veba-functions/runtime';
+import {
+  listVebaFixtures,
+  loadVebaFixture,
+  vebaFixtureIndex,
+  vebaFixturesDir,
+  type VebaFixture,
+} from '@veba-functions/test-helpers/fixtures';
 import { EventFileError } from './errors.js';
 
 /** A CloudEvent ready to deliver: context attributes (strings) plus the data. */
@@ -18,17 +26,6 @@ export interface OutgoingEvent {
   origin: string;
 }
 
-/** One entry of the VEBA sample corpus index (packages/test-helpers/fixtures/veba-events/index.json). */
-export interface FixtureIndexEntry {
-  file: string;
-  valid_json?: boolean | null;
-  mode?: string | null;
-  ce?: Record<string, string>;
-  ce_headers_from_send_script?: Record<string, string>;
-  event_type?: string;
-  note?: string;
-}
-
 /** Attribute overrides from the command line (--type, --id, --source). */
 export interface EventOverrides {
   type?: string;
@@ -39,60 +36,46 @@ export interface EventOverrides {
 /** Default `source` for data-only bodies that carry no recorded attributes. */
 export const DEFAULT_SOURCE = 'https://vcenter.local/sdk';
 
-/** Reads the corpus index; an empty list when the corpus is not there. */
-export function readFixtureIndex(fixturesDir: string): FixtureIndexEntry[] {
-  const file = join(fixturesDir, 'index.json');
-  if (!existsSync(file)) return [];
-  return JSON.parse(readFileSync(file, 'utf8')) as FixtureIndexEntry[];
-}
-
 /**
- * Finds `ref` in the corpus: the index's file name, with or without `.json`, with or without its
- * sub-folder (`legacy/`, `docs-extracted/`).
+ * Finds `ref` in the VEBA sample corpus (test-helpers' `loadVebaFixture`): the file name with or
+ * without `.json`, with or without its sub-folder (`legacy/`, `docs-extracted/`). Undefined when no
+ * sample has that name.
  */
-export function findFixture(fixturesDir: string, ref: string): FixtureIndexEntry | undefined {
+export function findFixture(ref: string): VebaFixture | undefined {
   const wanted = ref.endsWith('.json') ? ref : `${ref}.json`;
-  const index = readFixtureIndex(fixturesDir);
-  return (
-    index.find((entry) => entry.file === wanted) ??
-    index.find((entry) => basename(entry.file) === wanted)
-  );
+  const file =
+    listVebaFixtures().find((name) => name === wanted) ??
+    listVebaFixtures().find((name) => basename(name) === wanted);
+  return file === undefined ? undefined : loadVebaFixture(file);
 }
 
 /**
  * Loads `ref` — a path to a JSON file, or the name of a file of the VEBA sample corpus — as an
- * event. A CloudEvent envelope (an object with `specversion` or `data`) keeps its attributes, as
- * they are, missing ones included; a data-only
- * body gets the `ce-*` headers its corpus entry recorded, else `id` from `data.Key`, a default
- * `source`, and the `type` from `--type` (required then).
+ * event. A CloudEvent envelope (an object with `specversion` or `data`) keeps its attributes as
+ * they are, missing ones included; a corpus body sent by a script gets the `ce-*` headers the
+ * corpus recorded for it; any other data-only body gets `id` from `data.Key`, a default `source`,
+ * and the `type` from `--type` (required then).
  */
 export function loadEvent(
   ref: string,
-  options: { fixturesDir?: string; cwd?: string; overrides?: EventOverrides } = {},
+  options: { cwd?: string; overrides?: EventOverrides } = {},
 ): OutgoingEvent {
-  const cwd = options.cwd ?? process.cwd();
-  const asPath = resolve(cwd, ref);
-  let path: string;
-  let entry: FixtureIndexEntry | undefined;
-  if (existsSync(asPath)) {
-    path = asPath;
-    if (options.fixturesDir) {
-      const rel = relative(options.fixturesDir, asPath);
-      if (!rel.startsWith('..')) entry = findFixture(options.fixturesDir, rel);
-    }
-  } else {
-    entry = options.fixturesDir ? findFixture(options.fixturesDir, ref) : undefined;
-    if (!entry || !options.fixturesDir) {
+  const asPath = resolve(options.cwd ?? process.cwd(), ref);
+  if (!existsSync(asPath)) {
+    const fixture = findFixture(ref);
+    if (!fixture) {
       throw new EventFileError(`cannot read event "${ref}": no such file or sample fixture`);
     }
-    path = join(options.fixturesDir, entry.file);
+    return fixtureToEvent(fixture, ref, options.overrides);
   }
-  const origin = entry ? entry.file : ref;
-
+  const inCorpus = relative(vebaFixturesDir, asPath);
+  if (!inCorpus.startsWith('..') && statSync(asPath).isFile()) {
+    return fixtureToEvent(loadVebaFixture(asPath), ref, options.overrides);
+  }
   let text: string;
   try {
-    if (statSync(path).isDirectory()) throw new Error('is a directory');
-    text = readFileSync(path, 'utf8');
+    if (statSync(asPath).isDirectory()) throw new Error('is a directory');
+    text = readFileSync(asPath, 'utf8');
   } catch (error) {
     throw new EventFileError(`cannot read event file ${ref}: ${(error as Error).message}`, {
       cause: error,
@@ -106,15 +89,39 @@ export function loadEvent(
       cause: error,
     });
   }
-  return toOutgoingEvent(parsed, { origin, entry, overrides: options.overrides });
+  return toOutgoingEvent(parsed, { origin: ref, overrides: options.overrides });
+}
+
+/**
+ * A corpus sample as an event: its attributes as the loader read them (complete or not: the
+ * corpus's negative cases stay negative), its data; a bare body as {@link toOutgoingEvent} makes
+ * one. A sample that is not JSON is refused.
+ */
+export function fixtureToEvent(
+  fixture: VebaFixture,
+  ref: string = fixture.file,
+  overrides: EventOverrides = {},
+): OutgoingEvent {
+  if (fixture.reason?.startsWith('not valid JSON')) {
+    throw new EventFileError(`event file ${ref} is ${fixture.reason}`);
+  }
+  if (fixture.mode === 'data-only') {
+    return toOutgoingEvent(fixture.data, { origin: fixture.file, overrides });
+  }
+  const attributes: Record<string, string> = { ...fixture.attributes };
+  applyOverrides(attributes, overrides);
+  if (!attributes.type) {
+    throw new EventFileError(`event file ${fixture.file} has no CloudEvent type: pass --type`);
+  }
+  return { attributes, data: fixture.data, origin: fixture.file };
 }
 
 /** Builds an event from parsed JSON (see {@link loadEvent} for the rules). */
 export function toOutgoingEvent(
   parsed: unknown,
-  options: { origin: string; entry?: FixtureIndexEntry; overrides?: EventOverrides },
+  options: { origin: string; overrides?: EventOverrides },
 ): OutgoingEvent {
-  const { origin, entry, overrides = {} } = options;
+  const { origin, overrides = {} } = options;
   const attributes: Record<string, string> = {};
   let data: unknown;
 
@@ -127,19 +134,13 @@ export function toOutgoingEvent(
     }
     data = parsed.data;
   } else {
-    const recorded = entry?.ce_headers_from_send_script ?? entry?.ce ?? {};
-    for (const [key, value] of Object.entries(recorded)) {
-      attributes[key.toLowerCase().replace(/^ce-/, '')] = value;
-    }
     data = parsed;
-    attributes.specversion ??= '1.0';
-    attributes.id ??= keyOf(parsed) ?? randomUUID();
-    attributes.source ??= DEFAULT_SOURCE;
-    attributes.datacontenttype ??= 'application/json';
+    attributes.specversion = '1.0';
+    attributes.id = keyOf(parsed) ?? randomUUID();
+    attributes.source = DEFAULT_SOURCE;
+    attributes.datacontenttype = 'application/json';
   }
-  if (overrides.type) attributes.type = overrides.type;
-  if (overrides.id) attributes.id = overrides.id;
-  if (overrides.source) attributes.source = overrides.source;
+  applyOverrides(attributes, overrides);
   if (!attributes.type) {
     throw new EventFileError(
       `event file ${origin} is a data-only body with no recorded CloudEvent type: pass --type (e.g. com.vmware.vsphere.VmPoweredOnEvent.v0)`,
@@ -148,32 +149,34 @@ export function toOutgoingEvent(
   return { attributes, data, origin };
 }
 
+function applyOverrides(attributes: Record<string, string>, overrides: EventOverrides): void {
+  if (overrides.type) attributes.type = overrides.type;
+  if (overrides.id) attributes.id = overrides.id;
+  if (overrides.source) attributes.source = overrides.source;
+}
+
 /**
  * A CloudEvent envelope: it has `specversion`, or it wraps the body in `data` (the legacy OpenFaaS
  * samples, some of which omit attributes on purpose; those are sent as they are).
  */
 function isStructured(value: unknown): value is Record<string, unknown> & { data?: unknown } {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const record = value as Record<string, unknown>;
-  return typeof record.specversion === 'string' || Object.hasOwn(record, 'data');
+  return isRecord(value) && (typeof value.specversion === 'string' || Object.hasOwn(value, 'data'));
 }
 
 /** vSphere's event `Key`, the id VSphereSource gives the CloudEvent. */
 function keyOf(data: unknown): string | undefined {
-  if (typeof data !== 'object' || data === null) return undefined;
-  const key = (data as Record<string, unknown>).Key;
+  if (!isRecord(data)) return undefined;
+  const key = data.Key;
   return typeof key === 'number' || typeof key === 'string' ? String(key) : undefined;
 }
 
 /**
- * A corpus file whose CloudEvent type is one of `types` (the first in index order), for hints
- * such as "try: veba-fn send echo <file>".
+ * A corpus file whose CloudEvent type is one of `types` (the first in the corpus index's order),
+ * for hints such as "try: veba-fn send echo <file>".
  */
-export function sampleForTypes(fixturesDir: string, types: readonly string[]): string | undefined {
+export function sampleForTypes(types: readonly string[]): string | undefined {
   const wanted = new Set(types);
-  return readFixtureIndex(fixturesDir).find((entry) => {
-    if (entry.valid_json === false) return false;
-    const type = entry.ce_headers_from_send_script?.['ce-type'] ?? entry.ce?.type;
-    return type !== undefined && wanted.has(type);
-  })?.file;
+  return vebaFixtureIndex()
+    .map((entry) => loadVebaFixture(entry.file))
+    .find((fixture) => fixture.valid && wanted.has(fixture.attributes?.type ?? ''))?.file;
 }

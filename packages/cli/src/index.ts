@@ -15,19 +15,17 @@ export {
   encodeHeaderValue,
   isRetryableStatus,
   backoffMs,
-  parseRetryAfter,
 } from './delivery.js';
 export type { DeliveryMode, DeliveryOptions, DeliveryResult, AttemptReport } from './delivery.js';
 export {
   loadEvent,
   toOutgoingEvent,
+  fixtureToEvent,
   findFixture,
-  readFixtureIndex,
   sampleForTypes,
   DEFAULT_SOURCE,
 } from './events.js';
-export type { OutgoingEvent, EventOverrides, FixtureIndexEntry } from './events.js';
-export { defaultFixturesDir } from './fixtures.js';
+export type { OutgoingEvent, EventOverrides } from './events.js';
 export { devPort, DEV_PORT_BASE, DEV_PORT_RANGE } from './ports.js';
 export { findRepoRoot, listFunctionNames, resolveFunctionDir } from './repo.js';
 export { scaffoldFunction, TEMPLATE_DIR, FUNCTION_NAME_PATTERN } from './scaffold.js';
@@ -38,3 +36,39 @@ export { resolveTarget, formatAttempt, summarize } from './commands/send.js';
 export { devCommandLine } from './commands/dev.js';
 export { renderKnativeYaml, RenderError } from './render/index.js';
 export type { RenderOptions } from './render/index.js';
+export { runDemo } from './demo/run.js';
+export type { DemoOptions, DemoResult, PairOutcome } from './demo/run.js';
+export { DEMO_FUNCTIONS, DEMO_SCENARIO, DEMO_TAG } from './demo/catalog.js';
+export { requireVcsim } from './demo/demo-function.js';
+export type { DemoFunction, DemoPeers, SummaryRowSpec } from './demo/demo-function.js';
+export { startHttpReceiver, slackWebhook, slackWebhookAnswer } from './demo/receivers.js';
+export type {
+  HttpReceiver,
+  HttpReceiverOptions,
+  ReceivedRequest,
+  Receiver,
+  ReceiverAnswer,
+  ReceiverSpec,
+} from './demo/receivers.js';
+export { startVcsimPeer } from './demo/vcsim-peer.js';
+export type { ScenarioStep, TagName, VcsimPeer } from './demo/vcsim-peer.js';
+export { startBrokerIngress, decodeCloudEvent, IngressRejectionError } from './demo/ingress.js';
+export type { BrokerIngress } from './demo/ingress.js';
+export { corpusEvents } from './demo/corpus.js';
+export type { CorpusEvents, Undeliverable } from './demo/corpus.js';
+export { planDeliveries, findOutOfOrderPair, shuffle, vmAndKey } from './demo/plan.js';
+export type { DeliveryPlan, OutOfOrderPair } from './demo/plan.js';
+export { routes, dispatchPlan, pool, DEMO_DELIVERY, DEMO_PARALLELISM } from './demo/broker.js';
+export type { DispatchResult } from './demo/broker.js';
+export { startFunctionProcess, functionEntryPoint } from './demo/function-process.js';
+export type { FunctionProcess, StartFunctionProcessOptions } from './demo/function-process.js';
+export {
+  outcomesFromMetrics,
+  commonSummaryRows,
+  functionTable,
+  summaryTable,
+  formatTable,
+  OUTCOMES,
+} from './demo/report.js';
+export type { FunctionReport, OutcomeCounts, SummaryRow } from './demo/report.js';
+export { DemoError, FunctionStartError } from './demo/errors.js';

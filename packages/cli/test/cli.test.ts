@@ -6,7 +6,6 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli.js';
 import { sampleForTypes } from '../src/events.js';
-import { defaultFixturesDir } from '../src/fixtures.js';
 import { devPort } from '../src/ports.js';
 import { captureContext, closedPort } from './helpers.js';
 
@@ -75,11 +74,10 @@ describe('veba-fn list', () => {
 
 describe('sampleForTypes', () => {
   it('finds a corpus file carrying one of the types, by its recorded or structured type', () => {
-    const dir = defaultFixturesDir()!;
-    expect(sampleForTypes(dir, ['com.vmware.vsphere.DrsVmPoweredOnEvent.v0'])).toBe(
+    expect(sampleForTypes(['com.vmware.vsphere.DrsVmPoweredOnEvent.v0'])).toBe(
       'kn-pcli-tag__test-payload.json',
     );
-    expect(sampleForTypes(dir, ['com.vmware.vsphere.NoSuchEvent.v0'])).toBeUndefined();
+    expect(sampleForTypes(['com.vmware.vsphere.NoSuchEvent.v0'])).toBeUndefined();
   });
 });
 

@@ -4,6 +4,8 @@ import type { CliContext } from '../src/io.js';
 
 /** A request the test server received. */
 export interface Received {
+  /** Path and query. */
+  url: string;
   headers: IncomingHttpHeaders;
   body: string;
 }
@@ -20,7 +22,11 @@ export async function startScriptedServer(
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      received.push({
+        url: req.url ?? '/',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
       const answer = script[Math.min(received.length - 1, script.length - 1)]!;
       res.writeHead(answer.status, answer.headers);
       res.end(answer.body ?? '');
@@ -59,4 +65,27 @@ export async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** A real HTTP server that reads every request and never answers (a hung function). */
+export async function startSilentServer(): Promise<{
+  url: string;
+  requests(): number;
+  close(): Promise<void>;
+}> {
+  let requests = 0;
+  const server = createServer(() => {
+    requests += 1;
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests: () => requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }

@@ -4,13 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli.js';
-import {
-  deliverEvent,
-  encodeHeaderValue,
-  isRetryableStatus,
-  parseRetryAfter,
-} from '../src/delivery.js';
-import { captureContext, closedPort, startScriptedServer } from './helpers.js';
+import { deliverEvent, encodeHeaderValue, isRetryableStatus } from '../src/delivery.js';
+import { captureContext, closedPort, startScriptedServer, startSilentServer } from './helpers.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const closers: (() => Promise<void>)[] = [];
@@ -131,6 +126,17 @@ describe('veba-fn send', () => {
     expect(ctx.stdout.at(-1)).toBe('delivered 1: 500 x1 (2 attempts)');
   });
 
+  it("keeps the URL's path and query", async () => {
+    const s = await server([{ status: 204 }]);
+    const code = await runCli(
+      ['send', `${s.url}/hooks/echo?x=1`, 'kn-py-echo__testevent.json'],
+      captureContext(repoRoot),
+    );
+
+    expect(code).toBe(0);
+    expect(s.received[0]!.url).toBe('/hooks/echo?x=1');
+  });
+
   it('does not retry a 400 (the broker drops it)', async () => {
     const s = await server([{ status: 400, body: '{"error":"invalid_event"}' }]);
     const code = await runCli(
@@ -142,8 +148,13 @@ describe('veba-fn send', () => {
     expect(s.received).toHaveLength(1);
   });
 
-  it('honours Retry-After on a 429', async () => {
-    const s = await server([{ status: 429, headers: { 'retry-after': '1' } }, { status: 200 }]);
+  it('honours Retry-After on a 429, in seconds (fractional too) or as an HTTP date', async () => {
+    const s = await server([
+      { status: 429, headers: { 'retry-after': '1' } },
+      { status: 503, headers: { 'retry-after': '0.25' } },
+      { status: 503, headers: { 'retry-after': 'Thu, 01 Jan 1970 00:00:00 GMT' } },
+      { status: 200 },
+    ]);
     const result = await deliverEvent(
       s.url,
       {
@@ -151,11 +162,26 @@ describe('veba-fn send', () => {
         data: {},
         origin: 'test',
       },
-      { backoffDelayMs: 5 },
+      { backoffDelayMs: 5, retries: 3 },
     );
 
     expect(result.ok).toBe(true);
-    expect(result.attempts[0]!.retryInMs).toBe(1000);
+    // At least Retry-After, never less than the backoff (5 x retry number).
+    expect(result.attempts.map((a) => a.retryInMs)).toEqual([1000, 250, 15, undefined]);
+  });
+
+  it('counts a per-attempt timeout as a network error and retries it', async () => {
+    const silent = await startSilentServer();
+    closers.push(() => silent.close());
+    const result = await deliverEvent(
+      silent.url,
+      { attributes: { specversion: '1.0', id: '1', source: 's', type: 't' }, origin: 'test' },
+      { retries: 1, backoffDelayMs: 1, timeoutMs: 50 },
+    );
+
+    expect(result.ok).toBe(false);
+    expect(result.attempts.map((a) => a.error)).toEqual(['timed out', 'timed out']);
+    expect(silent.requests()).toBe(2);
   });
 });
 
@@ -288,13 +314,6 @@ describe('delivery rules', () => {
     for (const status of [200, 202, 204, 400, 401, 403, 410, 413, 422]) {
       expect(isRetryableStatus(status)).toBe(false);
     }
-  });
-
-  it('reads Retry-After as seconds or an HTTP date', () => {
-    expect(parseRetryAfter('3')).toBe(3000);
-    expect(parseRetryAfter(new Date(10_000).toUTCString(), 4000)).toBe(6000);
-    expect(parseRetryAfter(null)).toBeUndefined();
-    expect(parseRetryAfter('soon')).toBeUndefined();
   });
 
   it('percent-encodes header values as the CloudEvents HTTP binding says', () => {

@@ -166,7 +166,10 @@ function headerValue(value: string): string {
   return /^[\x20-\x24\x26-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
 }
 
-/** A raw node:http request (fetch hides the connection handling some tests look at). */
+/**
+ * A raw node:http request (fetch hides the connection handling some tests look at). `signal`
+ * aborts it (rejecting with the `AbortError`), e.g. `AbortSignal.timeout(ms)` for a deadline.
+ */
 export function httpRequest(
   url: string,
   options: {
@@ -174,6 +177,7 @@ export function httpRequest(
     path?: string;
     headers?: Record<string, string | undefined>;
     body?: string | Buffer | undefined;
+    signal?: AbortSignal;
   } = {},
 ): Promise<HttpReply> {
   return new Promise((resolve, reject) => {
@@ -183,7 +187,7 @@ export function httpRequest(
     ) as Record<string, string>;
     const req = request(
       target,
-      { method: options.method ?? 'POST', headers, agent: false },
+      { method: options.method ?? 'POST', headers, agent: false, signal: options.signal },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -1,8 +1,11 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { defineFunction } from '@veba-functions/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   fixtureEvent,
   handlerContext,
+  httpRequest,
   sendCloudEvent,
   startTestFunction,
   sumSamples,
@@ -43,6 +46,21 @@ describe('the function harness', () => {
     expect(() => fixtureEvent('kn-go-tagging__eventErr1.json')).toThrow(
       /not a complete CloudEvent/,
     );
+  });
+
+  it('aborts an httpRequest through its signal (a server that never answers)', async () => {
+    const server = createServer(() => undefined);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const controller = new AbortController();
+      const reply = httpRequest(url, { body: '{}', signal: controller.signal });
+      controller.abort();
+      await expect(reply).rejects.toMatchObject({ name: 'AbortError' });
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 
   it('sums Prometheus samples by label', () => {

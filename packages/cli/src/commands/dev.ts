@@ -8,7 +8,6 @@ import { CliError, UsageError } from '../errors.js';
 import type { CliContext } from '../io.js';
 import { devPort, parsePort } from '../ports.js';
 import { sampleForTypes } from '../events.js';
-import { defaultFixturesDir } from '../fixtures.js';
 import { findRepoRoot, resolveFunctionDir } from '../repo.js';
 import { readTriggers } from '../values.js';
 
@@ -73,10 +72,8 @@ export async function devCommand(argv: string[], ctx: CliContext): Promise<numbe
     `veba-fn dev ${name}: http://127.0.0.1:${port}  (watching, in-memory state` +
       (envFile ? `, env from ${relative(ctx.cwd, envFile) || envFile})` : ', no .env file)'),
   );
-  const fixturesDir = defaultFixturesDir();
   const types = readTriggers(functionDir).flatMap((t) => (t.type ? [t.type] : []));
-  const sample =
-    (fixturesDir && sampleForTypes(fixturesDir, types)) ?? 'kn-py-echo__testevent.json';
+  const sample = sampleForTypes(types) ?? 'kn-py-echo__testevent.json';
   ctx.err(`  try: veba-fn send ${name} ${sample} --times 3`);
 
   const child = spawn(command, args, {

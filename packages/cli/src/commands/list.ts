@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
 import { CliError, UsageError } from '../errors.js';
-import { readFixtureIndex } from '../events.js';
-import { defaultFixturesDir } from '../fixtures.js';
+import { loadVebaFixtures, type VebaFixture } from '@veba-functions/test-helpers/fixtures';
 import type { CliContext } from '../io.js';
 import { devPort } from '../ports.js';
 import { findRepoRoot, listFunctionNames, resolveFunctionDir } from '../repo.js';
@@ -50,32 +49,24 @@ export function listCommand(argv: string[], ctx: CliContext): number {
 /** `veba-fn fixtures`: the VEBA sample corpus `send` accepts by name. */
 export function fixturesCommand(argv: string[], ctx: CliContext): number {
   if (argv.length > 0) throw new UsageError('usage: veba-fn fixtures');
-  const dir = defaultFixturesDir(ctx.cwd);
-  if (!dir)
-    throw new CliError(
-      'the VEBA sample corpus (packages/test-helpers/fixtures/veba-events) is not here',
-    );
-  const entries = readFixtureIndex(dir);
-  const width = Math.min(60, Math.max(...entries.map((e) => e.file.length))) + 2;
+  const fixtures = loadVebaFixtures();
+  const width = Math.min(60, Math.max(...fixtures.map((f) => f.file.length))) + 2;
   ctx.out(`${'FILE'.padEnd(width)} ${'SHAPE'.padEnd(25)}TYPE SEND USES`);
-  for (const entry of entries) {
-    const recorded = entry.ce_headers_from_send_script ?? {};
-    const shape =
-      entry.valid_json === false
-        ? 'invalid JSON'
-        : entry.mode?.startsWith('structured')
-          ? 'CloudEvent'
-          : entry.ce_headers_from_send_script
-            ? 'data + recorded headers'
-            : entry.mode
-              ? 'data only'
-              : 'envelope';
-    const type = recorded['ce-type'] ?? entry.ce?.type;
-    const subject = recorded['ce-subject'] ?? entry.ce?.subject;
+  for (const fixture of fixtures) {
+    const type = fixture.attributes?.type;
+    const subject = fixture.attributes?.subject;
     const shown = type
       ? `${type}${subject ? ` (subject ${subject})` : ''}`
-      : (entry.event_type ?? '');
-    ctx.out(`${entry.file.padEnd(width)} ${shape.padEnd(25)}${shown}`);
+      : (fixture.eventType ?? '');
+    ctx.out(`${fixture.file.padEnd(width)} ${fixtureShape(fixture).padEnd(25)}${shown}`);
   }
   return 0;
+}
+
+/** How `send` treats the sample, in a few words. */
+function fixtureShape(fixture: VebaFixture): string {
+  if (fixture.reason?.startsWith('not valid JSON')) return 'invalid JSON';
+  if (fixture.mode === 'binary') return 'data + recorded headers';
+  if (fixture.mode === 'data-only') return 'data only';
+  return fixture.valid ? 'CloudEvent' : 'incomplete CloudEvent';
 }

@@ -6,7 +6,6 @@ import { loadEvent } from '../events.js';
 import type { CliContext } from '../io.js';
 import { devPort, parsePort } from '../ports.js';
 import { findRepoRoot, resolveFunctionDir } from '../repo.js';
-import { defaultFixturesDir } from '../fixtures.js';
 import { readTriggers, type TriggerSummary } from '../values.js';
 
 export const SEND_USAGE = `veba-fn send <function|url> <fixture|file> [options]
@@ -101,7 +100,6 @@ export async function sendCommand(argv: string[], ctx: CliContext): Promise<numb
   const url = resolveTarget(target, ctx.cwd, port);
   const event = loadEvent(eventRef, {
     cwd: ctx.cwd,
-    fixturesDir: defaultFixturesDir(ctx.cwd),
     overrides: { type: values.type, id: values.id, source: values.source },
   });
   const mode = values.structured ? 'structured' : 'binary';

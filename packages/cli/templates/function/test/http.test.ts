@@ -26,7 +26,9 @@ describe('__FUNCTION_NAME__ over HTTP', () => {
     const again = await sendCloudEvent(fn.url, powerOn);
     expect(again.status).toBe(200);
     expect(again.json()).toEqual({ skipped: 'duplicate: the same event was already processed' });
-    expect(fn.logs.messages('info').filter((m) => m === 'DrsVmPoweredOnEvent: workload1')).toHaveLength(1);
+    expect(
+      fn.logs.messages('info').filter((m) => m === 'DrsVmPoweredOnEvent: workload1'),
+    ).toHaveLength(1);
     expect(await fn.metric('veba_function_events_total', { outcome: 'duplicate' })).toBe(1);
   });
 
