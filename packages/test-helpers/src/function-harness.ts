@@ -181,7 +181,8 @@ export function httpRequest(
   } = {},
 ): Promise<HttpReply> {
   return new Promise((resolve, reject) => {
-    const target = new URL(options.path ?? '/', url);
+    // Without a path, the URL's own path and query are the target (a sink at /events?x=1).
+    const target = options.path === undefined ? new URL(url) : new URL(options.path, url);
     const headers = Object.fromEntries(
       Object.entries(options.headers ?? {}).filter(([, value]) => value !== undefined),
     ) as Record<string, string>;

@@ -42,6 +42,23 @@ describe('the function harness', () => {
     ).toBe(2);
   });
 
+  it('httpRequest keeps the URL path and query when no path is given', async () => {
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.url ?? '');
+      res.end('ok');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      await httpRequest(`http://127.0.0.1:${port}/events?x=1`, { method: 'GET' });
+      await httpRequest(`http://127.0.0.1:${port}/events?x=1`, { method: 'GET', path: '/metrics' });
+      expect(seen).toEqual(['/events?x=1', '/metrics']);
+    } finally {
+      server.close();
+    }
+  });
+
   it('refuses a corpus sample that is not a complete CloudEvent', () => {
     expect(() => fixtureEvent('kn-go-tagging__eventErr1.json')).toThrow(
       /not a complete CloudEvent/,
