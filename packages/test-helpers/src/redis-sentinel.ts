@@ -25,7 +25,10 @@ export interface RedisSentinelTopology {
   readonly keyPrefix: string;
   /** The master the first answering sentinel names now. */
   master(): Promise<RedisAddress>;
-  /** SIGKILLs the current master (nothing flushed, connections reset): a crashed node. */
+  /**
+   * SIGKILLs the current master (nothing flushed, connections reset): a crashed node. First waits
+   * until the sentinels know each other, so they can agree on the failover.
+   */
   killMaster(): Promise<RedisAddress>;
   /**
    * Resolves once every sentinel names a master other than `previous` and that node answers
@@ -73,9 +76,9 @@ function records(reply: RedisReply): Array<Map<string, string>> {
  * Starts a master, `replicas` replicas (`--replicaof`) and `sentinels` sentinels
  * (`redis-server <conf> --sentinel`) on loopback, always dedicated. Failure detection is tuned
  * short (`downAfterMs`, `failoverTimeoutMs`) so a failover takes a few seconds. Ready once the
- * replicas are in sync and every sentinel sees every replica and every other sentinel (they find
- * each other through hello messages every 2 s), which a failover needs to reach quorum and elect
- * a leader. See https://redis.io/docs/latest/operate/oss_and_stack/management/sentinel/
+ * replicas are in sync and every sentinel sees the master and every replica. The sentinels find
+ * each other through hello messages every 2 s, which a failover needs (quorum, leader election):
+ * `killMaster()` waits for that. See https://redis.io/docs/latest/operate/oss_and_stack/management/sentinel/
  *
  * @example
  * const topology = await startRedisSentinel();
@@ -189,17 +192,28 @@ export async function startRedisSentinel(
       }),
     );
 
-    await waitUntil('sentinel discovery', async () => {
+    // Ready for clients once every sentinel names the master and sees every replica (from the
+    // master's INFO, at once). Finding each other takes hello messages, sent every 2 s: only a
+    // failover needs that (quorum, leader election), so killMaster() waits for it instead.
+    const sentinelsSee = (needPeers: boolean) => async () => {
       const views = await Promise.all(
         sentinels.map(async (s) => {
           const peers = records(await redisCommand(s.port, ['SENTINEL', 'SENTINELS', masterName]));
           const known = records(await redisCommand(s.port, ['SENTINEL', 'REPLICAS', masterName]));
           const healthy = known.filter((r) => r.get('flags') === 'slave').length;
-          return peers.length === sentinelCount - 1 && healthy === replicaCount;
+          return healthy === replicaCount && (!needPeers || peers.length === sentinelCount - 1);
         }),
       );
       return views.every(Boolean);
-    });
+    };
+    await waitUntil('sentinels seeing the replicas', sentinelsSee(false));
+    let quorate: Promise<void> | undefined;
+    const waitForQuorum = () =>
+      (quorate ??= waitUntil(
+        'sentinel discovery',
+        sentinelsSee(true),
+        Date.now() + startTimeoutMs,
+      ));
 
     const askSentinel = async (s: RedisAddress): Promise<RedisAddress> => {
       const reply = await redisCommand(s.port, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName]);
@@ -227,6 +241,7 @@ export async function startRedisSentinel(
       keyPrefix: uniqueKeyPrefix(),
       master: currentMaster,
       async killMaster() {
+        await waitForQuorum();
         const address = await currentMaster();
         const process = dataNodes.get(address.port);
         if (!process) throw new RedisHelperError(`no process of this topology on :${address.port}`);
