@@ -1,5 +1,16 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
+import { promisify } from 'node:util';
 import { defineFunction, startFunction } from '@veba-functions/runtime';
-import { redisCommand, startRedis } from '@veba-functions/test-helpers';
+import {
+  createTempDir,
+  freePort,
+  launchProcess,
+  redisCommand,
+  startRedis,
+} from '@veba-functions/test-helpers';
 import { describe, expect, it } from 'vitest';
 import {
   StateConfigError,
@@ -269,5 +280,114 @@ describe('the Redis keys through the runtime', () => {
     } finally {
       await redis.stop();
     }
+  });
+});
+
+describe('REDIS_TLS', () => {
+  it('connects over TLS to a redis:// URL, with the CA from redisOptions.tls; refuses plain text', async () => {
+    const dir = createTempDir('veba-redis-tls-');
+    const port = await freePort();
+    const cert = join(dir.path, 'cert.pem');
+    const key = join(dir.path, 'key.pem');
+    await promisify(execFile)('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ]);
+    const server = await launchProcess({
+      name: 'redis-server (TLS)',
+      command: '/usr/bin/redis-server',
+      args: [
+        '--port',
+        '0',
+        '--tls-port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--dir',
+        dir.path,
+        '--tls-cert-file',
+        cert,
+        '--tls-key-file',
+        key,
+        '--tls-ca-cert-file',
+        cert,
+        '--tls-auth-clients',
+        'no',
+      ],
+      // Ready once it completes a TLS handshake.
+      ready: () =>
+        new Promise<boolean>((resolve) => {
+          const socket = tlsConnect({ host: '127.0.0.1', port, ca: readFileSync(cert) }, () => {
+            socket.destroy();
+            resolve(true);
+          });
+          socket.once('error', () => resolve(false));
+        }),
+    });
+    const ca = readFileSync(cert);
+    try {
+      const tls = createStateStore({
+        redis: { REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_TLS: true },
+        redisOptions: { tls: { ca } },
+        logger: captureLogger(),
+      });
+      await tls.start();
+      expect(
+        await tls.claim('k', { owner: 'a', leaseMs: 1000, ttlMs: 1000, fingerprint: '' }),
+      ).toEqual({
+        status: 'claimed',
+        takeover: false,
+      });
+      await tls.close();
+
+      const plain = createStateStore({
+        redis: { REDIS_URL: `redis://127.0.0.1:${port}` },
+        connectTimeoutMs: 1000,
+        logger: captureLogger(),
+      });
+      await expect(plain.start()).rejects.toThrow(/cannot reach redis:\/\/127\.0\.0\.1/);
+      await plain.close();
+    } finally {
+      await server.kill();
+      dir.remove();
+    }
+  });
+});
+
+describe('unreachable topologies', () => {
+  it.each([
+    [
+      { REDIS_SENTINELS: '127.0.0.1:1', REDIS_SENTINEL_MASTER: 'm' },
+      /sentinel master m via 127\.0\.0\.1:1/,
+    ],
+    [{ REDIS_CLUSTER_NODES: '127.0.0.1:1' }, /cluster 127\.0\.0\.1:1/],
+  ])('fail start within the connect timeout, naming the endpoint: %j', async (config, where) => {
+    const logger = captureLogger();
+    const store = createStateStore({
+      redis: { ...config, REDIS_PASSWORD: 'hunter2' },
+      connectTimeoutMs: 500,
+      logger,
+    });
+    const started = store.start();
+    await expect(started).rejects.toThrow(where);
+    await expect(started).rejects.toThrow(/cannot reach/);
+    await expect(started).rejects.not.toThrow(/hunter2/);
+    await store.close();
+    expect(JSON.stringify(logger.lines)).not.toContain('hunter2');
   });
 });
