@@ -1,6 +1,6 @@
-import { secretString } from '@veba-functions/runtime';
 import { z } from 'zod';
 import { StateConfigError } from './errors.js';
+import { redisConfigShape, type RedisConfig } from './redis-config.js';
 
 /** fail-closed: a store outage answers 503 (the broker retries); fail-open: process without the check. */
 export type StoreErrorMode = 'fail-closed' | 'fail-open';
@@ -18,12 +18,9 @@ export const DEFAULTS = {
 
 const seconds = z.coerce.number().int().positive().optional();
 const mode = z.enum(['fail-closed', 'fail-open']).optional();
-// Marked secret: the URL may carry a password, so the runtime scrubs its value from every log line.
-const redisUrl = secretString().optional();
-
 /** Config keys the dedupe guard declares (merged into the function's config by the runtime). */
 export const dedupeConfigShape = {
-  REDIS_URL: redisUrl,
+  ...redisConfigShape,
   DEDUPE_TTL_SECONDS: seconds,
   DEDUPE_LEASE_SECONDS: seconds,
   DEDUPE_ON_STORE_ERROR: mode,
@@ -31,7 +28,7 @@ export const dedupeConfigShape = {
 
 /** Config keys the ordering guard declares. */
 export const orderingConfigShape = {
-  REDIS_URL: redisUrl,
+  ...redisConfigShape,
   ORDERING_TTL_SECONDS: seconds,
   ORDERING_ON_STORE_ERROR: mode,
 };
@@ -55,4 +52,15 @@ export function readConfig<S extends z.ZodRawShape>(
     });
   }
   return result.data;
+}
+
+/**
+ * The Redis keys of a function's config (see `redisConfigShape`), re-checked, for
+ * `createRedisConnection` or `createStateStore`.
+ *
+ * @example
+ * init: ({ config, logger }) => createRedisConnection(readRedisConfig(config), logger)
+ */
+export function readRedisConfig(config: Record<string, unknown>): RedisConfig {
+  return readConfig(redisConfigShape, config);
 }

@@ -14,6 +14,7 @@ import { StoreHolder, type StoreOptions } from './store-holder.js';
 import type { StateLogger, StateStore } from './store.js';
 import { errorText } from './errors.js';
 import { storeFailureVerdict } from './store-failure.js';
+import { reportCompletion } from './completion.js';
 
 /** The lease always covers the handler deadline plus this margin (for complete/release to land). */
 const LEASE_MARGIN_MS = 2_000;
@@ -64,7 +65,7 @@ export function createDedupeGuard<E extends GuardedEvent>(
         config.DEDUPE_TTL_SECONDS ?? options.ttlSeconds ?? DEFAULTS.dedupeTtlSeconds;
       const leaseSeconds =
         config.DEDUPE_LEASE_SECONDS ?? options.leaseSeconds ?? DEFAULTS.dedupeLeaseSeconds;
-      const store = await holder.acquire(config.REDIS_URL, ctx.logger);
+      const store = await holder.acquire(config, ctx.logger);
       started = {
         store,
         metrics: stateMetrics(ctx.metrics),
@@ -147,13 +148,8 @@ export function createDedupeGuard<E extends GuardedEvent>(
         action: 'proceed',
         async onSuccess() {
           try {
-            const done = await s.store.complete(key, owner, s.ttlMs);
-            if (!done) {
-              ctx.logger.warn(
-                { guard: 'dedupe' },
-                'handled, but the claim was taken over after its lease expired: completion not recorded',
-              );
-            }
+            const outcome = await s.store.complete(key, owner, s.ttlMs, fp);
+            reportCompletion(outcome, fn, s.metrics, ctx.logger);
           } catch (error) {
             // The work is done: do not fail the event; the claim lapses with its lease.
             s.metrics.storeErrors.inc({ function: fn, operation: 'complete', mode: s.mode });

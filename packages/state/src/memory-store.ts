@@ -1,4 +1,10 @@
-import type { ClaimRequest, ClaimResult, StateLogger, StateStore } from './store.js';
+import type {
+  ClaimRequest,
+  ClaimResult,
+  CompleteOutcome,
+  StateLogger,
+  StateStore,
+} from './store.js';
 
 export interface MemoryStateStoreOptions {
   logger: StateLogger;
@@ -88,13 +94,23 @@ export class MemoryStateStore implements StateStore {
     );
   }
 
-  complete(key: string, owner: string, ttlMs: number): Promise<boolean> {
+  complete(key: string, owner: string, ttlMs: number, fingerprint = ''): Promise<CompleteOutcome> {
     const now = this.now();
     const existing = this.read(key, 'record', now);
-    if (existing?.state !== 'in_progress' || existing.owner !== owner)
-      return Promise.resolve(false);
-    this.write(key, { ...existing, state: 'completed', leaseUntil: 0, expiresAt: now + ttlMs });
-    return Promise.resolve(true);
+    if (existing && existing.owner !== owner) {
+      return Promise.resolve(existing.state === 'completed' ? 'completed_by_other' : 'taken_over');
+    }
+    if (existing?.state === 'completed') return Promise.resolve('completed');
+    // Evicted (or never claimed): the owner did the work, so remember it as done.
+    this.write(key, {
+      kind: 'record',
+      state: 'completed',
+      owner,
+      leaseUntil: 0,
+      fingerprint: existing?.fingerprint ?? fingerprint,
+      expiresAt: now + ttlMs,
+    });
+    return Promise.resolve(existing ? 'completed' : 'recreated');
   }
 
   release(key: string, owner: string): Promise<boolean> {
@@ -117,6 +133,7 @@ export class MemoryStateStore implements StateStore {
     return Promise.resolve(value);
   }
 
+  /** Drops every record and mark, like a restart would; the store stays usable. */
   close(): Promise<void> {
     this.entries.clear();
     return Promise.resolve();

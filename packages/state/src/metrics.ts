@@ -8,6 +8,7 @@ export interface StateMetrics {
   storeErrors: Counter<'function' | 'operation' | 'mode'>;
   payloadMismatch: Counter<'function'>;
   takeovers: Counter<'function'>;
+  completionConflicts: Counter<'function' | 'outcome'>;
   unchecked: Counter<'function' | 'reason'>;
 }
 
@@ -62,6 +63,12 @@ export function stateMetrics(registry: Registry): StateMetrics {
       'veba_state_lease_takeovers_total',
       'Claims that took over an expired in-progress lease (a worker crashed or overran)',
       ['function'],
+    ),
+    completionConflicts: counter(
+      registry,
+      'veba_state_completion_conflicts_total',
+      'Completions that found their claim record gone (recreated) or held or completed by another delivery',
+      ['function', 'outcome'],
     ),
     unchecked: counter(
       registry,

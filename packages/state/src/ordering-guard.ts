@@ -77,7 +77,7 @@ export function createOrderingGuard<E extends GuardedEvent>(
       const ttlSeconds =
         config.ORDERING_TTL_SECONDS ?? options.ttlSeconds ?? DEFAULTS.orderingTtlSeconds;
       const cacheOptions = options.localCache ?? true;
-      const store = await holder.acquire(config.REDIS_URL, ctx.logger);
+      const store = await holder.acquire(config, ctx.logger);
       started = {
         store,
         metrics: stateMetrics(ctx.metrics),

@@ -1,6 +1,9 @@
 // Every multi-step change is one Lua script, so Redis runs it atomically: no other client can act
-// between the read and the write. Times come from the Redis server clock (TIME), not from the
-// replicas' clocks, so every replica agrees when a lease has expired.
+// between the read and the write. Each script touches exactly one key (KEYS[1]), so on a Redis
+// Cluster it always runs on the one node that owns that key's slot; a future script that touches
+// several keys must build them with hashTagged() (hash-tag.ts) so they share a slot.
+// Times come from the Redis server clock (TIME), not from the replicas' clocks, so every replica
+// agrees when a lease has expired.
 
 const NOW = `
 if redis.replicate_commands then redis.replicate_commands() end
@@ -37,13 +40,35 @@ redis.call('PEXPIRE', KEYS[1], ttlMs)
 return { 'claimed', previous, takeover }
 `;
 
-/** KEYS[1] record; ARGV owner, ttlMs. 1 when completed, 0 when the owner no longer holds it. */
+/**
+ * KEYS[1] record; ARGV owner, ttlMs, fingerprint. Returns { outcome, other owner }:
+ * - `completed`: the owner's in-progress record is now completed (or already was: a completion
+ *   retried after its reply was lost);
+ * - `recreated`: there was no record (Redis restarted or failed over without it, or it was
+ *   evicted). The owner did finish the work, so a completed record is written: without it every
+ *   redelivery would run the side effect again (project issue 9);
+ * - `taken_over`: another delivery holds it in progress (it took over after this lease expired, or
+ *   claimed it after the record was lost). Left alone: that delivery is running and decides;
+ * - `completed_by_other`: another delivery completed it. Left alone.
+ */
 export const COMPLETE = `
 local rec = redis.call('HMGET', KEYS[1], 'state', 'owner')
-if rec[1] ~= 'in_progress' or rec[2] ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'state', 'completed', 'lease', '0')
+local state, owner = rec[1], rec[2]
+if state == 'in_progress' and owner == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'state', 'completed', 'lease', '0')
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return { 'completed', '' }
+end
+if state == 'completed' then
+  if owner == ARGV[1] then return { 'completed', '' } end
+  return { 'completed_by_other', owner or '' }
+end
+if state == 'in_progress' then
+  return { 'taken_over', owner or '' }
+end
+redis.call('HSET', KEYS[1], 'state', 'completed', 'owner', ARGV[1], 'lease', '0', 'fp', ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return 1
+return { 'recreated', '' }
 `;
 
 /** KEYS[1] record; ARGV owner. 1 when released, 0 when the owner no longer holds it. */

@@ -1,23 +1,36 @@
-import { Redis, type RedisOptions } from 'ioredis';
-import { StateStoreError } from './errors.js';
+import { StateConfigError, StateStoreError, errorText } from './errors.js';
+import type { RedisConfig, RedisEndpoint } from './redis-config.js';
+import {
+  closeRedisConnection,
+  createRedisConnection,
+  describeRedisConnection,
+  openRedisConnection,
+  type RedisConnection,
+  type RedisConnectionOptions,
+} from './redis-connection.js';
 import { ADVANCE, CLAIM, COMPLETE, RELEASE } from './redis-scripts.js';
-import type { ClaimRequest, ClaimResult, StateLogger, StateStore } from './store.js';
+import type {
+  ClaimRequest,
+  ClaimResult,
+  CompleteOutcome,
+  StateLogger,
+  StateStore,
+} from './store.js';
 
-export interface RedisStateStoreOptions {
-  /** `redis://` or `rediss://` (TLS) URL; may carry user, password and database. */
-  url: string;
+export interface RedisStateStoreOptions extends Omit<RedisConnectionOptions, 'purpose'> {
+  /** One server: `redis://` or `rediss://` (TLS) URL; may carry user, password and database. */
+  url?: string;
+  /**
+   * Instead of `url`: the Redis config keys (`REDIS_URL`, `REDIS_SENTINELS` + `REDIS_SENTINEL_MASTER`,
+   * `REDIS_CLUSTER_NODES`, credentials, `REDIS_TLS`) or an endpoint from `resolveRedisEndpoint`.
+   */
+  redis?: RedisConfig | RedisEndpoint;
   logger: StateLogger;
-  /** Put in front of every key. Default `veba:`. */
+  /** Put in front of every key. Default `veba:`. Keep `{` and `}` out of it (see `hashTagged`). */
   keyPrefix?: string;
-  /** A command that takes longer fails (-> store error), so an outage cannot hang an event. Default 1000. */
-  commandTimeoutMs?: number;
-  /** Time allowed for the first connection in `start()`. Default 5000. */
-  connectTimeoutMs?: number;
-  /** Extra ioredis options (e.g. `tls` CA); the timeout and queue settings above win. */
-  redisOptions?: RedisOptions;
 }
 
-type ScriptedRedis = Redis & {
+interface StateScripts {
   vebaClaim(
     key: string,
     owner: string,
@@ -25,97 +38,64 @@ type ScriptedRedis = Redis & {
     ttlMs: number,
     fp: string,
   ): Promise<[string, string, string]>;
-  vebaComplete(key: string, owner: string, ttlMs: number): Promise<number>;
+  vebaComplete(key: string, owner: string, ttlMs: number, fp: string): Promise<[string, string]>;
   vebaRelease(key: string, owner: string): Promise<number>;
   vebaAdvance(key: string, eventKey: string, ttlMs: number): Promise<string>;
-};
-
-/** The URL without credentials, for log lines. */
-export function describeRedisUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname === '/' ? '' : u.pathname}`;
-  } catch {
-    return '(unparsable REDIS_URL)';
-  }
 }
 
+const OUTCOMES = new Set<string>(['completed', 'recreated', 'taken_over', 'completed_by_other']);
+
 /**
- * Dedupe records and ordering marks in Redis, shared by every replica. Each state change is one
- * Lua script (atomic); commands time out and are not queued while disconnected, so an outage
- * surfaces as a `StateStoreError` within `commandTimeoutMs`.
+ * Dedupe records and ordering marks in Redis, shared by every replica: one server, a
+ * Sentinel-managed master, or a Cluster (the connection comes from `createRedisConnection`). Each
+ * state change is one Lua script on one key (atomic, and on a Cluster always on the node owning
+ * that key); commands time out and are not queued while disconnected, so an outage surfaces as a
+ * `StateStoreError` within `commandTimeoutMs`.
  *
  * @example
  * const store = createRedisStateStore({ url: 'redis://redis.vmware-functions:6379', logger });
+ * const ha = createRedisStateStore({ redis: { REDIS_SENTINELS: 's-0:26379,s-1:26379', REDIS_SENTINEL_MASTER: 'mymaster' }, logger });
  * await store.start();
  */
 export class RedisStateStore implements StateStore {
   readonly kind = 'redis' as const;
-  private readonly redis: ScriptedRedis;
+  private readonly redis: RedisConnection & StateScripts;
   private readonly logger: StateLogger;
   private readonly prefix: string;
-  private readonly where: string;
-  private readonly connectTimeoutMs: number;
-  private down = false;
   private closed = false;
-  /** The last connection error, which says more than "Connection is closed" (e.g. WRONGPASS). */
-  private lastError: Error | undefined;
 
   constructor(options: RedisStateStoreOptions) {
     this.logger = options.logger;
     this.prefix = options.keyPrefix ?? 'veba:';
-    this.where = describeRedisUrl(options.url);
-    this.connectTimeoutMs = options.connectTimeoutMs ?? 5000;
-    const redis = new Redis(options.url, {
-      ...options.redisOptions,
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      // One retry covers a reply lost on a dropped connection; claim is idempotent per owner.
-      maxRetriesPerRequest: 1,
-      commandTimeout: options.commandTimeoutMs ?? 1000,
-      connectTimeout: this.connectTimeoutMs,
-      // Keep reconnecting for as long as the function runs; events get store errors meanwhile.
-      retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+    if (options.url !== undefined && options.redis !== undefined)
+      throw new StateConfigError('give the Redis store either url or redis, not both');
+    const config = options.redis ?? { REDIS_URL: options.url };
+    const redis = createRedisConnection(config, options.logger, {
+      commandTimeoutMs: options.commandTimeoutMs,
+      connectTimeoutMs: options.connectTimeoutMs,
+      redisOptions: options.redisOptions,
+      clusterOptions: options.clusterOptions,
+      purpose: 'redis state store',
     });
     redis.defineCommand('vebaClaim', { numberOfKeys: 1, lua: CLAIM });
     redis.defineCommand('vebaComplete', { numberOfKeys: 1, lua: COMPLETE });
     redis.defineCommand('vebaRelease', { numberOfKeys: 1, lua: RELEASE });
     redis.defineCommand('vebaAdvance', { numberOfKeys: 1, lua: ADVANCE });
-    // Without a listener ioredis would crash the process on the first connection error.
-    redis.on('error', (error: Error) => {
-      this.lastError = error;
-      if (this.down || this.closed) return;
-      this.down = true;
-      this.logger.warn(
-        { store: 'redis', redis: this.where, err: error.message },
-        'redis state store unreachable',
-      );
-    });
-    redis.on('ready', () => {
-      if (!this.down) return;
-      this.down = false;
-      this.logger.info({ store: 'redis', redis: this.where }, 'redis state store reachable again');
-    });
-    this.redis = redis as ScriptedRedis;
+    this.redis = redis as RedisConnection & StateScripts;
+  }
+
+  /** Where the store points, without credentials. */
+  get where(): string {
+    return describeRedisConnection(this.redis);
   }
 
   async start(): Promise<void> {
     if (this.redis.status === 'ready') return;
-    try {
-      await this.redis.connect();
-      this.logger.info(
-        { store: 'redis', redis: this.where },
-        'state store is redis: dedupe and ordering are shared',
-      );
-    } catch (error) {
-      this.redis.disconnect();
-      const last = this.lastError;
-      const reason =
-        last && last !== error ? `${last.message} (${message(error)})` : message(error);
-      throw new StateStoreError('connect', `cannot reach ${this.where}: ${reason}`, {
-        cause: last ?? error,
-      });
-    }
+    await openRedisConnection(this.redis);
+    this.logger.info(
+      { store: 'redis', redis: this.where },
+      'state store is redis: dedupe and ordering are shared',
+    );
   }
 
   async claim(key: string, request: ClaimRequest): Promise<ClaimResult> {
@@ -138,12 +118,17 @@ export class RedisStateStore implements StateStore {
     throw new StateStoreError('claim', `unexpected script reply ${JSON.stringify(status)}`);
   }
 
-  async complete(key: string, owner: string, ttlMs: number): Promise<boolean> {
-    return (
-      (await this.run('complete', () =>
-        this.redis.vebaComplete(this.prefix + key, owner, ttlMs),
-      )) === 1
+  async complete(
+    key: string,
+    owner: string,
+    ttlMs: number,
+    fingerprint = '',
+  ): Promise<CompleteOutcome> {
+    const [outcome] = await this.run('complete', () =>
+      this.redis.vebaComplete(this.prefix + key, owner, ttlMs, fingerprint),
     );
+    if (OUTCOMES.has(outcome)) return outcome as CompleteOutcome;
+    throw new StateStoreError('complete', `unexpected script reply ${JSON.stringify(outcome)}`);
   }
 
   async release(key: string, owner: string): Promise<boolean> {
@@ -169,24 +154,16 @@ export class RedisStateStore implements StateStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.redis.status === 'ready') {
-      await this.redis.quit().catch(() => this.redis.disconnect());
-    } else {
-      this.redis.disconnect();
-    }
+    await closeRedisConnection(this.redis);
   }
 
   private async run<T>(operation: string, command: () => Promise<T>): Promise<T> {
     try {
       return await command();
     } catch (error) {
-      throw new StateStoreError(operation, message(error), { cause: error });
+      throw new StateStoreError(operation, errorText(error), { cause: error });
     }
   }
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** Creates the Redis store (see {@link RedisStateStore}); call `start()` before use. */

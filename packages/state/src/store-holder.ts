@@ -1,13 +1,14 @@
 import { createStateStore, type CreateStateStoreOptions } from './create-store.js';
+import type { RedisConfig } from './redis-config.js';
 import type { StateLogger, StateStore } from './store.js';
 
-/** Store options a guard passes through (everything but the URL and logger, which come from config). */
-export type StoreOptions = Omit<CreateStateStoreOptions, 'redisUrl' | 'logger'>;
+/** Store options a guard passes through (everything but the Redis keys and logger, which come from config). */
+export type StoreOptions = Omit<CreateStateStoreOptions, 'redisUrl' | 'redis' | 'logger'>;
 
 /**
  * One store shared by the guards of one function: the first `acquire` creates and starts it (from
- * REDIS_URL), the last `release` closes it. An injected store is started but never closed here:
- * whoever created it owns it.
+ * the Redis keys: `REDIS_URL`, `REDIS_SENTINELS`, `REDIS_CLUSTER_NODES`, ...), the last `release`
+ * closes it. An injected store is started but never closed here: whoever created it owns it.
  */
 export class StoreHolder {
   private store: StateStore | undefined;
@@ -19,10 +20,11 @@ export class StoreHolder {
     private readonly options: StoreOptions = {},
   ) {}
 
-  async acquire(redisUrl: string | undefined, logger: StateLogger): Promise<StateStore> {
+  /** `redis`: the guard's config (the Redis keys are picked from it), or just a `REDIS_URL`. */
+  async acquire(redis: RedisConfig | string | undefined, logger: StateLogger): Promise<StateStore> {
     this.users += 1;
     try {
-      this.starting ??= this.open(redisUrl, logger);
+      this.starting ??= this.open(redis, logger);
       return await this.starting;
     } catch (error) {
       this.users -= 1;
@@ -41,8 +43,12 @@ export class StoreHolder {
     if (store && store !== this.injected) await store.close();
   }
 
-  private async open(redisUrl: string | undefined, logger: StateLogger): Promise<StateStore> {
-    const store = this.injected ?? createStateStore({ ...this.options, redisUrl, logger });
+  private async open(
+    redis: RedisConfig | string | undefined,
+    logger: StateLogger,
+  ): Promise<StateStore> {
+    const config = typeof redis === 'string' ? { REDIS_URL: redis } : redis;
+    const store = this.injected ?? createStateStore({ ...this.options, redis: config, logger });
     try {
       await store.start();
     } catch (error) {

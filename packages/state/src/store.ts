@@ -12,8 +12,18 @@ export interface StateStore {
    * overwritten; an in-progress record is taken over only once its lease has expired.
    */
   claim(key: string, request: ClaimRequest): Promise<ClaimResult>;
-  /** Marks the record completed (kept `ttlMs`); only while `owner` still holds it. */
-  complete(key: string, owner: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Records that `owner` finished the work (kept `ttlMs`). Completes the owner's in-progress
+   * record; writes a completed record when there is none (it was lost: Redis restarted or failed
+   * over without it, or it was evicted), so redeliveries are duplicates; leaves a record that
+   * another delivery holds or completed alone. See {@link CompleteOutcome}.
+   */
+  complete(
+    key: string,
+    owner: string,
+    ttlMs: number,
+    fingerprint?: string,
+  ): Promise<CompleteOutcome>;
   /** Deletes an in-progress record so a retry can run; only while `owner` still holds it. */
   release(key: string, owner: string): Promise<boolean>;
   /** The ordering mark of a scope (highest event key handled), or `undefined` when none is known. */
@@ -39,6 +49,15 @@ export type ClaimResult =
   | { status: 'claimed'; takeover: boolean; previousOwner?: string }
   | { status: 'completed'; fingerprint: string }
   | { status: 'in_progress'; fingerprint: string; retryAfterMs: number };
+
+/**
+ * What `complete` found and did:
+ * - `completed`: the owner's claim is now completed (or already was);
+ * - `recreated`: the record had vanished; a completed record was written;
+ * - `taken_over`: another delivery holds it in progress; left alone (that delivery decides);
+ * - `completed_by_other`: another delivery completed it too; left alone.
+ */
+export type CompleteOutcome = 'completed' | 'recreated' | 'taken_over' | 'completed_by_other';
 
 /** The minimal logger the stores and guards need; a pino logger fits. */
 export interface StateLogger {

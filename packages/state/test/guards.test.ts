@@ -165,8 +165,13 @@ describe.each(kinds)('guards on the $name store', (kind) => {
       expect(await counterValue(ctx.registry, 'veba_state_lease_takeovers_total')).toBe(1);
       await crashed.onSuccess?.();
       expect(crashedLog.messages('warn')).toEqual([
-        expect.stringContaining('completion not recorded'),
+        expect.stringContaining('another delivery holds the claim now'),
       ]);
+      expect(
+        await counterValue(ctx.registry, 'veba_state_completion_conflicts_total', {
+          outcome: 'taken_over',
+        }),
+      ).toBe(1);
       await expect(enter(guards[0]!, vsphereEvent(12))).rejects.toBeInstanceOf(
         EventInProgressError,
       );

@@ -34,6 +34,17 @@ describe('memory store', () => {
     expect(logger.messages('warn')).toEqual([expect.stringContaining('full')]);
   });
 
+  it('records a completion whose claim was evicted, so its redelivery is a duplicate (issue 9)', async () => {
+    const store = createMemoryStateStore({ logger: captureLogger(), maxEntries: 10 });
+    await store.claim('evicted', req('a'));
+    for (let i = 0; i < 10; i++) await store.claim(`other${i}`, req('a'));
+    expect(await store.complete('evicted', 'a', 10_000, 'fp')).toBe('recreated');
+    expect(await store.claim('evicted', req('b'))).toEqual({
+      status: 'completed',
+      fingerprint: 'fp',
+    });
+  });
+
   it('counts marks and records against the same bound', async () => {
     const store = createMemoryStateStore({ logger: captureLogger(), maxEntries: 10 });
     for (let i = 0; i < 30; i++) {

@@ -1,9 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import {
+  createTempDir,
+  freePort,
+  launchProcess,
+  LaunchError,
+  type LaunchedProcess,
+} from './child-process.js';
+import { redisCommand, redisInfo } from './redis-command.js';
 
 /** A redis-server for a test: either one this helper started, or the shared one named by `REDIS_URL`. */
 export interface RedisServer {
@@ -50,121 +53,91 @@ export class RedisHelperError extends Error {
   }
 }
 
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
+export const DEFAULT_REDIS_BINARY = '/usr/bin/redis-server';
 
-// A test runner that exits without calling stop() must not leave redis-server behind.
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const child of running) child.kill('SIGKILL');
-  });
-}
-
-function uniquePrefix(): string {
+/** `test:<pid>:<random>:`, unique per call. */
+export function uniqueKeyPrefix(): string {
   return `test:${process.pid}:${randomBytes(4).toString('hex')}:`;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+/** How one redis-server (or sentinel) process of a test is started. */
+export interface RedisNodeSpec {
+  binary: string;
+  port: number;
+  /** Its private data directory. */
+  dir: string;
+  /** Arguments after the common ones, e.g. `--cluster-enabled yes`. */
+  extraArgs?: readonly string[];
+  /** A config file to start from (sentinels need one they can rewrite). */
+  configFile?: string;
+  startTimeoutMs: number;
+  name?: string;
+}
+
+/**
+ * Starts one redis-server process through the shared launcher. It is ready once the process on
+ * the port is this one (`INFO server` names its pid, so a server some other process left on the
+ * port is never mistaken for it) and answers without `LOADING`.
+ * @internal shared by startRedis and the topologies.
+ */
+export async function launchRedisNode(spec: RedisNodeSpec): Promise<LaunchedProcess> {
+  const args = [
+    ...(spec.configFile ? [spec.configFile] : []),
+    '--port',
+    String(spec.port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    spec.dir,
+    '--dbfilename',
+    'dump.rdb',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--daemonize',
+    'no',
+    '--protected-mode',
+    'no',
+    '--loglevel',
+    'warning',
+    ...(spec.extraArgs ?? []),
+  ];
+  return launchProcess({
+    name: spec.name ?? `redis-server :${spec.port}`,
+    command: spec.binary,
+    args,
+    readyTimeoutMs: spec.startTimeoutMs,
+    ready: async (proc) => {
+      const info = await redisInfo(spec.port, 'server', { timeoutMs: 500 });
+      return info.get('process_id') === String(proc.pid);
+    },
+    // SIGTERM: redis-server exits at once (no save is configured); sentinels too.
+    stopSignal: 'SIGTERM',
+    stopTimeoutMs: 5_000,
   });
 }
 
-/** Sends one inline command over a raw socket and resolves with the first reply line. */
-async function rawCommand(port: number, command: string, timeoutMs = 1000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    let reply = '';
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new RedisHelperError(`no reply to ${command} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    socket.once('connect', () => socket.write(`${command}\r\n`));
-    socket.on('data', (chunk) => {
-      reply += chunk.toString('utf8');
-      if (reply.includes('\r\n')) {
-        clearTimeout(timer);
-        socket.destroy();
-        resolve(reply.split('\r\n')[0] ?? '');
-      }
-    });
-    socket.once('close', () => {
-      clearTimeout(timer);
-      if (!reply.includes('\r\n')) resolve(reply);
-    });
-    socket.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-  });
-}
-
-async function waitForPing(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
+/**
+ * Starts `spec` on a free port, trying another port when something takes it between the probe
+ * and the bind. `spec` gets the port.
+ * @internal
+ */
+export async function launchOnFreePort(
+  spec: (port: number) => RedisNodeSpec | Promise<RedisNodeSpec>,
+  attempts = 3,
+): Promise<{ port: number; process: LaunchedProcess }> {
   let lastError: unknown;
-  while (Date.now() < until) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new RedisHelperError(`redis-server exited early (code ${String(child.exitCode)})`, {
-        cause: lastError,
-      });
-    }
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const port = await freePort();
     try {
-      if ((await rawCommand(port, 'PING', 500)) === '+PONG') return;
+      return { port, process: await launchRedisNode(await spec(port)) };
     } catch (error) {
       lastError = error;
     }
-    await new Promise((r) => setTimeout(r, 50));
   }
-  throw new RedisHelperError(
-    `redis-server on port ${port} did not answer PING within ${timeoutMs} ms`,
-    {
-      cause: lastError,
-    },
-  );
-}
-
-async function waitForExit(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise<void>((resolve) => child.once('exit', () => resolve()));
-}
-
-function spawnServer(binary: string, port: number, dir: string): ChildProcess {
-  const child = spawn(
-    binary,
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dir,
-      '--dbfilename',
-      'dump.rdb',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--daemonize',
-      'no',
-      '--protected-mode',
-      'no',
-      '--loglevel',
-      'warning',
-    ],
-    { stdio: 'ignore' },
-  );
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  return child;
+  const message = lastError instanceof Error ? lastError.message : String(lastError);
+  throw new RedisHelperError(`could not start redis-server: ${message}`, { cause: lastError });
 }
 
 function externalServer(url: string): RedisServer {
@@ -180,7 +153,7 @@ function externalServer(url: string): RedisServer {
     url,
     host: parsed.hostname,
     port: Number(parsed.port || 6379),
-    keyPrefix: uniquePrefix(),
+    keyPrefix: uniqueKeyPrefix(),
     external: true,
     stop: () => Promise.resolve(),
     pause: () => Promise.reject(refusal('pause')),
@@ -204,35 +177,25 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   const reuse = options.reuseUrl ?? process.env.REDIS_URL;
   if (reuse && !options.dedicated) return externalServer(reuse);
 
-  const binary = options.binary ?? '/usr/bin/redis-server';
+  const binary = options.binary ?? DEFAULT_REDIS_BINARY;
   const startTimeoutMs = options.startTimeoutMs ?? 10_000;
-  installExitHook();
-  const dir = mkdtempSync(join(tmpdir(), 'veba-redis-'));
-
-  // Another process can take the free port between probe and bind: try a few ports.
-  let port = 0;
-  let child: ChildProcess | undefined;
-  let lastError: unknown;
-  for (let attempt = 0; attempt < 3 && !child; attempt++) {
-    port = await freePort();
-    const candidate = spawnServer(binary, port, dir);
-    try {
-      await waitForPing(port, candidate, startTimeoutMs);
-      child = candidate;
-    } catch (error) {
-      lastError = error;
-      candidate.kill('SIGKILL');
-      await waitForExit(candidate);
-    }
-  }
-  if (!child) {
-    rmSync(dir, { recursive: true, force: true });
-    throw new RedisHelperError(`could not start ${binary}`, { cause: lastError });
+  const dir = createTempDir('veba-redis-');
+  let port: number;
+  let current: LaunchedProcess | undefined;
+  try {
+    ({ port, process: current } = await launchOnFreePort((p) => ({
+      binary,
+      port: p,
+      dir: dir.path,
+      startTimeoutMs,
+    })));
+  } catch (error) {
+    dir.remove();
+    throw error;
   }
 
-  let current: ChildProcess | undefined = child;
   let stopped = false;
-  const alive = (): ChildProcess => {
+  const alive = (): LaunchedProcess => {
     if (!current) throw new RedisHelperError('redis-server is paused; call restart() first');
     return current;
   };
@@ -241,49 +204,43 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     url: `redis://127.0.0.1:${port}`,
     host: '127.0.0.1',
     port,
-    keyPrefix: uniquePrefix(),
+    keyPrefix: uniqueKeyPrefix(),
     external: false,
     async stop() {
       if (stopped) return;
       stopped = true;
       const proc = current;
       current = undefined;
-      if (proc) {
-        proc.kill('SIGCONT');
-        proc.kill('SIGKILL');
-        await waitForExit(proc);
-      }
-      rmSync(dir, { recursive: true, force: true });
+      await proc?.kill();
+      dir.remove();
     },
     async pause({ keepData = true } = {}) {
       const proc = alive();
-      proc.kill('SIGCONT');
+      proc.signal('SIGCONT');
       if (keepData) {
         // The connection closes when the server exits; the reply (if any) does not matter.
-        await rawCommand(port, 'SHUTDOWN SAVE', 5000).catch(() => '');
+        await redisCommand(port, ['SHUTDOWN', 'SAVE'], { timeoutMs: 5000 }).catch(() => null);
+        await proc.exited;
       } else {
-        proc.kill('SIGKILL');
+        await proc.kill();
       }
-      await waitForExit(proc);
       current = undefined;
     },
     async restart() {
       if (stopped) throw new RedisHelperError('redis-server was stopped');
       if (current) throw new RedisHelperError('redis-server is running; call pause() first');
-      const proc = spawnServer(binary, port, dir);
       try {
-        await waitForPing(port, proc, startTimeoutMs);
+        current = await launchRedisNode({ binary, port, dir: dir.path, startTimeoutMs });
       } catch (error) {
-        proc.kill('SIGKILL');
-        throw error;
+        const message = error instanceof LaunchError ? error.message : String(error);
+        throw new RedisHelperError(`redis-server did not restart: ${message}`, { cause: error });
       }
-      current = proc;
     },
     freeze() {
-      alive().kill('SIGSTOP');
+      alive().signal('SIGSTOP');
     },
     thaw() {
-      alive().kill('SIGCONT');
+      alive().signal('SIGCONT');
     },
   };
 }

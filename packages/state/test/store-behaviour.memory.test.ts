@@ -1,0 +1,4 @@
+import { describeStoreBehaviour } from './store-behaviour.js';
+import { memoryKind } from './stores.js';
+
+describeStoreBehaviour(memoryKind());

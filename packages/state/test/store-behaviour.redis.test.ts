@@ -1,0 +1,4 @@
+import { describeStoreBehaviour } from './store-behaviour.js';
+import { redisKind } from './stores.js';
+
+describeStoreBehaviour(redisKind());
