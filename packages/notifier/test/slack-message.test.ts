@@ -1,25 +1,18 @@
+import { CloudEvent } from 'cloudevents';
+import { InvalidEventError } from '@veba-functions/runtime';
+import { parseVSphereEvent } from '@veba-functions/vsphere-events';
 import { describe, expect, it } from 'vitest';
+import { buildNotification } from '../src/model.js';
+import { SLACK_LIMITS, escapeAndTruncate, escapeMrkdwn } from '../src/slack/slack-limits.js';
 import {
   BUDGET,
-  buildSlackMessage,
-  eventFamily,
+  renderSlackDigest,
+  renderSlackMessage,
   type SlackBlock,
   type SlackMessage,
-} from '../src/slack-message.js';
-import {
-  SLACK_LIMITS,
-  escapeAndTruncate,
-  escapeMrkdwn,
-  truncateText,
-} from '../src/slack-limits.js';
-import { FIXTURES, fixtureEvent } from './fixtures.js';
-
-/** The event class as the broker names it: `com.vmware.vsphere.<X>.v0`, or the router's subject. */
-function classOf(event: Record<string, unknown>): string {
-  const type = String(event.type);
-  const v0 = /^com\.vmware\.vsphere\.(.+)\.v0$/.exec(type);
-  return v0 ? v0[1]! : String(event.subject);
-}
+} from '../src/slack/slack-message.js';
+import { truncateText } from '../src/text.js';
+import { EXPECTED, corpusEvent, vsphereCorpusFiles } from './corpus.js';
 
 function allBlocks(message: SlackMessage): SlackBlock[] {
   return [...message.blocks, ...(message.attachments ?? []).flatMap((a) => a.blocks)];
@@ -40,7 +33,7 @@ function textOf(message: SlackMessage): string {
     .join('\n');
 }
 
-/** Every limit Slack documents for what we send (see src/slack-limits.ts for the sources). */
+/** Every limit Slack documents for what we send (see src/slack/slack-limits.ts for the sources). */
 function expectWithinSlackLimits(message: SlackMessage): void {
   expect(message.text.length).toBeGreaterThan(0);
   expect(message.text.length).toBeLessThanOrEqual(SLACK_LIMITS.messageText);
@@ -78,40 +71,35 @@ function expectWithinSlackLimits(message: SlackMessage): void {
   expect(JSON.parse(JSON.stringify(message))).toEqual(message);
 }
 
-const postedFixtures = FIXTURES.filter((f) => f.expected.outcome === 'posted');
+const slack = (file: string, data?: Record<string, unknown>, pretext?: string) =>
+  renderSlackMessage(buildNotification(corpusEvent(file, data)), { pretext });
 
-describe('buildSlackMessage over the VEBA sample events', () => {
-  it.each(postedFixtures.map((f) => [f.file, f] as const))(
-    '%s: family, limits, summary',
-    (_file, fixture) => {
-      const event = fixtureEvent(fixture);
-      const data = event.data as Record<string, unknown>;
-      const eventClass = classOf(event);
-      const family = eventFamily(eventClass, data);
-      expect(family).toBe(fixture.expected.outcome === 'posted' ? fixture.expected.family : 'n/a');
+describe('the model and the Slack layout over the VEBA sample events', () => {
+  it('knows the outcome of every vSphere sample of the corpus', () => {
+    expect(vsphereCorpusFiles().sort()).toEqual([...EXPECTED.keys()].sort());
+  });
 
-      const message = buildSlackMessage({ eventClass, data, source: String(event.source) });
-      expectWithinSlackLimits(message);
-      const summary =
-        typeof data.FullFormattedMessage === 'string'
-          ? data.FullFormattedMessage.trim().split('\n')[0]!.trim()
-          : '';
-      if (summary) {
-        expect(textOf(message)).toContain(escapeMrkdwn(summary));
-        expect(message.text).toContain(escapeMrkdwn(summary).slice(0, 100));
-      }
-      expect(message.blocks.some((b) => b.type === 'header')).toBe(true);
-    },
-  );
+  it.each([...EXPECTED.entries()])('%s', (file, expected) => {
+    if (expected.outcome === 'invalid') {
+      expect(() => buildNotification(corpusEvent(file))).toThrow(InvalidEventError);
+      expect(() => buildNotification(corpusEvent(file))).toThrow(expected.reason);
+      return;
+    }
+    const event = corpusEvent(file);
+    const notification = buildNotification(event);
+    expect(notification.family).toBe(expected.family);
+    const message = renderSlackMessage(notification);
+    expectWithinSlackLimits(message);
+    const summary = event.fullFormattedMessage?.trim().split('\n')[0]!.trim() ?? '';
+    if (summary) {
+      expect(textOf(message)).toContain(escapeMrkdwn(summary));
+      expect(message.text).toContain(escapeMrkdwn(summary).slice(0, 100));
+    }
+    expect(message.blocks.some((b) => b.type === 'header')).toBe(true);
+  });
 
   it('formats a VM power-off with the VM, host, cluster and datacenter as facts', () => {
-    const fixture = FIXTURES.find((f) => f.file === 'kn-ps-slack__test-payload.json')!;
-    const event = fixtureEvent(fixture);
-    const message = buildSlackMessage({
-      eventClass: 'VmPoweredOffEvent',
-      data: event.data as Record<string, unknown>,
-      source: 'https://vcenter.local/sdk',
-    });
+    const message = slack('kn-ps-slack__test-payload.json');
     const header = message.blocks.find((b) => b.type === 'header');
     expect(header?.type === 'header' && header.text.text).toBe(':red_circle: VM powered off');
     const text = textOf(message);
@@ -123,31 +111,15 @@ describe('buildSlackMessage over the VEBA sample events', () => {
   });
 
   it('shows a migration source host and a reconfiguration change list', () => {
-    const migrated = fixtureEvent(
-      FIXTURES.find((f) => f.file === 'kn-pcli-telegram__test-payload.json')!,
+    expect(textOf(slack('kn-pcli-telegram__test-payload.json'))).toContain(
+      '*From host*\n192.168.30.101',
     );
-    const migratedText = textOf(
-      buildSlackMessage({
-        eventClass: 'VmMigratedEvent',
-        data: migrated.data as Record<string, unknown>,
-      }),
-    );
-    expect(migratedText).toContain('*From host*\n192.168.30.101');
-
-    const reconfigured = fixtureEvent(
-      FIXTURES.find((f) => f.file === 'legacy/openfaas-pagerduty-trigger__valid-event.json')!,
-    );
-    const reconfiguredText = textOf(
-      buildSlackMessage({
-        eventClass: 'VmReconfiguredEvent',
-        data: reconfigured.data as Record<string, unknown>,
-      }),
-    );
-    expect(reconfiguredText).toContain(
+    const reconfigured = textOf(slack('legacy/openfaas-pagerduty-trigger__valid-event.json'));
+    expect(reconfigured).toContain(
       '*Changes*\n```Modified:\nconfig.memoryHotAddEnabled: true -&gt; false;',
     );
     // The change list is shown once, in its own block, not repeated in the summary.
-    expect(reconfiguredText.split('memoryHotAddEnabled').length - 1).toBe(1);
+    expect(reconfigured.split('memoryHotAddEnabled').length - 1).toBe(1);
   });
 
   it.each([
@@ -156,12 +128,10 @@ describe('buildSlackMessage over the VEBA sample events', () => {
     ['green', 'good', ':large_green_circle:'],
     ['gray', '#9e9e9e', ':white_circle:'],
     ['purple', '#9e9e9e', ':white_circle:'],
+    ['constructor', '#9e9e9e', ':white_circle:'],
+    ['__proto__', '#9e9e9e', ':white_circle:'],
   ])('colours an alarm turning %s as %s', (to, color, emoji) => {
-    const event = fixtureEvent(
-      FIXTURES.find((f) => f.file === 'kn-ps-slack-vsphere-alarm__test-payload.json')!,
-    );
-    const data = { ...(event.data as Record<string, unknown>), To: to };
-    const message = buildSlackMessage({ eventClass: 'AlarmStatusChangedEvent', data });
+    const message = slack('kn-ps-slack-vsphere-alarm__test-payload.json', { To: to });
     expect(message.attachments).toHaveLength(1);
     expect(message.attachments![0]!.color).toBe(color);
     const header = message.blocks.find((b) => b.type === 'header');
@@ -169,85 +139,67 @@ describe('buildSlackMessage over the VEBA sample events', () => {
     expect(header?.type === 'header' && header.text.text).toContain(
       `VEBA-DATASTORE-WARN: gray → ${to}`,
     );
-    expect(textOf(message)).toContain('*Entity*\nsm-vsanDatastore');
+    expect(JSON.stringify(message)).not.toContain('undefined');
+    expect(textOf(message)).toContain('*Entity*\nsm-vsanDatastore (datastore)');
     expectWithinSlackLimits(message);
   });
 
-  it('formats host maintenance, tasks, tag attach/detach and SSO login failures', () => {
-    const enter = fixtureEvent(
-      FIXTURES.find((f) => f.file === 'kn-pcli-hostmaint-alarms__enter-maint-payload.json')!,
-    );
-    expect(
-      buildSlackMessage({
-        eventClass: 'EnteredMaintenanceModeEvent',
-        data: enter.data as Record<string, unknown>,
-      }).text,
-    ).toMatch(/^:construction: Host entered maintenance mode: Host esx02/);
+  it('shows no empty line for what the event does not name (a datastore alarm has no VM)', () => {
+    const text = textOf(slack('kn-ps-slack-vsphere-alarm__test-payload.json'));
+    expect(text).not.toContain('*VM*');
+    expect(text).not.toContain('*Host*');
+  });
 
-    const task = fixtureEvent(
-      FIXTURES.find((f) => f.file === 'kn-ps-twillio-sms__test-payload.json')!,
+  it('formats host maintenance, tasks, tag attach/detach, SSO login failures, HA and backup jobs', () => {
+    expect(slack('kn-pcli-hostmaint-alarms__enter-maint-payload.json').text).toMatch(
+      /^:construction: Host entered maintenance mode: Host esx02/,
     );
-    const taskMessage = buildSlackMessage({
-      eventClass: 'TaskEvent',
-      data: task.data as Record<string, unknown>,
-    });
-    expect(taskMessage.text).toMatch(/^:clipboard: Task VirtualMachine\.createSnapshot \(queued\)/);
-    expect(textOf(taskMessage)).toContain('*Object*\nUbuntu-18.04');
+    const task = slack('kn-ps-twillio-sms__test-payload.json');
+    expect(task.text).toMatch(/^:clipboard: Task VirtualMachine\.createSnapshot \(queued\)/);
+    expect(textOf(task)).toContain('*Object*\nUbuntu-18.04');
 
-    const tag = fixtureEvent(
-      FIXTURES.find((f) => f.file === 'kn-pcli-nsx-tag-sync__test-payload.json')!,
-    );
-    const tagData = tag.data as Record<string, unknown>;
-    const attach = buildSlackMessage({
-      eventClass: 'com.vmware.cis.tagging.attach',
-      data: tagData,
-    });
+    const attach = slack('kn-pcli-nsx-tag-sync__test-payload.json');
     expect(attach.text).toMatch(/^:label: Tag attached/);
     expect(textOf(attach)).toContain('*Tag*\nexample-tag');
     expect(textOf(attach)).toContain('*Object*\nexample-vm');
-    const detach = buildSlackMessage({
-      eventClass: 'com.vmware.cis.tagging.detach',
-      data: { ...tagData, EventTypeId: 'com.vmware.cis.tagging.detach' },
-    });
-    expect(detach.text).toMatch(/^:label: Tag detached/);
 
-    const sso = fixtureEvent(FIXTURES.find((f) => f.file === 'kn-ps-zapier__test-payload.json')!);
-    const ssoText = textOf(
-      buildSlackMessage({
-        eventClass: 'com.vmware.sso.LoginFailure',
-        data: sso.data as Record<string, unknown>,
-      }),
-    );
-    expect(ssoText).toContain('*User*\nhacker@vsphere.local');
-    expect(ssoText).toContain('*From*\n10.0.1.337');
+    const sso = textOf(slack('kn-ps-zapier__test-payload.json'));
+    expect(sso).toContain('*User*\nhacker@vsphere.local');
+    expect(sso).toContain('*From*\n10.0.1.337');
+
+    const ha = slack('kn-pcli-ha-restarted-vms__test-payload.json');
+    expect(ha.text).toMatch(/^:shield: vSphere HA: cluster failover action completed/);
+    expect(textOf(ha)).toContain('*Object*\nCL1 (cluster)');
+
+    const backup = slack('kn-ps-google-chat__test-payload.json');
+    expect(backup.text).toMatch(/^:x: vCenter backup job failed: Backup job failed/);
+    expect(textOf(backup)).toContain('*Appliance*\nvcsa.primp-industries.local');
   });
 
   it('falls back to FullFormattedMessage for an event class it has no layout for', () => {
-    const message = buildSlackMessage({
-      eventClass: 'DatastoreRenamedEvent',
-      data: {
-        Key: 7,
-        FullFormattedMessage: 'Renamed datastore from a to b',
-        Ds: { Name: 'b', Datastore: { Type: 'Datastore', Value: 'datastore-1' } },
-      },
+    const message = slack('kn-ps-slack__test-payload.json', {
+      FullFormattedMessage: 'Renamed datastore from a to b',
     });
-    expect(message.text).toBe(
-      ':information_source: Datastore Renamed Event: Renamed datastore from a to b',
+    expect(message.text).toContain('Renamed datastore from a to b');
+    const generic = renderSlackMessage(
+      buildNotification(
+        corpusEvent('kn-pcli-vds-pg-config__test-payload.json', {
+          FullFormattedMessage: 'Renamed datastore from a to b',
+        }),
+      ),
     );
-    expect(textOf(message)).toContain('*Datastore*\nb');
+    expect(generic.text).toBe(
+      ':information_source: DVPortgroup Reconfigured Event: Renamed datastore from a to b',
+    );
   });
 });
 
 describe('escaping and limits', () => {
   it('escapes &, < and > in everything taken from the event, so no mention or link can be injected', () => {
-    const message = buildSlackMessage({
-      eventClass: 'VmPoweredOnEvent',
-      data: {
-        Key: 1,
-        FullFormattedMessage: 'vm <!channel> & <https://evil.example|click>',
-        Vm: { Name: '<@U123>', Vm: { Type: 'VirtualMachine', Value: 'vm-1' } },
-        UserName: 'a>b',
-      },
+    const message = slack('kn-ps-slack__test-payload.json', {
+      FullFormattedMessage: 'vm <!channel> & <https://evil.example|click>',
+      Vm: { Name: '<@U123>', Vm: { Type: 'VirtualMachine', Value: 'vm-1' } },
+      UserName: 'a>b',
     });
     const everything = JSON.stringify(message);
     expect(everything).not.toContain('<!channel>');
@@ -273,22 +225,17 @@ describe('escaping and limits', () => {
       Ds: { Name: huge },
       Net: { Name: huge },
       ConfigChanges: { Modified: huge, Added: huge, Deleted: huge },
-      EventTypeId: 'x',
       Arguments: Array.from({ length: 30 }, (_, i) => ({ Key: `${huge}${i}`, Value: huge })),
     };
-    for (const eventClass of [
+    for (const type of [
       'VmReconfiguredEvent',
       'com.vmware.some.Event',
-      huge,
       'AlarmStatusChangedEvent',
       'TaskEvent',
     ]) {
-      const message = buildSlackMessage({
-        eventClass,
-        data,
-        pretext: huge,
-        source: 'https://vc.example/sdk',
-      });
+      const event = corpusEvent('kn-ps-slack__test-payload.json', data);
+      const retyped = corpusEventOfType(type, event.data);
+      const message = renderSlackMessage(buildNotification(retyped), { pretext: huge });
       expectWithinSlackLimits(message);
       const json = JSON.stringify(message);
       // A cut entity would leave '&am' or '&l' before a non-';' character.
@@ -303,20 +250,13 @@ describe('escaping and limits', () => {
   });
 
   it('puts SLACK_MESSAGE_PRETEXT first, as operator mrkdwn, in the blocks and the fallback text', () => {
-    const message = buildSlackMessage({
-      eventClass: 'VmPoweredOnEvent',
-      data: { Key: 1, FullFormattedMessage: 'on' },
-      pretext: '<!here> prod vCenter',
-    });
+    const message = slack('kn-ps-slack__test-payload.json', {}, '<!here> prod vCenter');
     expect(message.blocks[0]).toEqual({
       type: 'section',
       text: { type: 'mrkdwn', text: '<!here> prod vCenter' },
     });
     expect(message.text.startsWith('<!here> prod vCenter\n')).toBe(true);
-    expect(
-      buildSlackMessage({ eventClass: 'VmPoweredOnEvent', data: { Key: 1 }, pretext: '  ' })
-        .blocks[0]!.type,
-    ).toBe('header');
+    expect(slack('kn-ps-slack__test-payload.json', {}, '  ').blocks[0]!.type).toBe('header');
   });
 
   it('truncation helpers count UTF-16 units and end with an ellipsis', () => {
@@ -327,3 +267,33 @@ describe('escaping and limits', () => {
     expect(BUDGET.fieldValue).toBeLessThanOrEqual(SLACK_LIMITS.fieldText);
   });
 });
+
+describe('the Slack digest', () => {
+  it('counts per family, lists the first events and says how many more, within the limits', () => {
+    const events = [...EXPECTED.entries()]
+      .filter(([, e]) => e.outcome === 'posted')
+      .map(([file]) => buildNotification(corpusEvent(file)));
+    const many = Array.from({ length: 300 }, (_, i) => events[i % events.length]!);
+    const message = renderSlackDigest(many, { pretext: 'prod' });
+    expectWithinSlackLimits(message);
+    const text = textOf(message);
+    expect(text).toContain('300 vSphere events');
+    expect(text).toMatch(/^\d+ VM events · \d+ tasks · \d+ alarms · /m);
+    expect(text).toContain(`_and ${300 - BUDGET.digestLines} more_`);
+    expect(message.text.startsWith('prod\n:bell: 300 vSphere events')).toBe(true);
+  });
+});
+
+/** The same data under another event class (the v0 type names the class). */
+function corpusEventOfType(eventClass: string, data: Readonly<Record<string, unknown>>) {
+  return corpusEventWith({ type: `com.vmware.vsphere.${eventClass}.v0`, data: { ...data } });
+}
+
+function corpusEventWith(attributes: { type: string; data: unknown }) {
+  return parseVSphereEvent(
+    new CloudEvent<unknown>(
+      { specversion: '1.0', id: '1', source: 'https://vc.example/sdk', ...attributes },
+      false,
+    ),
+  );
+}
