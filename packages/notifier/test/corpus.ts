@@ -81,14 +81,14 @@ export function corpusCloudEvent(file: string): Record<string, unknown> {
   }
   if (!fixture.valid || fixture.event === undefined)
     throw new Error(`${file}: ${fixture.reason ?? ''}`);
-  return structuredClone(fixture.event) as Record<string, unknown>;
+  return structuredClone(fixture.event);
 }
 
 /** A corpus sample parsed as a vSphere event. */
 export function corpusEvent(file: string, data?: Record<string, unknown>): VSphereEvent {
   const event = corpusCloudEvent(file);
   if (data !== undefined) event.data = { ...(event.data as object), ...data };
-  return parseVSphereEvent(new CloudEvent<unknown>(event as never, false));
+  return parseVSphereEvent(new CloudEvent<unknown>(event, false));
 }
 
 /** Every corpus file that is a deliverable vSphere event (checked against EXPECTED). */

@@ -112,7 +112,7 @@ describe('digests', () => {
         dispatcher.deliver(notification(i + 1), { deadline: soon() }),
       ),
     ]);
-    expect(results[0]!.status).toBe('fulfilled');
+    expect(results[0].status).toBe('fulfilled');
     for (const result of results.slice(1)) {
       expect(result.status).toBe('rejected');
       expect(mapError((result as PromiseRejectedResult).reason).status).toBe(503);

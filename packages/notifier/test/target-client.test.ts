@@ -40,9 +40,9 @@ function captureLogger(): NotifierLogger & { lines: LogLine[] } {
 }
 
 const TARGETS: ReadonlyArray<[ReceiverKind, () => NotificationTarget]> = [
-  ['slack', () => createSlackTarget() as NotificationTarget],
-  ['teams', () => createTeamsTarget() as NotificationTarget],
-  ['google-chat', () => createGoogleChatTarget() as NotificationTarget],
+  ['slack', () => createSlackTarget()],
+  ['teams', () => createTeamsTarget()],
+  ['google-chat', () => createGoogleChatTarget()],
 ];
 
 let receiver: WebhookReceiver | undefined;
