@@ -235,6 +235,25 @@ describe('storms and maintenance', () => {
   });
 });
 
+describe('event text named like Object.prototype members', () => {
+  it.each(['toString', 'constructor', 'valueOf', 'hasOwnProperty', '__proto__'])(
+    'com.vmware.vsphere.%s.v0, and an alarm turning to it: 200, never 500, never "undefined"',
+    async (name) => {
+      const fn = await start({}, { notifier: { rate: { perSecond: 50, burst: 1 } } });
+      const event = powerOff(`proto-${name}-${Date.now()}`);
+      const reply = await send(fn, { ...event, type: `com.vmware.vsphere.${name}.v0` });
+      expect(reply.status).toBe(200);
+      const alarm = fixtureEvent('kn-ps-slack-vsphere-alarm__test-payload.json', {
+        id: `proto-alarm-${name}`,
+      });
+      alarm.data = { ...(alarm.data as object), To: name, From: name };
+      expect((await send(fn, alarm)).status).toBe(200);
+      expect(receiver.posts).toHaveLength(2);
+      expect(JSON.stringify(receiver.posts.map((p) => p.body))).not.toContain('undefined');
+    },
+  );
+});
+
 describe('the VEBA sample events over HTTP', () => {
   it('answers 200 or 400 (never 500) to every sample the broker could deliver', async () => {
     const fn = await start({}, { notifier: { rate: { perSecond: 50, burst: 1 } } });
