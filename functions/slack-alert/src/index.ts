@@ -1,90 +1,78 @@
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
-import { defineFunction, serve } from '@veba-functions/runtime';
+import { defineFunction } from '@veba-functions/runtime';
+import {
+  createNotifier,
+  createNotifierRedis,
+  createSlackTarget,
+  resolveWebhookSettings,
+  type NotifierOptions,
+} from '@veba-functions/notifier';
 import { createStateGuards, type StateGuardsOptions } from '@veba-functions/state';
-import { resolveSlackSettings, slackConfigShape } from './config.js';
-import { handleSlackAlert, type SlackAlertState } from './handler.js';
-import { createSlackWebhookClient, type SlackWebhookClientOptions } from './slack-webhook.js';
+import { vsphereEventParser } from '@veba-functions/vsphere-events';
+import { SLACK_KEYS, config, secretVariables, sensitiveKeys } from './config.js';
+import { handle, type State } from './handler.js';
 
-export { buildSlackMessage, eventFamily, BUDGET } from './slack-message.js';
-export type {
-  SlackMessage,
-  SlackBlock,
-  SlackAttachment,
-  MessageInput,
-  EventFamily,
-} from './slack-message.js';
-export {
-  createSlackWebhookClient,
-  maskWebhookUrl,
-  parseRetryAfter,
-  SlackPayloadError,
-} from './slack-webhook.js';
-export type {
-  SlackWebhookClient,
-  SlackWebhookClientOptions,
-  PostOptions,
-  WebhookLogger,
-  WebhookResult,
-} from './slack-webhook.js';
-export { createPacer, PacerSlotUnavailableError } from './pacer.js';
-export type { Pacer, PacerOptions } from './pacer.js';
-export { resolveSlackSettings, slackConfigShape } from './config.js';
-export type { SlackSettings } from './config.js';
-export { handleSlackAlert, toMessageInput } from './handler.js';
-export type { SlackAlertState, SlackAlertContext } from './handler.js';
-export { SLACK_LIMITS, escapeMrkdwn, escapeAndTruncate, truncateText } from './slack-limits.js';
-
-/** Options of {@link createSlackAlertFunction} (tests and the CLI; production uses the defaults). */
-export interface SlackAlertFunctionOptions {
-  /** Dedupe store options (default: Redis from `REDIS_URL`, else in-memory). */
+/** Options of {@link createSlackAlert} (tests and benchmarks; production uses the defaults). */
+export interface SlackAlertOptions {
+  /** Dedupe store options (default: Redis from `REDIS_URL`, else in memory). */
   state?: Pick<StateGuardsOptions, 'store' | 'storeOptions'>;
-  /** Overrides of the webhook client's pacing and retry settings. */
-  webhook?: Pick<
-    SlackWebhookClientOptions,
-    'minIntervalMs' | 'minSendWindowMs' | 'maxRateLimitRetries'
+  /** Notifier overrides: pacing rate, digests, send window, 429 retries, Redis key prefix. */
+  notifier?: Pick<
+    NotifierOptions<unknown>,
+    'rate' | 'digest' | 'minSendWindowMs' | 'maxRateLimitRetries' | 'keyPrefix'
   >;
 }
 
 /**
- * The slack-alert function: one Slack message per vSphere event its triggers select.
+ * slack-alert: one Slack message per vSphere event its triggers select.
  *
  * Dedupe is on: Slack's incoming webhooks have no idempotency key, so a redelivered event
  * (at-least-once delivery, VEBA's replay after a restart) must be stopped before it posts twice.
- * Ordering is off: each message stands alone and carries its own vCenter timestamp, and holding
- * back or dropping a late alarm would hide it; Slack shows messages in arrival order.
+ * Ordering is off: each message stands alone and carries its own vCenter time; dropping a late
+ * alarm as "stale" would hide it, and Slack shows messages in arrival order anyway.
  *
- * Each call builds fresh guards (and so a fresh store connection): one definition per instance.
+ * @example
+ * await serve(createSlackAlert());
  */
-export function createSlackAlertFunction(options: SlackAlertFunctionOptions = {}) {
+export function createSlackAlert(options: SlackAlertOptions = {}) {
+  let redis: Awaited<ReturnType<typeof createNotifierRedis>>;
+  let notifier: ReturnType<typeof createNotifier> | undefined;
   return defineFunction({
     name: 'slack-alert',
-    config: slackConfigShape,
+    config,
+    secretVariables,
+    sensitiveKeys,
+    // Every vSphere event its Triggers select: the Triggers are the filter (values.yaml).
+    parse: vsphereEventParser(),
     guards: createStateGuards({ dedupe: true, ...options.state }),
-    init({ config, logger, metrics }): SlackAlertState {
-      const settings = resolveSlackSettings(config);
-      const slack = createSlackWebhookClient({
-        url: settings.webhookUrl,
-        timeoutMs: config.SLACK_TIMEOUT_MS,
+    async init({ config: c, logger, metrics }): Promise<State> {
+      const settings = resolveWebhookSettings(SLACK_KEYS, c);
+      redis = await createNotifierRedis(c, logger);
+      notifier = createNotifier({
+        target: createSlackTarget({ pretext: settings.pretext }),
+        destination: settings.destination,
         logger,
         metrics,
-        ...options.webhook,
+        timeoutMs: c.SLACK_TIMEOUT_MS,
+        redis,
+        suppressInMaintenance: c.NOTIFY_SUPPRESS_IN_MAINTENANCE,
+        maintenanceTtlSeconds: c.NOTIFY_MAINTENANCE_TTL_SECONDS,
+        ...options.notifier,
       });
       logger.info(
-        { webhook: slack.target, pretext: settings.pretext !== undefined },
+        {
+          webhook: notifier.destination,
+          pretext: settings.pretext !== undefined,
+          pacing: notifier.pacing,
+          maintenance: notifier.maintenance,
+        },
         'slack-alert ready',
       );
-      return { slack, pretext: settings.pretext };
+      return { notifier };
     },
-    handle: (event, ctx) => handleSlackAlert(event, ctx),
+    handle,
+    async shutdown() {
+      notifier?.close();
+      await redis?.quit();
+    },
   });
-}
-
-/** The function as the container runs it. */
-export const slackAlert = createSlackAlertFunction();
-
-// Started as the container's command (`node dist/index.js`); importing the module for tests does not serve.
-const entry = process.argv[1];
-if (entry !== undefined && import.meta.url === pathToFileURL(realpathSync(entry)).href) {
-  await serve(slackAlert);
 }

@@ -1,0 +1,169 @@
+/**
+ * google-chat-alert over HTTP with real peers: a real redis-server and a local stand-in for a
+ * Google Chat incoming webhook answering as Google documents (200 with the Message resource;
+ * Google API errors as JSON; 32,000 bytes at most:
+ * https://developers.google.com/workspace/chat/quickstart/webhooks,
+ * https://developers.google.com/workspace/chat/limits).
+ */
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  googleError,
+  startWebhookReceiver,
+  type WebhookReceiver,
+} from '@veba-functions/notifier/testing';
+import {
+  fixtureEvent,
+  functionReadmeProblems,
+  loadVebaFixtures,
+  sendCloudEvent,
+  startRedis,
+  startTestFunction,
+  type HttpReply,
+  type RedisServer,
+  type TestFunction,
+} from '@veba-functions/test-helpers';
+import { createGoogleChatAlert, type GoogleChatAlertOptions } from '../src/index.js';
+
+let redis: RedisServer;
+let receiver: WebhookReceiver;
+const running: TestFunction[] = [];
+const seen: string[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+  receiver = await startWebhookReceiver('google-chat');
+});
+afterEach(async () => {
+  for (const fn of running.splice(0)) {
+    await fn.stop();
+    seen.push(fn.logs.text());
+  }
+  receiver.posts.length = 0;
+});
+afterAll(async () => {
+  await receiver?.close();
+  await redis?.stop();
+  // The webhook's token and key reached no log line and no HTTP answer, in any form.
+  const all = seen.join('\n');
+  expect(all.length).toBeGreaterThan(0);
+  const key = new URL(receiver.url).searchParams.get('key')!;
+  for (const secret of [receiver.secret, key])
+    for (const form of [secret, encodeURIComponent(secret), Buffer.from(secret).toString('base64')])
+      expect(all).not.toContain(form);
+});
+
+async function start(env: Record<string, string> = {}, options: GoogleChatAlertOptions = {}) {
+  const fn = await startTestFunction(
+    createGoogleChatAlert({
+      state: { storeOptions: { keyPrefix: `${redis.keyPrefix}gchat:` } },
+      notifier: { keyPrefix: `${redis.keyPrefix}notifier:${Math.random()}:`, ...options.notifier },
+    }),
+    {
+      env: {
+        // kn-ps-google-chat's secret, unchanged.
+        GOOGLE_CHAT_SECRET: JSON.stringify({ GOOGLE_CHAT_WEBHOOK_URL: receiver.url }),
+        REDIS_URL: redis.url,
+        FUNCTION_TIMEOUT_SECONDS: '10',
+        ...env,
+      },
+    },
+  );
+  running.push(fn);
+  return fn;
+}
+
+async function send(fn: TestFunction, event: Parameters<typeof sendCloudEvent>[1], options = {}) {
+  const reply: HttpReply = await sendCloudEvent(fn.url, event, options);
+  seen.push(reply.body);
+  return reply;
+}
+
+describe('google-chat-alert over HTTP', () => {
+  it("posts VEBA's backup failure sample as a card with a text fallback, once", async () => {
+    const fn = await start();
+    const event = fixtureEvent('kn-ps-google-chat__test-payload.json', {
+      id: `backup-${Date.now()}`,
+    });
+    expect((await send(fn, event)).json()).toMatchObject({ posted: true, family: 'backup-job' });
+    expect((await send(fn, event)).json()).toMatchObject({
+      skipped: expect.stringMatching(/^duplicate/) as unknown,
+    });
+    expect(receiver.posts).toHaveLength(1);
+    const body = receiver.posts[0]!.body as {
+      text: string;
+      cardsV2: Array<{ card: { header: { title: string } } }>;
+    };
+    expect(body.text).toMatch(/vCenter backup job failed/);
+    expect(body.cardsV2[0]!.card.header.title).toMatch(/vCenter backup job failed/);
+  });
+
+  it('red -> yellow -> green of one alarm on one object read as one thread', async () => {
+    const fn = await start();
+    const base = Date.now();
+    for (const [i, to] of ['red', 'yellow', 'green'].entries()) {
+      const alarm = fixtureEvent('kn-ps-slack-vsphere-alarm__test-payload.json', {
+        id: `alarm-${base}-${i}`,
+      });
+      alarm.data = { ...(alarm.data as object), Key: 5000 + i, To: to };
+      expect((await send(fn, alarm)).status).toBe(200);
+    }
+    const keys = receiver.posts.map(
+      (p) => (p.body as { thread?: { threadKey: string } }).thread?.threadKey,
+    );
+    expect(keys).toHaveLength(3);
+    expect(new Set(keys).size).toBe(1);
+    for (const post of receiver.posts)
+      expect(post.path).toContain('messageReplyOption=REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD');
+  });
+
+  it.each([
+    [googleError(429, 'RESOURCE_EXHAUSTED', 'Quota exceeded'), '120', 503],
+    [googleError(503, 'UNAVAILABLE', 'try again'), undefined, 503],
+    [googleError(404, 'NOT_FOUND', 'Requested entity was not found.'), undefined, 502],
+    [googleError(403, 'PERMISSION_DENIED', 'The caller does not have permission'), undefined, 502],
+    [googleError(400, 'INVALID_ARGUMENT', 'Invalid JSON payload received.'), undefined, 500],
+  ])('%j -> %i', async (answer, retryAfter, status) => {
+    const fn = await start();
+    receiver.script(retryAfter ? ({ ...(answer as object), retryAfter } as never) : answer);
+    const reply = await send(
+      fn,
+      fixtureEvent('kn-ps-slack__test-payload.json', { id: `a-${Math.random()}` }),
+    );
+    expect(reply.status).toBe(status);
+    expect(reply.headers['retry-after']).toBe(retryAfter);
+  });
+
+  it('refuses a URL with user:password in it at start, without echoing it', async () => {
+    const url = receiver.url.replace('http://', 'http://svc:hunter2@');
+    const error = await start({ GOOGLE_CHAT_SECRET: '', GOOGLE_CHAT_WEBHOOK_URL: url }).then(
+      () => new Error('expected the start to fail'),
+      (e: unknown) => e as Error,
+    );
+    expect(error.message).toMatch(
+      /GOOGLE_CHAT_WEBHOOK_URL: invalid \(from env GOOGLE_CHAT_WEBHOOK_URL\): the URL contains a user name or password/,
+    );
+    expect(error.message).not.toContain('hunter2');
+  });
+
+  it('answers 200 or 400 (never 500) to every corpus sample the broker could deliver, each within 32,000 bytes', async () => {
+    const fn = await start({}, { notifier: { rate: { perSecond: 50, burst: 1 } } });
+    let posted = 0;
+    for (const [index, fixture] of loadVebaFixtures().entries()) {
+      if (!fixture.valid || fixture.attributes?.specversion !== '1.0') continue;
+      const reply = await send(
+        fn,
+        fixtureEvent(fixture.file, { source: `https://vc-${index}.example/sdk` }),
+      );
+      expect([200, 400], fixture.file).toContain(reply.status);
+      if (reply.status === 200 && reply.json().posted === true) posted += 1;
+    }
+    expect(posted).toBeGreaterThanOrEqual(20);
+    for (const post of receiver.posts) expect(post.bytes).toBeLessThanOrEqual(32_000);
+  });
+
+  it('its README has the sections of every function and documents exactly its keys', () => {
+    const dir = fileURLToPath(new URL('..', import.meta.url));
+    expect(functionReadmeProblems(dir, createGoogleChatAlert())).toEqual([]);
+  });
+});

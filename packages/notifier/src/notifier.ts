@@ -1,0 +1,219 @@
+/**
+ * A notifier: everything a notifier function's handler needs for one destination, built once in
+ * `init` — the message model, the target's renderer, the client policy, pacing (Redis or memory),
+ * storm digests and maintenance-aware alarms.
+ */
+import { DependencyUnavailableError, type HandleResult } from '@veba-functions/runtime';
+import type { VSphereEvent } from '@veba-functions/vsphere-events';
+import type { Cluster, Redis } from 'ioredis';
+import { Counter, type Registry } from 'prom-client';
+import type { Destination } from './destination.js';
+import { createDigestDispatcher, type DigestDispatcher } from './digest-dispatcher.js';
+import {
+  createMemoryMaintenanceTracker,
+  createRedisMaintenanceTracker,
+  type MaintenanceTracker,
+} from './maintenance.js';
+import { buildNotification } from './model.js';
+import { createMemoryRateLimiter, type RateLimiter } from './rate-limiter.js';
+import { createRedisRateLimiter } from './redis-rate-limiter.js';
+import type { NotificationTarget } from './target.js';
+import { createTargetClient, type NotifierLogger } from './target-client.js';
+
+/** Options of {@link createNotifier}. */
+export interface NotifierOptions<M> {
+  target: NotificationTarget<M>;
+  destination: Destination;
+  logger: NotifierLogger;
+  metrics?: Registry;
+  /** Per-request timeout in ms. Default 10 000. */
+  timeoutMs?: number;
+  /** Shared pacing and maintenance marks; in memory when absent. */
+  redis?: Redis | Cluster | undefined;
+  /** Key prefix in Redis. Default `veba:notifier:`. */
+  keyPrefix?: string;
+  /** Skip alarms on hosts in maintenance (`NOTIFY_SUPPRESS_IN_MAINTENANCE`). */
+  suppressInMaintenance?: boolean;
+  /** How long a maintenance mark lasts, seconds. Default 86 400. */
+  maintenanceTtlSeconds?: number;
+  /** Fold waiting events into digests. Default true. */
+  digest?: boolean;
+  /** Time left before an event's deadline below which it is not sent. Default 500 ms. */
+  minSendWindowMs?: number;
+  /** 429 answers waited out per event. Default 3. */
+  maxRateLimitRetries?: number;
+  /** Overrides the target's documented rate (tests and benchmarks). */
+  rate?: { perSecond: number; burst: number };
+}
+
+/** Per-event context (the runtime's `ctx` fits). */
+export interface NotifyContext {
+  deadline: number;
+  signal?: AbortSignal;
+  logger: NotifierLogger;
+}
+
+/** The 200 body of a posted event. */
+export interface PostedBody {
+  posted: true;
+  eventClass: string;
+  family: string;
+  /** True when the event went out inside a digest. */
+  digest: boolean;
+  /** How many events the message carried. */
+  events: number;
+}
+
+/** A notifier for one destination. */
+export interface Notifier {
+  readonly target: string;
+  readonly destination: string;
+  readonly pacing: RateLimiter['kind'];
+  readonly maintenance: MaintenanceTracker['kind'] | 'off';
+  /**
+   * Handles one event: 400 for an unusable one, 200 `{ skipped: 'host in maintenance' }` for a
+   * suppressed alarm, else 200 `{ posted: true, ... }` once a message carrying it was accepted.
+   */
+  notify(event: VSphereEvent, ctx: NotifyContext): Promise<HandleResult>;
+  /** Refuses waiting events (503); the Redis client is the caller's to close. */
+  close(): void;
+}
+
+const ENTERED = 'EnteredMaintenanceModeEvent';
+const EXITED = 'ExitMaintenanceModeEvent';
+
+/**
+ * @example
+ * const notifier = createNotifier({ target: createSlackTarget({ pretext }), destination, logger, metrics, redis });
+ * return notifier.notify(event, ctx); // in the handler
+ */
+export function createNotifier<M>(options: NotifierOptions<M>): Notifier {
+  const { target, destination, logger } = options;
+  const rate = options.rate ?? target.rate;
+  const prefix = options.keyPrefix ?? 'veba:notifier:';
+  const limiter = options.redis
+    ? createRedisRateLimiter({
+        redis: options.redis,
+        destinationId: destination.id,
+        keyPrefix: prefix,
+        ...rate,
+      })
+    : createMemoryRateLimiter(rate);
+  const ttlMs = (options.maintenanceTtlSeconds ?? 86_400) * 1000;
+  const tracker = !options.suppressInMaintenance
+    ? undefined
+    : options.redis
+      ? createRedisMaintenanceTracker({ redis: options.redis, ttlMs, keyPrefix: prefix })
+      : createMemoryMaintenanceTracker({ ttlMs });
+  const client = createTargetClient({
+    target,
+    destination,
+    logger,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+  });
+  const dispatcher: DigestDispatcher = createDigestDispatcher({
+    target,
+    client,
+    limiter,
+    logger,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.digest !== undefined ? { digest: options.digest } : {}),
+    ...(options.minSendWindowMs !== undefined ? { minSendWindowMs: options.minSendWindowMs } : {}),
+    ...(options.maxRateLimitRetries !== undefined
+      ? { maxRateLimitRetries: options.maxRateLimitRetries }
+      : {}),
+  });
+  const suppressed = options.metrics ? suppressedCounter(options.metrics) : undefined;
+
+  /** Entered / exit maintenance events mark / unmark their host. */
+  async function observeMaintenance(event: VSphereEvent): Promise<void> {
+    if (tracker === undefined) return;
+    if (event.eventClass !== ENTERED && event.eventClass !== EXITED) return;
+    const host = event.requireHost();
+    try {
+      await tracker.record(
+        event.source,
+        host.moref,
+        event.eventClass === ENTERED,
+        event.requireKey(),
+      );
+    } catch (error) {
+      throw new DependencyUnavailableError('maintenance marks unavailable (Redis)', {
+        cause: error,
+      });
+    }
+  }
+
+  async function inMaintenance(hostMoref: string, source: string): Promise<boolean> {
+    try {
+      return await tracker!.inMaintenance(source, hostMoref);
+    } catch (error) {
+      throw new DependencyUnavailableError('maintenance marks unavailable (Redis)', {
+        cause: error,
+      });
+    }
+  }
+
+  return {
+    target: target.label,
+    destination: destination.masked,
+    pacing: limiter.kind,
+    maintenance: tracker?.kind ?? 'off',
+    async notify(event, ctx) {
+      const notification = buildNotification(event);
+      await observeMaintenance(event);
+      if (tracker && notification.family === 'alarm' && notification.host) {
+        if (await inMaintenance(notification.host.moref, event.source)) {
+          suppressed?.inc({ target: target.metricName, reason: 'host_in_maintenance' });
+          ctx.logger.info(
+            { host: notification.host.moref, eventClass: event.eventClass },
+            `alarm on host ${notification.host.name ?? notification.host.moref} in maintenance: not posted`,
+          );
+          return { skipped: 'host in maintenance' };
+        }
+      }
+      const delivery = await dispatcher.deliver(notification, {
+        deadline: ctx.deadline,
+        logger: ctx.logger,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      });
+      ctx.logger.info(
+        {
+          eventClass: event.eventClass,
+          family: notification.family,
+          vcenterEventKey: notification.key,
+          digest: delivery.digest,
+          events: delivery.events,
+        },
+        `posted ${target.label} message for ${event.eventClass} (event ${notification.key ?? '?'})${
+          delivery.digest ? ` in a digest of ${delivery.events}` : ''
+        }`,
+      );
+      const body: PostedBody = {
+        posted: true,
+        eventClass: event.eventClass,
+        family: notification.family,
+        digest: delivery.digest,
+        events: delivery.events,
+      };
+      return { status: 200, body };
+    },
+    close() {
+      dispatcher.close();
+    },
+  };
+}
+
+const SUPPRESSED_METRIC = 'veba_notifier_suppressed_total';
+
+function suppressedCounter(registry: Registry): Counter<'target' | 'reason'> {
+  const existing = registry.getSingleMetric(SUPPRESSED_METRIC);
+  if (existing) return existing as Counter<'target' | 'reason'>;
+  return new Counter({
+    name: SUPPRESSED_METRIC,
+    help: 'Events not posted on purpose, by reason (host_in_maintenance: an alarm on a host in maintenance mode)',
+    labelNames: ['target', 'reason'],
+    registers: [registry],
+  });
+}
