@@ -1,7 +1,8 @@
 import { defineFunction } from '@veba-functions/runtime';
 import {
   createNotifier,
-  createNotifierRedis,
+  connectNotifierRedis,
+  disconnectNotifierRedis,
   createGoogleChatTarget,
   resolveWebhookSettings,
   type NotifierOptions,
@@ -33,7 +34,7 @@ export interface GoogleChatAlertOptions {
  * await serve(createGoogleChatAlert());
  */
 export function createGoogleChatAlert(options: GoogleChatAlertOptions = {}) {
-  let redis: Awaited<ReturnType<typeof createNotifierRedis>>;
+  let redis: Awaited<ReturnType<typeof connectNotifierRedis>>;
   let notifier: ReturnType<typeof createNotifier> | undefined;
   return defineFunction({
     name: 'google-chat-alert',
@@ -45,7 +46,7 @@ export function createGoogleChatAlert(options: GoogleChatAlertOptions = {}) {
     guards: createStateGuards({ dedupe: true, ...options.state }),
     async init({ config: c, logger, metrics }): Promise<State> {
       const settings = resolveWebhookSettings(GOOGLE_CHAT_KEYS, c);
-      redis = await createNotifierRedis(c, logger);
+      redis = await connectNotifierRedis(c, logger);
       notifier = createNotifier({
         target: createGoogleChatTarget(),
         destination: settings.destination,
@@ -70,7 +71,7 @@ export function createGoogleChatAlert(options: GoogleChatAlertOptions = {}) {
     handle,
     async shutdown() {
       notifier?.close();
-      await redis?.quit();
+      await disconnectNotifierRedis(redis);
     },
   });
 }

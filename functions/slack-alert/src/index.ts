@@ -1,7 +1,8 @@
 import { defineFunction } from '@veba-functions/runtime';
 import {
   createNotifier,
-  createNotifierRedis,
+  connectNotifierRedis,
+  disconnectNotifierRedis,
   createSlackTarget,
   resolveWebhookSettings,
   type NotifierOptions,
@@ -34,7 +35,7 @@ export interface SlackAlertOptions {
  * await serve(createSlackAlert());
  */
 export function createSlackAlert(options: SlackAlertOptions = {}) {
-  let redis: Awaited<ReturnType<typeof createNotifierRedis>>;
+  let redis: Awaited<ReturnType<typeof connectNotifierRedis>>;
   let notifier: ReturnType<typeof createNotifier> | undefined;
   return defineFunction({
     name: 'slack-alert',
@@ -46,7 +47,7 @@ export function createSlackAlert(options: SlackAlertOptions = {}) {
     guards: createStateGuards({ dedupe: true, ...options.state }),
     async init({ config: c, logger, metrics }): Promise<State> {
       const settings = resolveWebhookSettings(SLACK_KEYS, c);
-      redis = await createNotifierRedis(c, logger);
+      redis = await connectNotifierRedis(c, logger);
       notifier = createNotifier({
         target: createSlackTarget({ pretext: settings.pretext }),
         destination: settings.destination,
@@ -72,7 +73,7 @@ export function createSlackAlert(options: SlackAlertOptions = {}) {
     handle,
     async shutdown() {
       notifier?.close();
-      await redis?.quit();
+      await disconnectNotifierRedis(redis);
     },
   });
 }

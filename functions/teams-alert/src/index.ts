@@ -1,7 +1,8 @@
 import { defineFunction } from '@veba-functions/runtime';
 import {
   createNotifier,
-  createNotifierRedis,
+  connectNotifierRedis,
+  disconnectNotifierRedis,
   createTeamsTarget,
   resolveWebhookSettings,
   type NotifierOptions,
@@ -33,7 +34,7 @@ export interface TeamsAlertOptions {
  * await serve(createTeamsAlert());
  */
 export function createTeamsAlert(options: TeamsAlertOptions = {}) {
-  let redis: Awaited<ReturnType<typeof createNotifierRedis>>;
+  let redis: Awaited<ReturnType<typeof connectNotifierRedis>>;
   let notifier: ReturnType<typeof createNotifier> | undefined;
   return defineFunction({
     name: 'teams-alert',
@@ -45,7 +46,7 @@ export function createTeamsAlert(options: TeamsAlertOptions = {}) {
     guards: createStateGuards({ dedupe: true, ...options.state }),
     async init({ config: c, logger, metrics }): Promise<State> {
       const settings = resolveWebhookSettings(TEAMS_KEYS, c);
-      redis = await createNotifierRedis(c, logger);
+      redis = await connectNotifierRedis(c, logger);
       notifier = createNotifier({
         target: createTeamsTarget({ pretext: settings.pretext }),
         destination: settings.destination,
@@ -71,7 +72,7 @@ export function createTeamsAlert(options: TeamsAlertOptions = {}) {
     handle,
     async shutdown() {
       notifier?.close();
-      await redis?.quit();
+      await disconnectNotifierRedis(redis);
     },
   });
 }

@@ -1,16 +1,18 @@
 /**
  * The configuration keys every notifier function shares (each function adds its own webhook keys).
  */
-import { booleanFromEnv, secretString } from '@veba-functions/runtime';
+import { booleanFromEnv } from '@veba-functions/runtime';
+import { redisConfigShape } from '@veba-functions/state';
 import { z } from 'zod';
 
 /** Keys read by the notifier core: pacing and maintenance marks in Redis, maintenance suppression. */
 export const notifierConfigShape = {
   /**
-   * Shared pacing and maintenance marks across replicas (the same Redis as the dedupe guard's);
-   * unset: in memory, per instance. Secret: may carry a password.
+   * Shared pacing and maintenance marks across replicas: the same Redis keys as the dedupe guard's
+   * (`REDIS_URL`, or `REDIS_SENTINELS` + `REDIS_SENTINEL_MASTER`, or `REDIS_CLUSTER_NODES`, with
+   * `REDIS_USERNAME`, `REDIS_PASSWORD`, `REDIS_TLS`); none set: in memory, per instance.
    */
-  REDIS_URL: secretString().optional(),
+  ...redisConfigShape,
   /** `true`: alarms on a host in maintenance mode (or on its VMs) are skipped (200) and counted. */
   NOTIFY_SUPPRESS_IN_MAINTENANCE: booleanFromEnv().default(false),
   /** How long a host stays marked after `EnteredMaintenanceModeEvent` without an exit event. */

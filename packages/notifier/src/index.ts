@@ -20,7 +20,7 @@ export { createMemoryRateLimiter } from './rate-limiter.js';
 export type { RateLimit, RateLimiter, MemoryRateLimiterOptions } from './rate-limiter.js';
 export { createRedisRateLimiter } from './redis-rate-limiter.js';
 export type { RedisRateLimiterOptions } from './redis-rate-limiter.js';
-export { createNotifierRedis } from './redis-connection.js';
+export { connectNotifierRedis, disconnectNotifierRedis } from './redis-connection.js';
 export { createDigestDispatcher } from './digest-dispatcher.js';
 export type {
   Delivery,

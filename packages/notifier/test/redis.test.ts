@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisMaintenanceTracker } from '../src/maintenance.js';
 import { createMemoryMaintenanceTracker } from '../src/maintenance.js';
 import { createRedisRateLimiter } from '../src/redis-rate-limiter.js';
-import { createNotifierRedis } from '../src/redis-connection.js';
+import { connectNotifierRedis, disconnectNotifierRedis } from '../src/redis-connection.js';
 
 let server: RedisServer;
 let a: Redis;
@@ -150,12 +150,15 @@ describe('maintenance marks expire', () => {
   });
 });
 
-describe('createNotifierRedis (REDIS_URL, until the state factory replaces it)', () => {
-  it('none without REDIS_URL; a connected client with it', async () => {
-    const logger = { info() {}, warn() {} };
-    expect(await createNotifierRedis({}, logger)).toBeUndefined();
-    const redis = await createNotifierRedis({ REDIS_URL: server.url }, logger);
+describe("connectNotifierRedis (the state package's connection factory)", () => {
+  it('none without Redis keys; a connected client with REDIS_URL; a clear error when unreachable', async () => {
+    const logger = { debug() {}, info() {}, warn() {}, error() {} };
+    expect(await connectNotifierRedis({}, logger)).toBeUndefined();
+    const redis = await connectNotifierRedis({ REDIS_URL: server.url }, logger);
     expect(await redis!.ping()).toBe('PONG');
-    await redis!.quit();
+    await disconnectNotifierRedis(redis);
+    await expect(
+      connectNotifierRedis({ REDIS_URL: 'redis://127.0.0.1:1' }, logger),
+    ).rejects.toThrow(/127\.0\.0\.1:1/);
   });
 });
