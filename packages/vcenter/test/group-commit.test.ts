@@ -1,0 +1,245 @@
+/**
+ * Group commit on its own, over a scripted batch operation: when calls go out, what each waiter
+ * gets, and what happens when waiters give up. The stall rule runs on fake timers (no sleeps).
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createGroupCommit, VCenterError, type CommitOutcome } from '../src/index.js';
+
+interface PendingCall {
+  keys: string[];
+  signal: AbortSignal;
+  resolve(outcomes: Map<string, CommitOutcome>): void;
+  reject(error: Error): void;
+}
+
+/** A batch operation whose calls stay open until the test settles them. */
+function scripted() {
+  const calls: PendingCall[] = [];
+  const commit = (keys: readonly string[], signal: AbortSignal) =>
+    new Promise<Map<string, CommitOutcome>>((resolve, reject) => {
+      calls.push({ keys: [...keys], signal, resolve, reject });
+    });
+  const allOk = (call: PendingCall): void =>
+    call.resolve(new Map(call.keys.map((k) => [k, { ok: true, value: undefined }])));
+  return { calls, commit, allOk };
+}
+
+const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('createGroupCommit', () => {
+  it('sends a lone key at once, in a call of its own, before any timer could run', async () => {
+    const { calls, commit, allOk } = scripted();
+    const group = createGroupCommit({ commit });
+
+    const done = group.submit('vm-1');
+
+    // synchronously: no window, no tick
+    expect(calls.map((c) => c.keys)).toEqual([['vm-1']]);
+    allOk(calls[0]!);
+    await expect(done).resolves.toBeUndefined();
+    expect(group.stats).toMatchObject({ calls: 1, keys: 1, inFlight: 0, queued: 0 });
+  });
+
+  it('keys arriving while a call is in flight go out together in the next call', async () => {
+    const { calls, commit, allOk } = scripted();
+    const group = createGroupCommit({ commit });
+    const keys = Array.from({ length: 50 }, (_, i) => `vm-${i}`);
+
+    const results = keys.map((k) => group.submit(k));
+    expect(calls.map((c) => c.keys.length)).toEqual([1]);
+    allOk(calls[0]!);
+    await flush();
+    expect(calls.map((c) => c.keys.length)).toEqual([1, 49]);
+    allOk(calls[1]!);
+
+    await Promise.all(results);
+    expect(group.stats.calls).toBe(2);
+  });
+
+  it('a key named twice in one batch is sent once and both waiters get its outcome', async () => {
+    const { calls, commit, allOk } = scripted();
+    const group = createGroupCommit({ commit });
+    const first = group.submit('vm-0');
+    const a = group.submit('vm-7');
+    const b = group.submit('vm-7');
+    allOk(calls[0]!);
+    await flush();
+    expect(calls[1]!.keys).toEqual(['vm-7']);
+    allOk(calls[1]!);
+    await Promise.all([first, a, b]);
+  });
+
+  it('bounds a call by maxBatchSize; full batches go out beside the call in flight, up to maxInFlight', async () => {
+    const { calls, commit, allOk } = scripted();
+    const group = createGroupCommit({ commit, maxBatchSize: 10, maxInFlight: 3 });
+    const results = Array.from({ length: 41 }, (_, i) => group.submit(`vm-${i}`));
+
+    // 1 alone, then two full batches of 10 beside it; the rest waits for a free slot
+    expect(calls.map((c) => c.keys.length)).toEqual([1, 10, 10]);
+    expect(group.stats.queued).toBe(20);
+    allOk(calls[0]!);
+    await flush();
+    expect(calls.map((c) => c.keys.length)).toEqual([1, 10, 10, 10]);
+    for (const call of calls.slice(1)) allOk(call);
+    await flush();
+    expect(calls.map((c) => c.keys.length)).toEqual([1, 10, 10, 10, 10]);
+    allOk(calls[4]!);
+    await Promise.all(results);
+  });
+
+  it("each waiter gets its own key's outcome; a key missing from the answer fails with its id", async () => {
+    const { calls, commit } = scripted();
+    const group = createGroupCommit({ commit });
+    const first = group.submit('vm-0');
+    const ok = group.submit('vm-1');
+    const refused = group.submit('vm-2');
+    const missing = group.submit('vm-3');
+    calls[0]!.resolve(new Map([['vm-0', { ok: true, value: undefined }]]));
+    await flush();
+    const error = new VCenterError('no such VM', { type: 'NOT_FOUND', objectId: 'vm-2' });
+    calls[1]!.resolve(
+      new Map<string, CommitOutcome>([
+        ['vm-1', { ok: true, value: undefined }],
+        ['vm-2', { ok: false, error }],
+      ]),
+    );
+
+    await expect(first).resolves.toBeUndefined();
+    await expect(ok).resolves.toBeUndefined();
+    await expect(refused).rejects.toBe(error);
+    await expect(missing).rejects.toMatchObject({
+      vapiType: 'UNEXPECTED_RESPONSE',
+      objectId: 'vm-3',
+    });
+  });
+
+  it('a failed call fails the waiters of that call only', async () => {
+    const { calls, commit, allOk } = scripted();
+    const group = createGroupCommit({ commit });
+    const first = group.submit('vm-0');
+    const second = group.submit('vm-1');
+    const down = new VCenterError('503', { type: 'SERVICE_UNAVAILABLE', status: 503 });
+    calls[0]!.reject(down);
+    await expect(first).rejects.toBe(down);
+    allOk(calls[1]!);
+    await expect(second).resolves.toBeUndefined();
+  });
+
+  it('returns values per key (a read batch)', async () => {
+    const group = createGroupCommit<string[]>({
+      commit: (keys) =>
+        Promise.resolve(
+          new Map(keys.map((k) => [k, { ok: true as const, value: [`tag-of-${k}`] }])),
+        ),
+    });
+    await expect(group.submit('vm-1')).resolves.toEqual(['tag-of-vm-1']);
+  });
+
+  it('a waiter that gives up while queued leaves the next batch; the others are not affected', async () => {
+    const { calls, commit, allOk } = scripted();
+    const group = createGroupCommit({ commit });
+    const first = group.submit('vm-0');
+    const controller = new AbortController();
+    const leaving = group.submit('vm-1', controller.signal);
+    const staying = group.submit('vm-2');
+    const reason = new Error('deadline');
+    controller.abort(reason);
+
+    await expect(leaving).rejects.toBe(reason);
+    allOk(calls[0]!);
+    await flush();
+    expect(calls[1]!.keys).toEqual(['vm-2']);
+    allOk(calls[1]!);
+    await Promise.all([first, staying]);
+  });
+
+  it('a call whose waiters all gave up is aborted, and the next batch goes out without waiting for it', async () => {
+    const { calls, commit, allOk } = scripted();
+    const abandoned: number[] = [];
+    const group = createGroupCommit({ commit, onAbandon: (size) => abandoned.push(size) });
+    const a = new AbortController();
+    const b = new AbortController();
+    const stuck = [group.submit('vm-0', a.signal)];
+    const queued = [group.submit('vm-1', b.signal), group.submit('vm-2', b.signal)];
+    const later = group.submit('vm-3');
+    expect(calls).toHaveLength(1);
+
+    a.abort(new Error('deadline'));
+    await expect(stuck[0]).rejects.toThrow('deadline');
+
+    // the abandoned call is aborted at once; the queue goes out without waiting for it
+    expect(calls[0]!.signal.aborted).toBe(true);
+    expect(calls[0]!.signal.reason).toMatchObject({ vapiType: 'CANCELED' });
+    expect(abandoned).toEqual([1]);
+    expect(calls.map((c) => c.keys)).toEqual([['vm-0'], ['vm-1', 'vm-2', 'vm-3']]);
+
+    // one of two waiters leaving does not abort a call
+    b.abort(new Error('deadline'));
+    await Promise.allSettled(queued);
+    expect(calls[1]!.signal.aborted).toBe(false);
+    allOk(calls[1]!);
+    await expect(later).resolves.toBeUndefined();
+    expect(group.stats).toMatchObject({ abandoned: 1, inFlight: 0 });
+  });
+
+  it('an already aborted signal rejects at once, without a call', async () => {
+    const { calls, commit } = scripted();
+    const group = createGroupCommit({ commit });
+    await expect(group.submit('vm-1', AbortSignal.abort(new Error('late')))).rejects.toThrow(
+      'late',
+    );
+    expect(calls).toHaveLength(0);
+  });
+
+  it('a call that stalls past stallMs stops holding the queue: the next batch goes out beside it', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const { calls, commit, allOk } = scripted();
+    const group = createGroupCommit({ commit, stallMs: 1_000, maxInFlight: 2 });
+    const stuck = group.submit('vm-0');
+    const next = group.submit('vm-1');
+
+    await vi.advanceTimersByTimeAsync(999);
+    expect(calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(calls.map((c) => c.keys)).toEqual([['vm-0'], ['vm-1']]);
+    allOk(calls[1]!);
+    await expect(next).resolves.toBeUndefined();
+
+    // at maxInFlight, even stalled calls hold the queue
+    const third = group.submit('vm-2');
+    const fourth = group.submit('vm-3');
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(calls.map((c) => c.keys)).toEqual([['vm-0'], ['vm-1'], ['vm-2']]);
+    allOk(calls[0]!);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls.at(-1)!.keys).toEqual(['vm-3']);
+    for (const call of calls.slice(2)) allOk(call);
+    await Promise.all([stuck, third, fourth]);
+  });
+
+  it('close() waits for the calls in flight; a submit after close is refused', async () => {
+    const { calls, commit, allOk } = scripted();
+    const group = createGroupCommit({ commit });
+    const pending = group.submit('vm-1');
+    let closed = false;
+    const closing = group.close().then(() => {
+      closed = true;
+    });
+    await flush();
+    expect(closed).toBe(false);
+    allOk(calls[0]!);
+    await closing;
+    await pending;
+    await expect(group.submit('vm-2')).rejects.toMatchObject({ vapiType: 'CLIENT_CLOSED' });
+  });
+
+  it('refuses a maxBatchSize that is not a whole number >= 1', () => {
+    expect(() =>
+      createGroupCommit({ commit: () => Promise.resolve(new Map()), maxBatchSize: 0 }),
+    ).toThrow(/maxBatchSize/);
+  });
+});
