@@ -5,6 +5,14 @@
  * never waits for a timer, and a burst costs about one call per round trip instead of one per
  * event.
  *
+ * Group commit alone cannot tell a lone event from the first of a burst whose other events are
+ * still on their way (parsing, Redis round trips of the guards): on a vCenter that answers in a
+ * few milliseconds, a burst would trickle out in many small calls. So an event may be announced
+ * as it arrives (`announce()`, e.g. from the function's first guard): while announced events
+ * have not submitted yet and nothing is in flight, the batch waits for them, at most `lingerMs`.
+ * A lone event has no announced siblings and never waits (PostgreSQL's `commit_delay` applies only
+ * with `commit_siblings` active transactions for the same reason).
+ *
  * Every waiter keeps its own signal (the handler's deadline). A waiter that gives up leaves its
  * batch; a call whose waiters have all given up is aborted, so a vCenter that stopped answering
  * does not hold the next batch back once it answers again. A call in flight for longer than
@@ -33,6 +41,8 @@ export interface GroupCommitOptions<R = void> {
   maxInFlight?: number;
   /** A call in flight for this long no longer holds the next batch back. Default 1000 ms. */
   stallMs?: number;
+  /** Longest a batch waits for announced events that have not submitted yet. Default 20 ms. */
+  lingerMs?: number;
   /** Called as each call starts, with its number of keys. */
   onCommit?(size: number): void;
   /** Called when a call is aborted because every waiter of it gave up. */
@@ -51,14 +61,28 @@ export interface GroupCommitStats {
   inFlight: number;
   /** Keys waiting for the next call now. */
   queued: number;
+  /** Announced events that have neither submitted nor cancelled. */
+  announced: number;
+}
+
+/** An event announced to a group commit before it submits (see `announce`). */
+export interface Arrival {
+  /** The event will not submit after all (skipped, failed): stop waiting for it. Idempotent. */
+  cancel(): void;
 }
 
 export interface GroupCommit<R = void> {
   /**
-   * Runs `key` in the next call (at once when nothing is in flight) and resolves with its own
-   * outcome. An aborted `signal` rejects this waiter only, with the signal's reason.
+   * Runs `key` in the next call (at once when nothing is in flight and no announced event is on
+   * its way) and resolves with its own outcome. An aborted `signal` rejects this waiter only,
+   * with the signal's reason. `arrival` is this event's announcement, if it made one.
    */
-  submit(key: string, signal?: AbortSignal): Promise<R>;
+  submit(key: string, signal?: AbortSignal, arrival?: Arrival): Promise<R>;
+  /**
+   * Announces an event that will submit soon: a batch about to go out waits for it (at most
+   * `lingerMs`). Submit with the returned arrival, or cancel it.
+   */
+  announce(): Arrival;
   /** Waits until nothing is queued or in flight; later submits reject with `CLIENT_CLOSED`. */
   close(): Promise<void>;
   readonly stats: GroupCommitStats;
@@ -82,6 +106,12 @@ interface Call<R> {
 const DEFAULT_MAX_BATCH_SIZE = 100;
 const DEFAULT_MAX_IN_FLIGHT = 4;
 const DEFAULT_STALL_MS = 1_000;
+const DEFAULT_LINGER_MS = 20;
+
+/** An arrival that can be consumed by its submit (internal side of {@link Arrival}). */
+interface OpenArrival extends Arrival {
+  consume(): void;
+}
 
 /**
  * Creates a group commit over one batch operation.
@@ -99,6 +129,13 @@ export function createGroupCommit<R = void>(options: GroupCommitOptions<R>): Gro
   );
   const maxInFlight = positiveInteger(options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT, 'maxInFlight');
   const stallMs = Math.max(0, options.stallMs ?? DEFAULT_STALL_MS);
+  const lingerMs = Math.max(0, options.lingerMs ?? DEFAULT_LINGER_MS);
+  // Announced events that have not submitted (or cancelled) yet.
+  let announced = 0;
+  let lingerTimer: NodeJS.Timeout | undefined;
+  // The linger for the batch now forming has run out: send without waiting for more.
+  let lingered = false;
+  const own = new WeakSet<Arrival>();
   // key -> its waiters, in arrival order: a key named twice is sent once.
   const queue = new Map<string, Set<Waiter<R>>>();
   const inFlight = new Set<Call<R>>();
@@ -116,13 +153,22 @@ export function createGroupCommit<R = void>(options: GroupCommitOptions<R>): Gro
   function pump(): void {
     while (queue.size > 0) {
       const now = performance.now();
+      const full = queue.size >= maxBatchSize;
+      if (inFlight.size === 0 && !full && announced > 0 && !lingered) {
+        startLinger();
+        break;
+      }
       const canSend =
-        inFlight.size === 0 ||
-        (inFlight.size < maxInFlight && (queue.size >= maxBatchSize || allStalled(now)));
+        inFlight.size === 0 || (inFlight.size < maxInFlight && (full || allStalled(now)));
       if (!canSend) break;
       send();
     }
     armStallTimer();
+    if (queue.size === 0) {
+      if (lingerTimer !== undefined) clearTimeout(lingerTimer);
+      lingerTimer = undefined;
+      lingered = false;
+    }
     if (queue.size === 0 && inFlight.size === 0) for (const done of idle.splice(0)) done();
   }
 
@@ -142,7 +188,21 @@ export function createGroupCommit<R = void>(options: GroupCommitOptions<R>): Gro
     stallTimer.unref();
   }
 
+  /** Siblings are on their way: give them up to lingerMs to join this batch. */
+  function startLinger(): void {
+    if (lingerTimer !== undefined) return;
+    lingerTimer = setTimeout(() => {
+      lingerTimer = undefined;
+      lingered = true;
+      pump();
+    }, lingerMs);
+    lingerTimer.unref();
+  }
+
   function send(): void {
+    if (lingerTimer !== undefined) clearTimeout(lingerTimer);
+    lingerTimer = undefined;
+    lingered = false;
     const keys: string[] = [];
     const waiters = new Set<Waiter<R>>();
     for (const [key, forKey] of queue) {
@@ -198,7 +258,7 @@ export function createGroupCommit<R = void>(options: GroupCommitOptions<R>): Gro
     if (call === undefined) {
       const forKey = queue.get(waiter.key);
       if (forKey?.delete(waiter) === true && forKey.size === 0) queue.delete(waiter.key);
-      if (queue.size === 0) armStallTimer();
+      if (queue.size === 0) pump();
       return;
     }
     if (!call.waiters.delete(waiter) || call.waiters.size > 0) return;
@@ -215,7 +275,34 @@ export function createGroupCommit<R = void>(options: GroupCommitOptions<R>): Gro
     pump();
   }
 
-  function submit(key: string, signal?: AbortSignal): Promise<R> {
+  function announce(): Arrival {
+    announced += 1;
+    let open = true;
+    const arrival: OpenArrival = {
+      consume() {
+        if (!open) return;
+        open = false;
+        announced -= 1;
+      },
+      cancel() {
+        if (!open) return;
+        open = false;
+        announced -= 1;
+        // The batch may have been waiting for this one only.
+        if (announced === 0) pump();
+      },
+    };
+    own.add(arrival);
+    return arrival;
+  }
+
+  function submit(key: string, signal?: AbortSignal, arrival?: Arrival): Promise<R> {
+    // Another batch's arrival (the event changed its mind, e.g. a tag looked up again) only
+    // stops that batch from waiting for it.
+    if (arrival !== undefined) {
+      if (own.has(arrival)) (arrival as OpenArrival).consume();
+      else arrival.cancel();
+    }
     if (closed) {
       return Promise.reject(
         new VCenterError('the batch is closed', { type: 'CLIENT_CLOSED', retryable: false }),
@@ -259,13 +346,14 @@ export function createGroupCommit<R = void>(options: GroupCommitOptions<R>): Gro
 
   return {
     submit,
+    announce,
     async close() {
       closed = true;
       if (queue.size === 0 && inFlight.size === 0) return;
       await new Promise<void>((resolve) => idle.push(resolve));
     },
     get stats() {
-      return { ...counts, inFlight: inFlight.size, queued: queue.size };
+      return { ...counts, inFlight: inFlight.size, queued: queue.size, announced };
     },
   };
 }

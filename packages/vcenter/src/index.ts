@@ -22,8 +22,10 @@ export type { Tag, TagCategory, Flavour } from './adapter.js';
 export type { CallOptions, FlavourOption } from './session.js';
 export { REQUESTS_METRIC, type VCenterStats } from './metrics.js';
 export { parseServer } from './server-url.js';
+export { createArrivalGuard, type ArrivalGuard } from './arrival-guard.js';
 export {
   createGroupCommit,
+  type Arrival,
   type CommitOutcome,
   type GroupCommit,
   type GroupCommitOptions,
@@ -32,6 +34,7 @@ export {
 export {
   createTagAssociations,
   isTagGone,
+  type AssociationOptions,
   type TagAction,
   type TagAssociations,
   type TagAssociationsOptions,

@@ -10,7 +10,12 @@
  */
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { VCenterError } from './errors.js';
-import { createGroupCommit, type CommitOutcome, type GroupCommit } from './group-commit.js';
+import {
+  createGroupCommit,
+  type Arrival,
+  type CommitOutcome,
+  type GroupCommit,
+} from './group-commit.js';
 import type { DetachManyResult, Tagging } from './tagging.js';
 
 /** What to do with a tag on a VM. */
@@ -23,6 +28,8 @@ export interface TagAssociationsOptions {
   maxInFlight?: number;
   /** A call in flight for this long no longer holds the next batch back. Default 1000 ms. */
   stallMs?: number;
+  /** Longest a batch waits for announced events on their way. Default 20 ms. */
+  lingerMs?: number;
   /** Registers `veba_vcenter_tag_batch_size{action}` and `veba_vcenter_tag_calls_abandoned_total{action}`. */
   metrics?: Registry;
 }
@@ -37,16 +44,34 @@ export interface TagAssociationsStats {
   batchDetach: boolean;
 }
 
+/** Per-event options of `apply`. */
+export interface AssociationOptions {
+  /** The event's deadline signal: aborting it gives up this VM only. */
+  signal?: AbortSignal | undefined;
+  /** The event's announcement (`announce`), when it made one. */
+  arrival?: Arrival | undefined;
+}
+
 export interface TagAssociations {
   /**
    * Attaches or detaches `tagId` on `vmId` in the next batch call for that action and tag (at
-   * once when none is in flight). Resolves when vCenter confirmed this VM; rejects with this VM's
-   * own `VCenterError`, `TAG_NOT_FOUND` when the tag is gone, or the call's error. Detaching a
-   * tag that is not attached succeeds. An aborted `signal` gives up this VM only.
+   * once when none is in flight and no announced event is on its way). Resolves when vCenter
+   * confirmed this VM; rejects with this VM's own `VCenterError`, `TAG_NOT_FOUND` when the tag
+   * is gone, or the call's error. Detaching a tag that is not attached succeeds.
    */
-  apply(action: TagAction, tagId: string, vmId: string, signal?: AbortSignal): Promise<void>;
-  attach(tagId: string, vmId: string, signal?: AbortSignal): Promise<void>;
-  detach(tagId: string, vmId: string, signal?: AbortSignal): Promise<void>;
+  apply(
+    action: TagAction,
+    tagId: string,
+    vmId: string,
+    options?: AssociationOptions,
+  ): Promise<void>;
+  attach(tagId: string, vmId: string, options?: AssociationOptions): Promise<void>;
+  detach(tagId: string, vmId: string, options?: AssociationOptions): Promise<void>;
+  /**
+   * Announces an event that will `apply` this action and tag soon (call it as the event
+   * arrives, e.g. from `createArrivalGuard`): a batch about to go out waits for it.
+   */
+  announce(action: TagAction, tagId: string): Arrival;
   /** Waits for every call in flight (call it in `shutdown`, after the events drained). */
   close(): Promise<void>;
   readonly stats: TagAssociationsStats;
@@ -86,6 +111,7 @@ export function createTagAssociations(
         maxBatchSize: options.maxBatchSize,
         maxInFlight: options.maxInFlight,
         stallMs: options.stallMs,
+        lingerMs: options.lingerMs,
         commit: (vmIds, signal) =>
           action === 'attach' ? attachAll(tagId, vmIds, signal) : detachAll(tagId, vmIds, signal),
         onCommit(size) {
@@ -210,14 +236,17 @@ export function createTagAssociations(
   }
 
   return {
-    apply(action, tagId, vmId, signal) {
-      return commitFor(action, tagId).submit(vmId, signal);
+    apply(action, tagId, vmId, call = {}) {
+      return commitFor(action, tagId).submit(vmId, call.signal, call.arrival);
     },
-    attach(tagId, vmId, signal) {
-      return commitFor('attach', tagId).submit(vmId, signal);
+    attach(tagId, vmId, call = {}) {
+      return commitFor('attach', tagId).submit(vmId, call.signal, call.arrival);
     },
-    detach(tagId, vmId, signal) {
-      return commitFor('detach', tagId).submit(vmId, signal);
+    detach(tagId, vmId, call = {}) {
+      return commitFor('detach', tagId).submit(vmId, call.signal, call.arrival);
+    },
+    announce(action, tagId) {
+      return commitFor(action, tagId).announce();
     },
     async close() {
       await Promise.all([...commits.values()].map((commit) => commit.close()));

@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { VCenterError } from './errors.js';
+import type { Arrival } from './group-commit.js';
 import { isTagGone, type TagAction, type TagAssociations } from './tag-associations.js';
 import type { Tagging } from './tagging.js';
 
@@ -34,6 +35,8 @@ export interface AppliedTag {
 
 export interface ApplyOptions {
   signal?: AbortSignal;
+  /** The event's announcement from `announce`, if it made one. */
+  arrival?: Arrival | undefined;
   /** The event's logger, for the tag-gone warnings. */
   logger?: Pick<Logger, 'warn' | 'error' | 'info'>;
 }
@@ -49,6 +52,8 @@ export interface TagTarget {
    * under the same name keeps working. Rejects with `VCenterError` (map it with `toRuntimeError`).
    */
   apply(action: TagAction, vmId: string, options?: ApplyOptions): Promise<AppliedTag>;
+  /** Announces an event that will `apply` this action soon (see `TagAssociations.announce`). */
+  announce(action: TagAction): Arrival;
 }
 
 type TaggingForTarget = Pick<Tagging, 'findTag' | 'ensureTag' | 'findTagsByName'>;
@@ -63,7 +68,7 @@ type TaggingForTarget = Pick<Tagging, 'findTag' | 'ensureTag' | 'findTagsByName'
  */
 export function createTagTarget(
   tagging: TaggingForTarget,
-  associations: Pick<TagAssociations, 'apply'>,
+  associations: Pick<TagAssociations, 'apply' | 'announce'>,
   options: TagTargetOptions,
 ): TagTarget {
   const { tagName, category } = options;
@@ -132,11 +137,14 @@ export function createTagTarget(
       return found;
     },
     current,
+    announce(action) {
+      return associations.announce(action, current().id);
+    },
     async apply(action, vmId, applyOptions = {}) {
-      const { signal, logger } = applyOptions;
+      const { signal, logger, arrival } = applyOptions;
       const stale = current();
       try {
-        await associations.apply(action, stale.id, vmId, signal);
+        await associations.apply(action, stale.id, vmId, { signal, arrival });
         return { tag: stale, tagExists: true };
       } catch (error) {
         if (!isTagGone(error)) throw error;
@@ -159,7 +167,7 @@ export function createTagTarget(
         throw new VCenterError(message, { type: 'TAG_NOT_FOUND', retryable: false });
       }
       try {
-        await associations.apply(action, fresh.id, vmId, signal);
+        await associations.apply(action, fresh.id, vmId, { signal });
         return { tag: fresh, tagExists: true };
       } catch (error) {
         if (!isTagGone(error)) throw error;

@@ -3,7 +3,12 @@
  * gets, and what happens when waiters give up. The stall rule runs on fake timers (no sleeps).
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createGroupCommit, VCenterError, type CommitOutcome } from '../src/index.js';
+import {
+  createArrivalGuard,
+  createGroupCommit,
+  VCenterError,
+  type CommitOutcome,
+} from '../src/index.js';
 
 interface PendingCall {
   keys: string[];
@@ -241,5 +246,88 @@ describe('createGroupCommit', () => {
     expect(() =>
       createGroupCommit({ commit: () => Promise.resolve(new Map()), maxBatchSize: 0 }),
     ).toThrow(/maxBatchSize/);
+  });
+
+  it('an announced event that submits alone goes out at once: no announced sibling, no wait', () => {
+    const { calls, commit } = scripted();
+    const group = createGroupCommit({ commit });
+    const arrival = group.announce();
+    void group.submit('vm-1', undefined, arrival);
+    expect(calls.map((c) => c.keys)).toEqual([['vm-1']]);
+    expect(group.stats.announced).toBe(0);
+  });
+
+  it('a batch waits for announced siblings still on their way, and goes once the last arrives or cancels', async () => {
+    const { calls, commit, allOk } = scripted();
+    const group = createGroupCommit({ commit });
+    const [a, b, c] = [group.announce(), group.announce(), group.announce()];
+
+    const first = group.submit('vm-1', undefined, a);
+    expect(calls).toHaveLength(0);
+    const second = group.submit('vm-2', undefined, b);
+    expect(calls).toHaveLength(0);
+    c.cancel(); // e.g. skipped as a duplicate by the dedupe guard
+    expect(calls.map((call) => call.keys)).toEqual([['vm-1', 'vm-2']]);
+    allOk(calls[0]!);
+    await Promise.all([first, second]);
+  });
+
+  it('waits for announced siblings at most lingerMs', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const { calls, commit, allOk } = scripted();
+    const group = createGroupCommit({ commit, lingerMs: 20 });
+    group.announce(); // stuck in its guards (a slow Redis)
+    const alone = group.submit('vm-1');
+    await vi.advanceTimersByTimeAsync(19);
+    expect(calls).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(calls.map((c) => c.keys)).toEqual([['vm-1']]);
+    allOk(calls[0]!);
+    await alone;
+  });
+
+  it("another batch's arrival passed to submit is cancelled there, so that batch stops waiting", () => {
+    const one = scripted();
+    const two = scripted();
+    const first = createGroupCommit({ commit: one.commit });
+    const second = createGroupCommit({ commit: two.commit });
+    const arrival = first.announce();
+    void first.submit('vm-0');
+    expect(one.calls).toHaveLength(0);
+    void second.submit('vm-1', undefined, arrival); // the event went elsewhere after all
+    expect(one.calls.map((c) => c.keys)).toEqual([['vm-0']]);
+    expect(two.calls.map((c) => c.keys)).toEqual([['vm-1']]);
+  });
+});
+
+describe('createArrivalGuard', () => {
+  it('announces each event as it enters, hands the arrival to the handler, and cancels it when the event settles', async () => {
+    const { calls, commit } = scripted();
+    const group = createGroupCommit({ commit });
+    const guard = createArrivalGuard<object>(() => group.announce());
+    const event = {};
+    const ctx = { functionName: 'f', delivery: {} as never, logger: {} as never, deadline: 0 };
+
+    const verdict = await guard.enter(event, ctx);
+    expect(group.stats.announced).toBe(1);
+    expect(guard.arrivalOf(event)).toBeDefined();
+    void group.submit('vm-0');
+    expect(calls).toHaveLength(0);
+
+    // skipped by a later guard (or failed): the runtime settles this guard, the batch goes
+    expect(verdict.action).toBe('proceed');
+    await (verdict as { onSuccess(): Promise<void> }).onSuccess();
+    expect(group.stats.announced).toBe(0);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('announces nothing when the announcer throws (e.g. before init) or returns undefined', async () => {
+    const ctx = { functionName: 'f', delivery: {} as never, logger: {} as never, deadline: 0 };
+    const throwing = createArrivalGuard<object>(() => {
+      throw new Error('not ready');
+    });
+    const event = {};
+    await expect(throwing.enter(event, ctx)).resolves.toEqual({ action: 'proceed' });
+    expect(throwing.arrivalOf(event)).toBeUndefined();
   });
 });

@@ -128,7 +128,7 @@ describe('createTagAssociations against vcsim', () => {
       const associations = createTagAssociations(vc.tagging);
       own.freeze();
       const giveUp = new AbortController();
-      const stuck = associations.attach(tag.id, 'vm-f1', giveUp.signal);
+      const stuck = associations.attach(tag.id, 'vm-f1', { signal: giveUp.signal });
       const events: string[] = [];
       setTimeout(() => giveUp.abort(new Error('deadline')), 200);
       await stuck.catch(() => events.push('first gave up'));
@@ -226,7 +226,7 @@ describe('createTagAssociations against the /api stand-in', () => {
 
     api.hang(prefix);
     const deadline = new AbortController();
-    const silent = associations.attach(POWERED_ON_TAG, 'vm-h2', deadline.signal);
+    const silent = associations.attach(POWERED_ON_TAG, 'vm-h2', { signal: deadline.signal });
     const order: string[] = [];
     await new Promise((resolve) => setTimeout(resolve, 100));
     deadline.abort(new Error('deadline'));
@@ -250,7 +250,7 @@ describe('createTagAssociations against the /api stand-in', () => {
     const deadline = new AbortController();
     const order: string[] = [];
     const stuck = associations
-      .attach(POWERED_ON_TAG, 'vm-s1', deadline.signal)
+      .attach(POWERED_ON_TAG, 'vm-s1', { signal: deadline.signal })
       .catch(() => order.push('stuck event gave up'));
     await new Promise((resolve) => setTimeout(resolve, 20));
     api.release();
