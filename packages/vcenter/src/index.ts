@@ -24,6 +24,11 @@ export { REQUESTS_METRIC, type VCenterStats } from './metrics.js';
 export { parseServer } from './server-url.js';
 export { createArrivalGuard, type ArrivalGuard } from './arrival-guard.js';
 export {
+  createAttachedTags,
+  type AttachedTags,
+  type AttachedTagsOptions,
+} from './attached-tags.js';
+export {
   createGroupCommit,
   type Arrival,
   type CommitOutcome,

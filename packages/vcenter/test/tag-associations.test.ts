@@ -8,6 +8,7 @@ import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startVcsim, type VcsimServer } from '@veba-functions/test-helpers';
 import {
+  createAttachedTags,
   createTagAssociations,
   createTagTarget,
   createVCenterClient,
@@ -127,6 +128,8 @@ describe('createTagAssociations against vcsim', () => {
       const tag = await vc.tagging.ensureTag('assoc', 'frozen', { create: true });
       const associations = createTagAssociations(vc.tagging);
       own.freeze();
+      // SIGSTOP lands asynchronously: a request racing it could still be answered
+      await new Promise((resolve) => setTimeout(resolve, 50));
       const giveUp = new AbortController();
       const stuck = associations.attach(tag.id, 'vm-f1', { signal: giveUp.signal });
       const events: string[] = [];
@@ -358,6 +361,31 @@ describe('createTagTarget', () => {
         createIfMissing: true,
       }),
     ).toThrow(/needs VCENTER_TAG_CATEGORY/);
+  });
+});
+
+describe('createAttachedTags', () => {
+  it('reads the tags of a burst of VMs in few list-attached-tags-on-objects calls, each VM its own tags', async () => {
+    const vc = client();
+    const a = await vc.tagging.ensureTag('attached', 'a', { create: true });
+    const b = await vc.tagging.ensureTag('attached', 'b', { create: true });
+    const targets = vms('r', 30);
+    await vc.tagging.attachToMany(a.id, targets.slice(0, 15));
+    await vc.tagging.attachToMany(b.id, targets.slice(10));
+    const attached = createAttachedTags(vc.tagging);
+    const arrivals = targets.map(() => attached.announce());
+    const before = vc.stats.byOperation['tag.list_attached_many'] ?? 0;
+
+    const found = await Promise.all(
+      targets.map((vm, i) => attached.of(vm, { arrival: arrivals[i] })),
+    );
+
+    // every read was announced, so they all waited for each other: one call
+    expect((vc.stats.byOperation['tag.list_attached_many'] ?? 0) - before).toBe(1);
+    expect(found[0]!.map((t) => t.name)).toEqual(['a']);
+    expect(found[12]!.map((t) => t.name).sort()).toEqual(['a', 'b']);
+    expect(found[29]!.map((t) => t.name)).toEqual(['b']);
+    await attached.close();
   });
 });
 
