@@ -11,7 +11,10 @@
  * as it arrives (`announce()`, e.g. from the function's first guard): while announced events
  * have not submitted yet and nothing is in flight, the batch waits for them, at most `lingerMs`.
  * A lone event has no announced siblings and never waits (PostgreSQL's `commit_delay` applies only
- * with `commit_siblings` active transactions for the same reason).
+ * with `commit_siblings` active transactions for the same reason). Events still on their way
+ * before they could be announced (connections being opened, requests being read) are caught
+ * the same way: when a call comes back to two or more keys waiting, the next call goes once no key
+ * has arrived for `quietMs` (again at most `lingerMs`). A serial stream never has two waiting.
  *
  * Every waiter keeps its own signal (the handler's deadline). A waiter that gives up leaves its
  * batch; a call whose waiters have all given up is aborted, so a vCenter that stopped answering
@@ -43,6 +46,8 @@ export interface GroupCommitOptions<R = void> {
   stallMs?: number;
   /** Longest a batch waits for announced events that have not submitted yet. Default 20 ms. */
   lingerMs?: number;
+  /** With two or more keys waiting, the batch goes once none has arrived for this long. Default 2 ms. */
+  quietMs?: number;
   /** Called as each call starts, with its number of keys. */
   onCommit?(size: number): void;
   /** Called when a call is aborted because every waiter of it gave up. */
@@ -107,6 +112,7 @@ const DEFAULT_MAX_BATCH_SIZE = 100;
 const DEFAULT_MAX_IN_FLIGHT = 4;
 const DEFAULT_STALL_MS = 1_000;
 const DEFAULT_LINGER_MS = 20;
+const DEFAULT_QUIET_MS = 2;
 
 /** An arrival that can be consumed by its submit (internal side of {@link Arrival}). */
 interface OpenArrival extends Arrival {
@@ -130,6 +136,10 @@ export function createGroupCommit<R = void>(options: GroupCommitOptions<R>): Gro
   const maxInFlight = positiveInteger(options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT, 'maxInFlight');
   const stallMs = Math.max(0, options.stallMs ?? DEFAULT_STALL_MS);
   const lingerMs = Math.max(0, options.lingerMs ?? DEFAULT_LINGER_MS);
+  const quietMs = Math.max(0, options.quietMs ?? DEFAULT_QUIET_MS);
+  // When the batch now forming started to wait, and when a key or an announcement last arrived.
+  let lingerSince: number | undefined;
+  let lastArrival = 0;
   // Announced events that have not submitted (or cancelled) yet.
   let announced = 0;
   let lingerTimer: NodeJS.Timeout | undefined;
@@ -154,9 +164,12 @@ export function createGroupCommit<R = void>(options: GroupCommitOptions<R>): Gro
     while (queue.size > 0) {
       const now = performance.now();
       const full = queue.size >= maxBatchSize;
-      if (inFlight.size === 0 && !full && announced > 0 && !lingered) {
-        startLinger();
-        break;
+      if (inFlight.size === 0 && !full && !lingered) {
+        const wake = lingerUntil(now);
+        if (wake !== undefined) {
+          armLinger(wake - now);
+          break;
+        }
       }
       const canSend =
         inFlight.size === 0 || (inFlight.size < maxInFlight && (full || allStalled(now)));
@@ -168,6 +181,7 @@ export function createGroupCommit<R = void>(options: GroupCommitOptions<R>): Gro
       if (lingerTimer !== undefined) clearTimeout(lingerTimer);
       lingerTimer = undefined;
       lingered = false;
+      lingerSince = undefined;
     }
     if (queue.size === 0 && inFlight.size === 0) for (const done of idle.splice(0)) done();
   }
@@ -188,14 +202,26 @@ export function createGroupCommit<R = void>(options: GroupCommitOptions<R>): Gro
     stallTimer.unref();
   }
 
-  /** Siblings are on their way: give them up to lingerMs to join this batch. */
-  function startLinger(): void {
-    if (lingerTimer !== undefined) return;
+  /**
+   * When to look again if this batch should wait for siblings (undefined: send now). It waits
+   * for announced events, and while keys of a burst keep arriving, never past lingerMs.
+   */
+  function lingerUntil(now: number): number | undefined {
+    const arriving = queue.size >= 2 && now - lastArrival < quietMs;
+    if (announced === 0 && !arriving) return undefined;
+    lingerSince ??= now;
+    const limit = lingerSince + lingerMs;
+    if (now >= limit) return undefined;
+    return arriving && announced === 0 ? Math.min(limit, lastArrival + quietMs) : limit;
+  }
+
+  function armLinger(delay: number): void {
+    if (lingerTimer !== undefined) clearTimeout(lingerTimer);
     lingerTimer = setTimeout(() => {
       lingerTimer = undefined;
-      lingered = true;
+      if (lingerSince !== undefined && performance.now() - lingerSince >= lingerMs) lingered = true;
       pump();
-    }, lingerMs);
+    }, Math.max(0, delay));
     lingerTimer.unref();
   }
 
@@ -203,6 +229,7 @@ export function createGroupCommit<R = void>(options: GroupCommitOptions<R>): Gro
     if (lingerTimer !== undefined) clearTimeout(lingerTimer);
     lingerTimer = undefined;
     lingered = false;
+    lingerSince = undefined;
     const keys: string[] = [];
     const waiters = new Set<Waiter<R>>();
     for (const [key, forKey] of queue) {
@@ -277,6 +304,7 @@ export function createGroupCommit<R = void>(options: GroupCommitOptions<R>): Gro
 
   function announce(): Arrival {
     announced += 1;
+    lastArrival = performance.now();
     let open = true;
     const arrival: OpenArrival = {
       consume() {
@@ -340,6 +368,7 @@ export function createGroupCommit<R = void>(options: GroupCommitOptions<R>): Gro
         queue.set(key, forKey);
       }
       forKey.add(waiter);
+      lastArrival = performance.now();
       pump();
     });
   }

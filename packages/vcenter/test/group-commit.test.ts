@@ -51,7 +51,7 @@ describe('createGroupCommit', () => {
 
   it('keys arriving while a call is in flight go out together in the next call', async () => {
     const { calls, commit, allOk } = scripted();
-    const group = createGroupCommit({ commit });
+    const group = createGroupCommit({ commit, quietMs: 0 });
     const keys = Array.from({ length: 50 }, (_, i) => `vm-${i}`);
 
     const results = keys.map((k) => group.submit(k));
@@ -98,7 +98,7 @@ describe('createGroupCommit', () => {
 
   it("each waiter gets its own key's outcome; a key missing from the answer fails with its id", async () => {
     const { calls, commit } = scripted();
-    const group = createGroupCommit({ commit });
+    const group = createGroupCommit({ commit, quietMs: 0 });
     const first = group.submit('vm-0');
     const ok = group.submit('vm-1');
     const refused = group.submit('vm-2');
@@ -165,7 +165,11 @@ describe('createGroupCommit', () => {
   it('a call whose waiters all gave up is aborted, and the next batch goes out without waiting for it', async () => {
     const { calls, commit, allOk } = scripted();
     const abandoned: number[] = [];
-    const group = createGroupCommit({ commit, onAbandon: (size) => abandoned.push(size) });
+    const group = createGroupCommit({
+      commit,
+      quietMs: 0,
+      onAbandon: (size) => abandoned.push(size),
+    });
     const a = new AbortController();
     const b = new AbortController();
     const stuck = [group.submit('vm-0', a.signal)];
@@ -259,7 +263,7 @@ describe('createGroupCommit', () => {
 
   it('a batch waits for announced siblings still on their way, and goes once the last arrives or cancels', async () => {
     const { calls, commit, allOk } = scripted();
-    const group = createGroupCommit({ commit });
+    const group = createGroupCommit({ commit, quietMs: 0 });
     const [a, b, c] = [group.announce(), group.announce(), group.announce()];
 
     const first = group.submit('vm-1', undefined, a);
@@ -297,6 +301,57 @@ describe('createGroupCommit', () => {
     void second.submit('vm-1', undefined, arrival); // the event went elsewhere after all
     expect(one.calls.map((c) => c.keys)).toEqual([['vm-0']]);
     expect(two.calls.map((c) => c.keys)).toEqual([['vm-1']]);
+  });
+});
+
+describe('createGroupCommit: keys of a burst still arriving', () => {
+  it('with two or more keys waiting, the next call goes once none has arrived for quietMs (at most lingerMs)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const { calls, commit, allOk } = scripted();
+    const group = createGroupCommit({ commit, quietMs: 2, lingerMs: 20 });
+    const waiting = [group.submit('vm-0')];
+    waiting.push(group.submit('vm-1'), group.submit('vm-2'));
+    allOk(calls[0]!);
+    await vi.advanceTimersByTimeAsync(1);
+    // two keys waiting, the last one just arrived: wait for the quiet
+    expect(calls).toHaveLength(1);
+    waiting.push(group.submit('vm-3'));
+    await vi.advanceTimersByTimeAsync(1);
+    expect(calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(2);
+    expect(calls.map((c) => c.keys)).toEqual([['vm-0'], ['vm-1', 'vm-2', 'vm-3']]);
+    allOk(calls[1]!);
+    await Promise.all(waiting);
+
+    // a steady trickle cannot hold a batch past lingerMs
+    const trickle = [group.submit('vm-10'), group.submit('vm-11'), group.submit('vm-12')];
+    allOk(calls[2]!);
+    let sentAt: number | undefined;
+    for (let t = 0; t < 40 && sentAt === undefined; t += 1) {
+      trickle.push(group.submit(`vm-2${t}`));
+      await vi.advanceTimersByTimeAsync(1);
+      if (calls.length > 3) sentAt = t;
+    }
+    // one key a millisecond never leaves 2 ms of quiet: the linger bound sends it
+    expect(sentAt).toBeGreaterThanOrEqual(18);
+    expect(sentAt).toBeLessThanOrEqual(21);
+    allOk(calls[3]!);
+    await vi.advanceTimersByTimeAsync(50);
+    for (const call of calls.slice(4)) allOk(call);
+    await Promise.all(trickle);
+  });
+
+  it('one key waiting (a serial stream, a lone event) never waits', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const { calls, commit, allOk } = scripted();
+    const group = createGroupCommit({ commit });
+    const first = group.submit('vm-0');
+    const second = group.submit('vm-1');
+    allOk(calls[0]!);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls.map((c) => c.keys)).toEqual([['vm-0'], ['vm-1']]);
+    allOk(calls[1]!);
+    await Promise.all([first, second]);
   });
 });
 
