@@ -217,11 +217,15 @@ export function createGroupCommit<R = void>(options: GroupCommitOptions<R>): Gro
 
   function armLinger(delay: number): void {
     if (lingerTimer !== undefined) clearTimeout(lingerTimer);
-    lingerTimer = setTimeout(() => {
-      lingerTimer = undefined;
-      if (lingerSince !== undefined && performance.now() - lingerSince >= lingerMs) lingered = true;
-      pump();
-    }, Math.max(0, delay));
+    lingerTimer = setTimeout(
+      () => {
+        lingerTimer = undefined;
+        if (lingerSince !== undefined && performance.now() - lingerSince >= lingerMs)
+          lingered = true;
+        pump();
+      },
+      Math.max(0, delay),
+    );
     lingerTimer.unref();
   }
 
