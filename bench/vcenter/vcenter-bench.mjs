@@ -2,13 +2,15 @@
 //   warm     one client, one session: tagging.attach per event (the steady state of a function)
 //   cold     a login per event (connect, attach, close), as kn-py-vm-attr does
 //   batched  attachToMany over the same events: one call for a batch
+//   grouped  the same events, all at once, through createTagAssociations (group commit): calls for
+//            a concurrent burst without any window; detaches too (vcsim: no batch detach)
 // Numbers are ratios and call counts; absolute rates on vcsim over loopback say little about vCenter.
 // Usage: node bench/vcenter/vcenter-bench.mjs [--events 300] [--concurrency 16]
 // Needs the packages built (npm run build -w @veba-functions/vcenter -w @veba-functions/test-helpers).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { createVCenterClient } from '@veba-functions/vcenter';
+import { createTagAssociations, createVCenterClient } from '@veba-functions/vcenter';
 import { startVcsim } from '@veba-functions/test-helpers';
 
 const { values } = parseArgs({
@@ -74,6 +76,18 @@ try {
   }
   const batchSeconds = (performance.now() - start) / 1000;
   const batchCalls = warm.stats.requests - batchBefore;
+
+  const associations = createTagAssociations(warm.tagging);
+  const grouped = Array.from({ length: events }, (_, i) => `vm-group-${i}`);
+  const attachBefore = warm.stats.requests;
+  start = performance.now();
+  await Promise.all(grouped.map((vm) => associations.attach(tag.id, vm)));
+  const groupedSeconds = (performance.now() - start) / 1000;
+  const groupedCalls = warm.stats.requests - attachBefore;
+  const detachBefore = warm.stats.requests;
+  await Promise.all(grouped.map((vm) => associations.detach(tag.id, vm)));
+  const detachCalls = warm.stats.requests - detachBefore;
+  await associations.close();
   await warm.close();
 
   const result = {
@@ -85,6 +99,11 @@ try {
       batchSize,
       callsPerEvent: batchCalls / events,
       eventsPerSecond: Math.round(events / batchSeconds),
+    },
+    grouped: {
+      attachCallsPerEvent: groupedCalls / events,
+      eventsPerSecond: Math.round(events / groupedSeconds),
+      detachCallsPerEvent: detachCalls / events,
     },
     warmOverCold: Number((coldSeconds / warmSeconds).toFixed(2)),
   };

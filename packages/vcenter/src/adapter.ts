@@ -47,6 +47,12 @@ export interface BatchResult {
   errorMessages: VapiMessage[];
 }
 
+/** What `list-attached-tags-on-objects` answers for one object. */
+export interface ObjectTags {
+  objectId: ObjectId;
+  tagIds: string[];
+}
+
 export interface VapiMessage {
   id: string | undefined;
   defaultMessage: string;
@@ -89,7 +95,15 @@ export interface FlavourAdapter {
   attach(tagId: string, object: ObjectId): Operation<void>;
   detach(tagId: string, object: ObjectId): Operation<void>;
   attachToMany(tagId: string, objects: ObjectId[]): Operation<BatchResult>;
+  /**
+   * `detach-tag-from-multiple-objects`. `undefined` for a 2xx without a body: a vCenter always
+   * answers with a BatchResult, so that is a server without the operation (vcsim 0.24.2 answers
+   * an action it does not know with an empty 200 and does nothing).
+   */
+  detachFromMany(tagId: string, objects: ObjectId[]): Operation<BatchResult | undefined>;
   listAttachedTags(object: ObjectId): Operation<string[]>;
+  /** `list-attached-tags-on-objects`: the tags of many objects in one call. */
+  listAttachedTagsOnObjects(objects: ObjectId[]): Operation<ObjectTags[]>;
   /** Reads this flavour's error body; tolerant of empty and non-JSON bodies. */
   parseError(body: unknown): ParsedError;
 }

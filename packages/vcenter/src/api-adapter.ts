@@ -13,6 +13,8 @@ import {
   messagesOf,
   toBatchResult,
   toCategory,
+  toObjectTags,
+  toRequiredBatchResult,
   toTag,
 } from './parse.js';
 
@@ -94,12 +96,27 @@ export const apiAdapter: FlavourAdapter = {
     body: { object_ids: objects },
     parse: toBatchResult,
   }),
+  // https://developer.vmware.com/apis/vsphere-automation/latest/cis/api/cis/tagging/tag-association/tag_idactiondetach-tag-from-multiple-objects/post/
+  detachFromMany: (tagId, objects: ObjectId[]) => ({
+    name: 'tag.detach_many',
+    method: 'POST',
+    path: `${TAGGING}/tag-association/${encodeId(tagId)}?action=detach-tag-from-multiple-objects`,
+    body: { object_ids: objects },
+    parse: toRequiredBatchResult,
+  }),
   listAttachedTags: (object) => ({
     name: 'tag.list_attached',
     method: 'POST',
     path: `${TAGGING}/tag-association?action=list-attached-tags`,
     body: { object_id: object },
     parse: (b) => asStringArray(b, 'attached tag ids'),
+  }),
+  listAttachedTagsOnObjects: (objects) => ({
+    name: 'tag.list_attached_many',
+    method: 'POST',
+    path: `${TAGGING}/tag-association?action=list-attached-tags-on-objects`,
+    body: { object_ids: objects },
+    parse: toObjectTags,
   }),
   parseError(body): ParsedError {
     if (!isRecord(body)) return { type: undefined, messages: [] };

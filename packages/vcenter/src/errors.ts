@@ -30,8 +30,10 @@ export type VCenterErrorType =
   | 'UNEXPECTED_RESPONSE'
   | 'CLIENT_CLOSED'
   | 'INVALID_OPTIONS'
-  // tagging lookups that found nothing and were not allowed to create
-  | 'TAG_NOT_FOUND';
+  // tagging lookups that found nothing and were not allowed to create (or a tag deleted since)
+  | 'TAG_NOT_FOUND'
+  // a tag name given without its category that exists in several categories
+  | 'TAG_AMBIGUOUS';
 
 export interface VCenterErrorOptions {
   type: VCenterErrorType;

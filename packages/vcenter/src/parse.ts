@@ -1,6 +1,6 @@
 /** Shape checks for vCenter's answers: a wrong shape is an error, never a silent `undefined`. */
 import { isRecord } from '@veba-functions/runtime';
-import type { BatchResult, Tag, TagCategory, VapiMessage } from './adapter.js';
+import type { BatchResult, ObjectTags, Tag, TagCategory, VapiMessage } from './adapter.js';
 
 /** Thrown by parsers; the client turns it into a VCenterError of type UNEXPECTED_RESPONSE. */
 export class ShapeError extends Error {
@@ -67,6 +67,32 @@ export function toBatchResult(value: unknown): BatchResult {
   const errorMessages = Array.isArray(raw) ? raw.map(toMessage) : [];
   const success = typeof o.success === 'boolean' ? o.success : errorMessages.length === 0;
   return { success, errorMessages };
+}
+
+/**
+ * A BatchResult that must be there: `undefined` for an empty body (an operation the server does
+ * not have, see `FlavourAdapter.detachFromMany`), else as {@link toBatchResult}.
+ */
+export function toRequiredBatchResult(value: unknown): BatchResult | undefined {
+  if (value === undefined || value === null) return undefined;
+  return toBatchResult(value);
+}
+
+/** `[{ object_id: { type, id }, tag_ids }]`; vcsim (Go) writes an empty `tag_ids` as null. */
+export function toObjectTags(value: unknown): ObjectTags[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new ShapeError('expected a list of objects and their tags');
+  return value.map((item) => {
+    const o = asRecord(item, 'object tags');
+    const object = asRecord(o.object_id, 'object_id');
+    return {
+      objectId: {
+        type: asString(object.type, 'object_id.type'),
+        id: asString(object.id, 'object_id.id'),
+      },
+      tagIds: asStringArray(o.tag_ids, 'tag_ids'),
+    };
+  });
 }
 
 export function messagesOf(value: unknown): string[] {

@@ -14,6 +14,8 @@ import {
   messagesOf,
   toBatchResult,
   toCategory,
+  toObjectTags,
+  toRequiredBatchResult,
   toTag,
 } from './parse.js';
 
@@ -109,12 +111,28 @@ export const restAdapter: FlavourAdapter = {
     body: { object_ids: objects },
     parse: (b) => toBatchResult(value(b)),
   }),
+  // https://developer.vmware.com/docs/vsphere-automation/latest/cis/rest/com/vmware/cis/tagging/tag-association/idtag_id~actiondetach-tag-from-multiple-objects/post/
+  detachFromMany: (tagId, objects) => ({
+    name: 'tag.detach_many',
+    method: 'POST',
+    path: `${TAGGING}/tag-association/id:${encodeId(tagId)}?~action=detach-tag-from-multiple-objects`,
+    body: { object_ids: objects },
+    parse: (b) => toRequiredBatchResult(value(b)),
+  }),
   listAttachedTags: (object) => ({
     name: 'tag.list_attached',
     method: 'POST',
     path: `${TAGGING}/tag-association?~action=list-attached-tags`,
     body: { object_id: object },
     parse: (b) => asStringArray(value(b), 'attached tag ids'),
+  }),
+  // https://vmware.github.io/vsphere-automation-sdk-rest/vsphere/operations/com/vmware/cis/tagging/tag_association.list_attached_tags_on_objects-operation.html
+  listAttachedTagsOnObjects: (objects) => ({
+    name: 'tag.list_attached_many',
+    method: 'POST',
+    path: `${TAGGING}/tag-association?~action=list-attached-tags-on-objects`,
+    body: { object_ids: objects },
+    parse: (b) => toObjectTags(value(b)),
   }),
   parseError(body): ParsedError {
     if (!isRecord(body)) return { type: undefined, messages: [] };

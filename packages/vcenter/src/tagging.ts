@@ -28,6 +28,19 @@ export interface AttachManyResult {
   messages: string[];
 }
 
+/** Per-VM outcome of `detachFromMany` (as {@link AttachResult}, with `detached`). */
+export interface DetachResult {
+  vmId: string;
+  status: 'detached' | 'failed' | 'unknown';
+  messages: string[];
+}
+
+export interface DetachManyResult {
+  success: boolean;
+  results: DetachResult[];
+  messages: string[];
+}
+
 export interface EnsureTagOptions extends CallOptions {
   /** Create the category and/or tag when missing (default: the client's `createMissingTags`). */
   create?: boolean;
@@ -60,6 +73,13 @@ export interface Tagging {
    * VCenterError of type `TAG_NOT_FOUND` (not retryable: a configuration problem).
    */
   ensureTag(categoryName: string, tagName: string, options?: EnsureTagOptions): Promise<Tag>;
+  /**
+   * The category, created when missing and creation is allowed (another replica creating it at
+   * the same moment is fine: `ALREADY_EXISTS` is not an error); otherwise `TAG_NOT_FOUND`.
+   */
+  ensureCategory(categoryName: string, options?: EnsureTagOptions): Promise<TagCategory>;
+  /** The tag with this id (cached: a tag id never moves to another category), or undefined. */
+  getTag(tagId: string, options?: CallOptions): Promise<Tag | undefined>;
   /** Attaches the tag to the VM (a no-op when already attached). */
   attach(tagId: string, vmId: string, options?: CallOptions): Promise<void>;
   /** One `attach-tag-to-multiple-objects` call; reads per-VM errors from the 200 answer. */
@@ -68,9 +88,25 @@ export interface Tagging {
     vmIds: readonly string[],
     options?: CallOptions,
   ): Promise<AttachManyResult>;
+  /** Detaches the tag from the VM (a no-op when it is not attached). */
   detach(tagId: string, vmId: string, options?: CallOptions): Promise<void>;
+  /**
+   * One `detach-tag-from-multiple-objects` call; reads per-VM errors from the 200 answer.
+   * `undefined` when the server does not have the operation (it answered 2xx without a
+   * BatchResult, as vcsim 0.24.2 does): nothing was detached, use `detach` per VM.
+   */
+  detachFromMany(
+    tagId: string,
+    vmIds: readonly string[],
+    options?: CallOptions,
+  ): Promise<DetachManyResult | undefined>;
   /** Ids of the tags attached to the VM. */
   listAttachedTags(vmId: string, options?: CallOptions): Promise<string[]>;
+  /** The tags of several VMs in one `list-attached-tags-on-objects` call (every VM asked is in the map). */
+  listAttachedTagsOnVms(
+    vmIds: readonly string[],
+    options?: CallOptions,
+  ): Promise<Map<string, string[]>>;
   /** Drops every cached name -> id mapping. */
   clearCache(): void;
 }
@@ -90,6 +126,8 @@ const LOOKUP_CONCURRENCY = 8;
 export function createTagging(caller: SessionCaller, options: TaggingOptions): Tagging {
   const categories = new Map<string, TagCategory>();
   const tags = new Map<string, Tag>();
+  // Every tag fetched by id, so a walk through a category GETs only the tags it has not seen.
+  const tagsById = new Map<string, Tag>();
   const inflight = new Map<string, Promise<unknown>>();
   const tagKey = (categoryName: string, tagName: string): string =>
     `${categoryName}\u0000${tagName}`;
@@ -104,18 +142,29 @@ export function createTagging(caller: SessionCaller, options: TaggingOptions): T
   }
 
   function forgetTag(id: string): void {
+    tagsById.delete(id);
     for (const [key, tag] of tags) if (tag.id === id) tags.delete(key);
   }
 
   function forgetCategory(id: string): void {
     for (const [name, category] of categories) if (category.id === id) categories.delete(name);
     for (const [key, tag] of tags) if (tag.categoryId === id) tags.delete(key);
+    for (const [tagId, tag] of tagsById) if (tag.categoryId === id) tagsById.delete(tagId);
+  }
+
+  /** GET /tag/{id} through the by-id cache; a tag that vanished reads as undefined. */
+  async function fetchTag(id: string, callOptions?: CallOptions): Promise<Tag | undefined> {
+    const cached = tagsById.get(id);
+    if (cached !== undefined) return cached;
+    const tag = await caller.call((a) => a.getTag(id), callOptions).catch(skipNotFound);
+    if (tag !== undefined) tagsById.set(tag.id, tag);
+    return tag;
   }
 
   /** GETs the ids in small parallel batches until `match` is found; ids that vanished meanwhile are skipped. */
   async function scan<T>(
     ids: string[],
-    get: (id: string) => Promise<T>,
+    get: (id: string) => Promise<T | undefined>,
     seen: (item: T) => boolean,
   ): Promise<T | undefined> {
     for (let i = 0; i < ids.length; i += LOOKUP_CONCURRENCY) {
@@ -173,7 +222,7 @@ export function createTagging(caller: SessionCaller, options: TaggingOptions): T
         }
         return scan(
           ids,
-          (id) => caller.call((a) => a.getTag(id), callOptions),
+          (id) => fetchTag(id, callOptions),
           (tag) => {
             if (tag.categoryId === category.id) tags.set(tagKey(categoryName, tag.name), tag);
             return tag.name === tagName && tag.categoryId === category.id;
@@ -242,11 +291,23 @@ export function createTagging(caller: SessionCaller, options: TaggingOptions): T
       );
     } catch (error) {
       // another replica created it first
-      if (!(error instanceof VCenterError && error.vapiType === 'ALREADY_EXISTS')) throw error;
+      if (!isAlreadyExists(error)) throw error;
     }
     const created = await findCategory(name, o);
     if (created === undefined) throw notFound(`category "${name}" was created but cannot be found`);
     return created;
+  }
+
+  async function ensureCategory(name: string, o: EnsureTagOptions = {}): Promise<TagCategory> {
+    requireText(name, 'category name');
+    return once(`ensure-category\u0000${name}`, async () => {
+      const found = await findCategory(name, o);
+      if (found !== undefined) return found;
+      if (!(o.create ?? options.createMissingTags)) {
+        throw notFound(`category "${name}" does not exist in vCenter (creation is off)`);
+      }
+      return createCategory(name, o);
+    });
   }
 
   async function ensureTag(
@@ -266,8 +327,9 @@ export function createTagging(caller: SessionCaller, options: TaggingOptions): T
       }
       const category =
         (await findCategory(categoryName, o)) ?? (await createCategory(categoryName, o));
+      let createdId: string | undefined;
       try {
-        await caller.call(
+        createdId = await caller.call(
           (a) =>
             a.createTag({
               name: tagName,
@@ -277,14 +339,21 @@ export function createTagging(caller: SessionCaller, options: TaggingOptions): T
           o,
         );
       } catch (error) {
-        if (!(error instanceof VCenterError && error.vapiType === 'ALREADY_EXISTS')) throw error;
+        // Another replica created it first: one wins, the other finds it.
+        if (!isAlreadyExists(error)) throw error;
       }
-      const created = await findTag(categoryName, tagName, o);
-      if (created === undefined)
+      // The new id costs one GET; after ALREADY_EXISTS, a walk that GETs only tags not seen yet.
+      const created = createdId === undefined ? undefined : await fetchTag(createdId, o);
+      if (created !== undefined && created.categoryId === category.id) {
+        tags.set(tagKey(categoryName, created.name), created);
+        return created;
+      }
+      const again = await findTag(categoryName, tagName, o);
+      if (again === undefined)
         throw notFound(
           `tag "${tagName}" in category "${categoryName}" was created but cannot be found`,
         );
-      return created;
+      return again;
     });
   }
 
@@ -303,6 +372,11 @@ export function createTagging(caller: SessionCaller, options: TaggingOptions): T
     findTag,
     findTagsByName,
     ensureTag,
+    ensureCategory,
+    async getTag(tagId, callOptions) {
+      requireText(tagId, 'tag id');
+      return fetchTag(tagId, callOptions);
+    },
     async attach(tagId, vmId, callOptions) {
       requireText(tagId, 'tag id');
       const object = vm(vmId);
@@ -323,13 +397,45 @@ export function createTagging(caller: SessionCaller, options: TaggingOptions): T
       const object = vm(vmId);
       return withTag(tagId, () => caller.call((a) => a.detach(tagId, object), callOptions));
     },
+    async detachFromMany(tagId, vmIds, callOptions) {
+      requireText(tagId, 'tag id');
+      const unique = [...new Set(vmIds)];
+      const objects = unique.map(vm);
+      if (objects.length === 0) return { success: true, results: [], messages: [] };
+      const batch = await withTag(tagId, () =>
+        caller.call((a) => a.detachFromMany(tagId, objects), callOptions),
+      );
+      if (batch === undefined) return undefined;
+      const outcome = perObject(unique, batch.success, batch.errorMessages);
+      return {
+        success: outcome.success,
+        messages: outcome.messages,
+        results: outcome.results.map((r) => ({
+          ...r,
+          status: r.status === 'attached' ? 'detached' : r.status,
+        })),
+      };
+    },
     async listAttachedTags(vmId, callOptions) {
       const object = vm(vmId);
       return caller.call((a) => a.listAttachedTags(object), callOptions);
     },
+    async listAttachedTagsOnVms(vmIds, callOptions) {
+      const unique = [...new Set(vmIds)];
+      const objects = unique.map(vm);
+      const found = new Map<string, string[]>(unique.map((id) => [id, []]));
+      if (objects.length === 0) return found;
+      const answer = await caller.call((a) => a.listAttachedTagsOnObjects(objects), callOptions);
+      for (const entry of answer) {
+        if (entry.objectId.type === 'VirtualMachine' && found.has(entry.objectId.id))
+          found.set(entry.objectId.id, entry.tagIds);
+      }
+      return found;
+    },
     clearCache() {
       categories.clear();
       tags.clear();
+      tagsById.clear();
     },
   };
 }
@@ -378,6 +484,10 @@ function requireText(value: string, what: string): void {
       retryable: false,
     });
   }
+}
+
+function isAlreadyExists(error: unknown): boolean {
+  return error instanceof VCenterError && error.vapiType === 'ALREADY_EXISTS';
 }
 
 function isNotFound(error: unknown): boolean {

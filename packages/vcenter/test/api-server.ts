@@ -13,6 +13,12 @@
  * - POST .../{tag_id}?action=attach-tag-to-multiple-objects: 200 with a BatchResult
  *   `{ success, error_messages }` even when some objects failed.
  *   https://developer.vmware.com/docs/vsphere-automation/latest/cis/api/cis/tagging/tag-association/tag_idactionattach-tag-to-multiple-objects/post/
+ * - POST .../{tag_id}?action=detach-tag-from-multiple-objects: the same BatchResult; a tag that is
+ *   not attached is a no-op, not an error.
+ *   https://developer.vmware.com/apis/vsphere-automation/latest/cis/api/cis/tagging/tag-association/tag_idactiondetach-tag-from-multiple-objects/post/
+ * - POST /api/cis/tagging/tag-association?action=list-attached-tags-on-objects:
+ *   `[{ object_id, tag_ids }]`.
+ *   https://vmware.github.io/vsphere-automation-sdk-rest/vsphere/operations/com/vmware/cis/tagging/tag_association.list_attached_tags_on_objects-operation.html
  * - Error bodies: `{ error_type, messages: [{ id, default_message, args }] }`, status per type
  *   (400 INVALID_ARGUMENT / ALREADY_EXISTS, 401 UNAUTHENTICATED, 403 UNAUTHORIZED, 404 NOT_FOUND,
  *   503 SERVICE_UNAVAILABLE).
@@ -41,6 +47,14 @@ export interface ApiServer {
   failNext(pathPrefix: string, status: number, errorType: string, times?: number): void;
   /** Forget every session, as vCenter does after its idle timeout. */
   expireSessions(): void;
+  /** false: answer detach-tag-from-multiple-objects as an unknown route (404), like a server without it. */
+  batchDetach: boolean;
+  /** Requests to this path prefix get no answer at all (until `release()`). */
+  hang(pathPrefix: string): void;
+  /** Stops hanging; requests already held stay unanswered (their connections are dead). */
+  release(): void;
+  /** Requests held unanswered so far. */
+  held(): number;
   close(): Promise<void>;
 }
 
@@ -77,6 +91,9 @@ export async function startApiServer(): Promise<ApiServer> {
   const attached = new Map<string, Set<string>>(TAGS.map((t) => [t.id, new Set<string>()]));
   const requests: ApiServer['requests'] = [];
   const failures: { prefix: string; status: number; type: string; times: number }[] = [];
+  let hanging: string | undefined;
+  const heldResponses: http.ServerResponse[] = [];
+  const state = { batchDetach: true };
 
   const server = http.createServer((req, res) => {
     let text = '';
@@ -108,6 +125,10 @@ export async function startApiServer(): Promise<ApiServer> {
           ],
         });
 
+      if (hanging !== undefined && path.startsWith(hanging)) {
+        heldResponses.push(res);
+        return;
+      }
       const failure = failures.find((f) => path.startsWith(f.prefix) && f.times > 0);
       if (failure !== undefined) {
         failure.times -= 1;
@@ -152,6 +173,19 @@ export async function startApiServer(): Promise<ApiServer> {
         const tag = TAGS.find((t) => t.id === id);
         return tag ? json(200, tag) : error(404, 'NOT_FOUND', `Tag ${id} not found`, [id]);
       }
+      if (
+        path === '/api/cis/tagging/tag-association' &&
+        action === 'list-attached-tags-on-objects'
+      ) {
+        const objects = (body?.object_ids ?? []) as { type: string; id: string }[];
+        return json(
+          200,
+          objects.map((o) => ({
+            object_id: o,
+            tag_ids: [...attached].filter(([, vms]) => vms.has(o.id)).map(([tag]) => tag),
+          })),
+        );
+      }
       if (path === '/api/cis/tagging/tag-association' && action === 'list-attached-tags') {
         const object = body?.object_id as { type: string; id: string };
         return json(
@@ -183,6 +217,18 @@ export async function startApiServer(): Promise<ApiServer> {
           for (const o of objects) if (!o.id.startsWith('vm-gone')) vms.add(o.id);
           return json(200, { success: errors.length === 0, error_messages: errors });
         }
+        if (action === 'detach-tag-from-multiple-objects' && state.batchDetach) {
+          const objects = (body?.object_ids ?? []) as { type: string; id: string }[];
+          const errors = objects
+            .filter((o) => o.id.startsWith('vm-gone'))
+            .map((o) => ({
+              id: 'cis.tagging.objectNotFound.error',
+              default_message: `Object ${o.id} not found`,
+              args: [o.id],
+            }));
+          for (const o of objects) vms.delete(o.id);
+          return json(200, { success: errors.length === 0, error_messages: errors });
+        }
       }
       return error(404, 'NOT_FOUND', `no route ${req.method} ${path}`);
     });
@@ -202,6 +248,19 @@ export async function startApiServer(): Promise<ApiServer> {
     expireSessions() {
       sessions.clear();
     },
+    get batchDetach() {
+      return state.batchDetach;
+    },
+    set batchDetach(value: boolean) {
+      state.batchDetach = value;
+    },
+    hang(prefix) {
+      hanging = prefix;
+    },
+    release() {
+      hanging = undefined;
+    },
+    held: () => heldResponses.length,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

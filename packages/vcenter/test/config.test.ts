@@ -5,8 +5,10 @@ import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import {
   createVCenterClient,
+  DEFAULT_SECRET_PATH,
   parseServer,
   vcenterConfig,
+  vcenterGoExampleConfig,
   vcenterOptionsFromConfig,
   VCenterError,
 } from '../src/index.js';
@@ -156,5 +158,66 @@ describe('other keys', () => {
       /keepAliveIntervalMs/,
     );
     expect(() => createVCenterClient({ ...ok, flavour: 'soap' as 'api' })).toThrow(/flavour/);
+  });
+});
+
+describe("kn-go-tagging's keys (vcenterGoExampleConfig)", () => {
+  const goSchema = z.object({ ...vcenterConfig, ...vcenterGoExampleConfig });
+
+  /** A folder as Kubernetes mounts a basic-auth Secret: one file per key. */
+  function mountedSecret(files: Record<string, string>): string {
+    const dir = mkdtempSync(join(tmpdir(), 'vsphere-credentials-'));
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    return dir;
+  }
+
+  it('takes the server from VCENTER_URL and the credentials from the files in VCENTER_SECRET_PATH', () => {
+    const dir = mountedSecret({ username: 'administrator@vsphere.local', password: 's3cret\n' });
+    const options = vcenterOptionsFromConfig(
+      goSchema.parse({ VCENTER_URL: 'https://vc01.corp.local', VCENTER_SECRET_PATH: dir }),
+    );
+    expect(options).toMatchObject({
+      server: 'https://vc01.corp.local',
+      username: 'administrator@vsphere.local',
+      password: 's3cret',
+    });
+  });
+
+  it('the individual keys win over VCENTER_URL and the files', () => {
+    const dir = mountedSecret({ username: 'from-file', password: 'from-file' });
+    const options = vcenterOptionsFromConfig(
+      goSchema.parse({ ...base, VCENTER_URL: 'https://other', VCENTER_SECRET_PATH: dir }),
+    );
+    expect(options).toMatchObject({
+      server: base.VCENTER_SERVER,
+      username: base.VCENTER_USERNAME,
+      password: base.VCENTER_PASSWORD,
+    });
+  });
+
+  it('names each missing key and where it was looked for, never a value', () => {
+    const dir = mountedSecret({ username: 'only-user' });
+    const error = (() => {
+      try {
+        vcenterOptionsFromConfig(goSchema.parse({ VCENTER_SECRET_PATH: dir }));
+      } catch (e) {
+        return e as Error;
+      }
+      return undefined;
+    })();
+    expect(error).toMatchObject({ name: 'ConfigError' });
+    expect(error?.message).toContain(
+      'VCENTER_SERVER: missing (looked in VCENTER_SERVER and VCENTER_URL)',
+    );
+    expect(error?.message).toContain(
+      `VCENTER_PASSWORD: missing (looked in VCENTER_PASSWORD and the file ${join(dir, 'password')}`,
+    );
+    expect(error?.message).not.toContain('only-user');
+  });
+
+  it(`looks in ${DEFAULT_SECRET_PATH} (kn-go-tagging's mount path) when VCENTER_SECRET_PATH is unset`, () => {
+    expect(() =>
+      vcenterOptionsFromConfig(goSchema.parse({ VCENTER_URL: 'https://vc01.corp.local' })),
+    ).toThrow(`the file ${join(DEFAULT_SECRET_PATH, 'username')}`);
   });
 });
