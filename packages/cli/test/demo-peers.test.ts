@@ -1,4 +1,3 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { httpRequest, listVebaFixtures, sendCloudEvent } from '@veba-functions/test-helpers';
@@ -176,12 +175,8 @@ describe('the corpus as the broker carries it', () => {
 });
 
 describe('the function launcher', () => {
-  it('runs dist/main.js, or dist/index.js for a function not yet in the one shape', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'veba-demo-entry-'));
-    mkdirSync(join(dir, 'dist'));
-    writeFileSync(join(dir, 'dist', 'index.js'), '');
-    expect(functionEntryPoint(dir)).toBe(join(dir, 'dist', 'index.js'));
-    writeFileSync(join(dir, 'dist', 'main.js'), '');
+  it('runs dist/main.js, the container command of every function', () => {
+    const dir = join(tmpdir(), 'veba-demo-entry');
     expect(functionEntryPoint(dir)).toBe(join(dir, 'dist', 'main.js'));
   });
 });

@@ -82,10 +82,11 @@ describe('veba-fn demo --quick, end to end', () => {
     expect(seen!.tagged).toEqual(seen!.poweredOn);
     expect(row('tags attached')).toBe(seen!.tagged.length);
 
-    // Each Slack message is one event slack-alert processed.
+    // Each event slack-alert processed went out in a Slack message, alone or folded into a digest
+    // while the webhook was paced (at most one message per second), so messages <= processed.
     expect(seen!.slackMessages).toBeGreaterThan(0);
     expect(row('Slack messages received')).toBe(seen!.slackMessages);
-    expect(fn('slack-alert').outcomes.processed).toBe(seen!.slackMessages);
+    expect(fn('slack-alert').outcomes.processed).toBeGreaterThanOrEqual(seen!.slackMessages);
 
     // The out-of-order pair: the newer power-on tagged, the older skipped as stale.
     expect(result.pairs).toHaveLength(1);

@@ -29,13 +29,9 @@ export interface StartFunctionProcessOptions {
   startTimeoutMs?: number;
 }
 
-/**
- * The built entry point: `dist/main.js` (the one function shape), else `dist/index.js` (a
- * function not yet ported to it, whose index starts the server when run directly).
- */
+/** The built entry point of every function, the container's command: `dist/main.js`. */
 export function functionEntryPoint(functionDir: string): string {
-  const main = join(functionDir, 'dist', 'main.js');
-  return existsSync(main) ? main : join(functionDir, 'dist', 'index.js');
+  return join(functionDir, 'dist', 'main.js');
 }
 
 /** A pino JSON line as `msg (err.message)`, any other line as it is. */
