@@ -14,6 +14,7 @@ import {
   type EventFamily,
   type VSphereEvent,
 } from '@veba-functions/vsphere-events';
+import { defaultIdentity } from '@veba-functions/state';
 import { firstLine, words } from './text.js';
 
 /** How alarming the event is; renderers map it to a colour or a container style. */
@@ -97,6 +98,12 @@ export interface Notification {
   conversation?: string;
   /** The host the event names (`Host`, or an alarm's entity when it is a host): maintenance checks. */
   host?: { moref: string; name: string | undefined };
+  /**
+   * The event's identity, the same across broker retries: (`source`, `id`), or (`source`, `Key`)
+   * for legacy router events whose `id` is random per emission (the dedupe guard's identity).
+   * Set by `buildNotification`; targets derive idempotency keys from it (an email's Message-ID).
+   */
+  identity?: { source: string; id: string };
 }
 
 const ALARM_STATUS: ReadonlyMap<string, { icon: Icon; severity: Severity }> = new Map([
@@ -199,7 +206,10 @@ export function buildNotification(event: VSphereEvent): Notification {
   const family = event.family;
   if (family === 'vm') event.requireVm();
   if (family === 'host-maintenance') event.requireHost();
-  return notificationOf(event);
+  const notification = notificationOf(event);
+  const identity = defaultIdentity(event);
+  if (identity) notification.identity = identity;
+  return notification;
 }
 
 /** The model without the checks (for tests and fuzzing over partial events). */
