@@ -66,6 +66,12 @@ export interface AlarmChange {
   to: string;
   /** `red`, `yellow`, `green` or `gray` (an unknown `To` reads as gray). */
   status: 'red' | 'yellow' | 'green' | 'gray';
+  /** True when `To` was given and is one of the four statuses (targets that act on it check this). */
+  known: boolean;
+  /** The alarm's moref (`Alarm.Alarm.Value`), else its name, when the event names it. */
+  alarmRef?: string;
+  /** The alarmed object's moref (`Entity.Entity.Value`), else its name, when the event names it. */
+  entityRef?: string;
 }
 
 /** The message model of one event. */
@@ -279,7 +285,8 @@ function vmLayout(event: EventView): Layout {
 }
 
 function alarmLayout(event: EventView): Layout {
-  const to = (event.text('To') ?? 'gray').toLowerCase();
+  const given = event.text('To')?.toLowerCase();
+  const to = given ?? 'gray';
   const from = event.text('From')?.toLowerCase();
   const known = ALARM_STATUS.get(to);
   const status = known ? (to as AlarmChange['status']) : 'gray';
@@ -296,8 +303,11 @@ function alarmLayout(event: EventView): Layout {
       fact('Status', change),
       ...commonFacts(event).filter((f) => f?.label !== 'User'),
     ],
-    alarm: { name, from, to, status },
+    alarm: { name, from, to, status, known: given !== undefined && known !== undefined },
   };
+  const refs = alarmRefs(event);
+  if (refs.alarm) layout.alarm!.alarmRef = refs.alarm;
+  if (refs.entity) layout.alarm!.entityRef = refs.entity;
   if (entity) layout.object = entity;
   return layout;
 }
@@ -491,15 +501,19 @@ function hostOf(event: EventView): { moref: string; name: string | undefined } |
   return undefined;
 }
 
+/** An alarm's moref (else name) and its object's moref (else name). */
+function alarmRefs(event: EventView): { alarm: string | undefined; entity: string | undefined } {
+  const alarm =
+    textField(recordField(event.record('Alarm'), 'Alarm'), 'Value') ?? event.refName('Alarm');
+  const entity =
+    textField(recordField(event.record('Entity'), 'Entity'), 'Value') ?? event.refName('Entity');
+  return { alarm: alarm?.trim() || undefined, entity: entity?.trim() || undefined };
+}
+
 /** One alarm on one object in one vCenter: `<source>|<alarm>|<entity>`. */
 function alarmConversation(event: EventView): string {
-  const alarm =
-    textField(recordField(event.record('Alarm'), 'Alarm'), 'Value') ?? event.refName('Alarm') ?? '';
-  const entity =
-    textField(recordField(event.record('Entity'), 'Entity'), 'Value') ??
-    event.refName('Entity') ??
-    '';
-  return `${event.source}|${alarm}|${entity}`;
+  const { alarm, entity } = alarmRefs(event);
+  return `${event.source}|${alarm ?? ''}|${entity ?? ''}`;
 }
 
 function sourceHost(source: string | undefined): string | undefined {
