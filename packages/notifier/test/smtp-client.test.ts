@@ -80,7 +80,9 @@ function expectNoCredential(logger: { lines: LogLine[] }, errors: unknown[] = []
   const all = [
     ...logger.lines.map((l) => `${l.msg ?? ''} ${JSON.stringify(l.obj)}`),
     ...errors.map((e) =>
-      e instanceof Error ? `${e.message} ${String(e.cause ?? '')}` : String(e),
+      e instanceof Error
+        ? `${e.message} ${e.cause instanceof Error ? e.cause.message : ''}`
+        : String(e),
     ),
   ].join('\n');
   for (const secret of [PASSWORD, USER]) {

@@ -109,11 +109,9 @@ export function createSmtpClient(options: SmtpClientOptions): TargetClient<Email
       try {
         info = await sendOnce(raw, budget, post.signal);
       } catch (thrown) {
-        const { error, stage } = thrown as { error: SmtpErrorLike; stage: SmtpStage };
+        const { error, stage } = thrown as SmtpSendFailure;
         const failure = classifySmtpFailure(error, stage);
-        const reply = scrub(
-          String((error as { response?: unknown }).response ?? error.message ?? ''),
-        ).slice(0, 500);
+        const reply = scrub(replyText(error)).slice(0, 500);
         const fields = {
           smtpServer: where,
           smtpStage: failure.stage,
@@ -152,7 +150,7 @@ export function createSmtpClient(options: SmtpClientOptions): TargetClient<Email
             refused: (info.rejectedErrors ?? []).map((e) => ({
               recipient: (e as { recipient?: unknown }).recipient,
               replyCode: e.responseCode,
-              reply: scrub(String((e as { response?: unknown }).response ?? '')).slice(0, 300),
+              reply: scrub(replyText(e)).slice(0, 300),
             })),
           },
           `SMTP ${where}: sent to ${info.accepted.length} recipient(s); ${info.rejected.length} refused (not retried: the accepted ones would get it twice)`,
@@ -188,13 +186,13 @@ export function createSmtpClient(options: SmtpClientOptions): TargetClient<Email
         logger: false,
         ...(options.clientName ? { name: options.clientName } : {}),
       });
-      const fail = (error: unknown): void => {
+      const fail = (error: SmtpErrorLike | null | undefined): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         connection.close();
-        reject({ error: (error ?? {}) as SmtpErrorLike, stage });
+        reject(new SmtpSendFailure(error ?? {}, stage));
       };
       const timer = setTimeout(
         () =>
@@ -230,7 +228,7 @@ export function createSmtpClient(options: SmtpClientOptions): TargetClient<Email
               clearTimeout(timer);
               signal?.removeEventListener('abort', onAbort);
               connection.quit();
-              resolve(info as SendInfo);
+              resolve(info);
             },
           );
         };
@@ -262,6 +260,23 @@ async function compose(message: EmailMessage, options: SmtpSettings): Promise<Bu
     xMailer: 'veba-functions email-alert',
   });
   return composer.compile().build();
+}
+
+/** A failed session: the library's error and the stage it happened at. */
+class SmtpSendFailure extends Error {
+  override readonly name = 'SmtpSendFailure';
+  constructor(
+    readonly error: SmtpErrorLike,
+    readonly stage: SmtpStage,
+  ) {
+    super(error.message ?? 'SMTP send failed');
+  }
+}
+
+/** The server's reply text of a library error, else its message. */
+function replyText(error: SmtpErrorLike): string {
+  const response = (error as { response?: unknown }).response;
+  return typeof response === 'string' ? response : (error.message ?? '');
 }
 
 function refusedList(error: SmtpErrorLike): unknown {

@@ -27,9 +27,9 @@ export type RecordedAnswer =
 export interface RecordingServer {
   readonly base: string;
   readonly requests: RecordedRequest[];
-  script(...answers: RecordedAnswer[]): void;
-  waitForRequests(count: number, timeoutMs?: number): Promise<void>;
-  close(): Promise<void>;
+  script: (...answers: RecordedAnswer[]) => void;
+  waitForRequests: (count: number, timeoutMs?: number) => Promise<void>;
+  close: () => Promise<void>;
 }
 
 /** Starts a recording server on a free loopback port; `answer` decides unscripted answers. */
@@ -85,7 +85,7 @@ export async function startRecordingServer(
     base: `http://127.0.0.1:${port}`,
     requests,
     script: (...answers) => void queue.push(...answers),
-    waitForRequests(count, timeoutMs = 30_000) {
+    waitForRequests: (count, timeoutMs = 30_000) => {
       if (requests.length >= count) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
         const timer = setTimeout(

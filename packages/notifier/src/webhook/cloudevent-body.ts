@@ -16,7 +16,7 @@ export const CLOUDEVENTS_JSON = 'application/cloudevents+json; charset=utf-8';
  * @example structuredCloudEvent(event) // '{"specversion":"1.0","id":"42",...,"data":{...}}'
  */
 export function structuredCloudEvent(event: CloudEvent<unknown>): string {
-  const attributes = event.toJSON() as Record<string, unknown>;
+  const attributes = event.toJSON();
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(attributes)) {
     if (name === 'data' || name === 'data_base64' || value === undefined || value === null)
