@@ -31,7 +31,8 @@ export interface NotifierOptions<M> {
   target: NotificationTarget<M> | MessageRenderer<M>;
   /** Sends the messages instead of the HTTP client policy (email's SMTP client). */
   client?: TargetClient<M>;
-  destination: Destination;
+  /** Where an HTTP target posts, and the id of its shared pacing bucket; not needed with `client`. */
+  destination?: Destination;
   logger: NotifierLogger;
   metrics?: Registry;
   /** Per-request timeout in ms. Default 10 000. */
@@ -113,7 +114,7 @@ export function createNotifier<M>(options: NotifierOptions<M>): Notifier {
           perSecond: Number.POSITIVE_INFINITY,
           burst: Number.POSITIVE_INFINITY,
         })
-      : options.redis
+      : options.redis && destination
         ? createRedisRateLimiter({
             redis: options.redis,
             destinationId: destination.id,
@@ -129,8 +130,8 @@ export function createNotifier<M>(options: NotifierOptions<M>): Notifier {
       : createMemoryMaintenanceTracker({ ttlMs });
   const client = options.client ?? httpClient(target);
   function httpClient(t: NotificationTarget<M> | MessageRenderer<M>): TargetClient<M> {
-    if (!('request' in t)) {
-      throw new TypeError(`${t.label}: a target without an HTTP request needs a client`);
+    if (!('request' in t) || destination === undefined) {
+      throw new TypeError(`${t.label}: needs a client, or an HTTP target and a destination`);
     }
     return createTargetClient({
       target: t,
@@ -188,7 +189,7 @@ export function createNotifier<M>(options: NotifierOptions<M>): Notifier {
 
   return {
     target: target.label,
-    destination: destination.masked,
+    destination: destination?.masked ?? target.label,
     pacing: limiter.kind,
     maintenance: tracker?.kind ?? 'off',
     async notify(event, ctx) {

@@ -62,6 +62,8 @@ export interface SmtpReceiver {
   script(...replies: SmtpScriptedReply[]): void;
   /** Refuses RCPT TO for `address` with `code` every time. */
   rejectRecipient(address: string, code: number, message?: string): void;
+  /** Accepts `address` again (undoes {@link SmtpReceiver.rejectRecipient}). */
+  acceptRecipient(address: string): void;
   waitForMails(count: number, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -208,6 +210,9 @@ export async function startSmtpReceiver(options: SmtpReceiverOptions = {}): Prom
     script: (...replies) => void queue.push(...replies),
     rejectRecipient(address, code, message) {
       refusals.set(address.toLowerCase(), { code, message: message ?? 'refused' });
+    },
+    acceptRecipient(address) {
+      refusals.delete(address.toLowerCase());
     },
     waitForMails(count, timeoutMs = 30_000) {
       if (mails.length >= count) return Promise.resolve();

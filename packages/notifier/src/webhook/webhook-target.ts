@@ -44,7 +44,7 @@ export function createStandardWebhookTarget(
   const now = options.now ?? Date.now;
   return {
     label: 'webhook',
-    metricName: 'webhook',
+    metricName: 'standard',
     request(message, destination) {
       const timestamp = Math.floor(now() / 1000);
       return {
