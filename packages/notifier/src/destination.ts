@@ -27,6 +27,18 @@ export interface ParseDestinationOptions {
   from: string;
   /** A further check (e.g. a retired URL family): return the reason to refuse it, or undefined. */
   refuse?: (url: URL) => string | undefined;
+  /** Further secrets sent to this destination (a routing key in the body, signing secrets). */
+  secrets?: readonly string[];
+  /** Whether the URL itself is a secret (a webhook). Default true; PagerDuty's events URL is not. */
+  urlIsSecret?: boolean;
+}
+
+/** Options of {@link destinationOf}. */
+export interface DestinationOfOptions {
+  /** Further secrets: part of the id, scrubbed from server text in every form. */
+  secrets?: readonly string[];
+  /** Whether the URL itself is a secret. Default true. */
+  urlIsSecret?: boolean;
 }
 
 const LOOPBACK = /^(127(?:\.\d{1,3}){3}|\[::1\]|localhost)$/i;
@@ -63,16 +75,29 @@ export function parseDestination(raw: string, options: ParseDestinationOptions):
   }
   const refused = options.refuse?.(url);
   if (refused !== undefined) throw fail(refused);
-  return destinationOf(url);
+  return destinationOf(url, {
+    ...(options.secrets ? { secrets: options.secrets } : {}),
+    ...(options.urlIsSecret !== undefined ? { urlIsSecret: options.urlIsSecret } : {}),
+  });
 }
 
-/** A {@link Destination} over an already checked URL. */
-export function destinationOf(url: URL): Destination {
-  const secrets = secretParts(url);
+/**
+ * A {@link Destination} over an already checked URL. Its id covers the further secrets too: two
+ * PagerDuty routing keys on one events URL are two destinations (two pacing buckets).
+ */
+export function destinationOf(url: URL, options: DestinationOfOptions = {}): Destination {
+  const extra = (options.secrets ?? []).filter((secret) => secret.length > 0);
+  const secrets = [
+    ...new Set([
+      ...(options.urlIsSecret === false ? [] : secretParts(url)),
+      ...extra.flatMap(forms),
+    ]),
+  ].sort((a, b) => b.length - a.length);
+  const identity = [url.href, ...extra].join('\n');
   return {
     url,
-    masked: maskUrl(url),
-    id: createHash('sha256').update(url.href).digest('hex').slice(0, 16),
+    masked: options.urlIsSecret === false ? url.href : maskUrl(url),
+    id: createHash('sha256').update(identity).digest('hex').slice(0, 16),
     scrub: (text) => {
       let out = text;
       for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join('***');
@@ -113,24 +138,24 @@ function secretParts(url: URL): string[] {
   add(url.search);
   add(url.search.slice(1));
   for (const value of url.searchParams.values()) add(value);
-  const forms = new Set<string>();
-  for (const part of parts) {
-    forms.add(part);
-    forms.add(encodeURIComponent(part));
-    forms.add(encodeURI(part));
-    let decoded = part;
-    try {
-      decoded = decodeURIComponent(part);
-    } catch {
-      // not percent-encoded: the plain form is there already
-    }
-    forms.add(decoded);
-    for (const form of [part, decoded]) {
-      const base64 = Buffer.from(form, 'utf8').toString('base64');
-      forms.add(base64);
-      forms.add(base64.replace(/=+$/, ''));
-      forms.add(Buffer.from(form, 'utf8').toString('base64url'));
-    }
+  return [...parts].flatMap(forms);
+}
+
+/** A secret as it may appear in a server's text: plain, URL-encoded, decoded, base64. */
+function forms(part: string): string[] {
+  const out = new Set<string>([part, encodeURIComponent(part), encodeURI(part)]);
+  let decoded = part;
+  try {
+    decoded = decodeURIComponent(part);
+  } catch {
+    // not percent-encoded: the plain form is there already
   }
-  return [...forms].filter((form) => form.length >= 4).sort((a, b) => b.length - a.length);
+  out.add(decoded);
+  for (const form of [part, decoded]) {
+    const base64 = Buffer.from(form, 'utf8').toString('base64');
+    out.add(base64);
+    out.add(base64.replace(/=+$/, ''));
+    out.add(Buffer.from(form, 'utf8').toString('base64url'));
+  }
+  return [...out].filter((form) => form.length >= 4);
 }

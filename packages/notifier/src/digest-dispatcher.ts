@@ -17,7 +17,7 @@ import { Counter, type Registry } from 'prom-client';
 import { RateLimitedError } from './errors.js';
 import type { Notification } from './model.js';
 import type { RateLimiter } from './rate-limiter.js';
-import type { NotificationTarget } from './target.js';
+import type { MessageRenderer } from './target.js';
 import type { NotifierLogger, TargetClient } from './target-client.js';
 
 /** How one event was delivered. */
@@ -26,6 +26,8 @@ export interface Delivery {
   digest: boolean;
   /** How many events the message carried. */
   events: number;
+  /** What the target and its client tell about the accepted message (added to the 200 answer). */
+  details?: Record<string, unknown>;
 }
 
 /** Options of one delivery. */
@@ -50,12 +52,15 @@ export interface DigestDispatcher {
 
 /** Options of {@link createDigestDispatcher}. */
 export interface DigestDispatcherOptions<M> {
-  target: NotificationTarget<M>;
+  target: MessageRenderer<M>;
   client: TargetClient<M>;
   limiter: RateLimiter;
   logger: NotifierLogger;
   metrics?: Registry;
-  /** Fold waiting events into digests. Default true; false sends each event alone, paced. */
+  /**
+   * Fold waiting events into digests. Default true (when the target renders digests); false sends
+   * each event alone, paced.
+   */
   digest?: boolean;
   /** Time left before an event's deadline below which it is not sent. Default 500 ms. */
   minSendWindowMs?: number;
@@ -83,7 +88,7 @@ interface Entry {
  */
 export function createDigestDispatcher<M>(options: DigestDispatcherOptions<M>): DigestDispatcher {
   const { target, client, limiter, logger } = options;
-  const digest = options.digest ?? true;
+  const digest = (options.digest ?? true) && target.renderDigest !== undefined;
   const minSendWindowMs = options.minSendWindowMs ?? 500;
   const maxRetries = options.maxRateLimitRetries ?? 3;
   const maxBatch = digest ? (options.maxDigestEvents ?? 500) : 1;
@@ -135,18 +140,30 @@ export function createDigestDispatcher<M>(options: DigestDispatcherOptions<M>): 
 
   async function send(batch: Entry[]): Promise<void> {
     const notifications = batch.map((entry) => entry.notification);
-    const message =
-      batch.length === 1 ? target.render(notifications[0]!) : target.renderDigest(notifications);
+    let message: M;
+    try {
+      message =
+        batch.length === 1 || target.renderDigest === undefined
+          ? target.render(notifications[0]!)
+          : target.renderDigest(notifications);
+    } catch (error) {
+      for (const entry of batch) settle(entry, { error });
+      return;
+    }
     const deadline = Math.min(...batch.map((entry) => entry.deadline));
     const eventLogger = batch.length === 1 ? batch[0]!.logger : undefined;
+    let outcome;
     try {
-      await client.post(message, { deadline, logger: eventLogger ?? logger });
+      // No signal: once a message is being sent, its outcome is the outcome of its events.
+      outcome = await client.post(message, { deadline, logger: eventLogger ?? logger });
     } catch (error) {
       if (error instanceof RateLimitedError) return rateLimited(batch, error);
       for (const entry of batch) settle(entry, { error });
       return;
     }
     const delivery: Delivery = { digest: batch.length > 1, events: batch.length };
+    const details = { ...target.details?.(message), ...outcome?.details };
+    if (Object.keys(details).length > 0) delivery.details = details;
     counter?.inc({ target: target.metricName, kind: batch.length > 1 ? 'digest' : 'single' });
     if (batch.length > 1) {
       logger.info(

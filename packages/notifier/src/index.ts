@@ -78,3 +78,52 @@ export type {
   GoogleChatRenderOptions,
 } from './google-chat/google-chat-message.js';
 export { createGoogleChatTarget } from './google-chat/google-chat-target.js';
+export { createKeyedSequencer } from './sequencer.js';
+export type { KeyedSequencer, SequencedResult } from './sequencer.js';
+export { hintOf } from './target.js';
+export type { HttpTarget, MessageRenderer } from './target.js';
+export type { PostOutcome } from './target-client.js';
+export type { DestinationOfOptions } from './destination.js';
+export {
+  EMAIL_LIMITS,
+  emailMessageId,
+  escapeHtml,
+  renderEmailMessage,
+} from './email/email-message.js';
+export type { EmailMessage, EmailRenderOptions } from './email/email-message.js';
+export { createEmailTarget } from './email/email-target.js';
+export { createSmtpClient } from './email/smtp-client.js';
+export type {
+  SmtpClientOptions,
+  SmtpSecurity,
+  SmtpSendDetails,
+  SmtpSettings,
+} from './email/smtp-client.js';
+export { classifySmtpFailure } from './email/smtp-failure.js';
+export type { SmtpErrorLike, SmtpFailure, SmtpStage } from './email/smtp-failure.js';
+export { resolveSmtpSettings } from './email/smtp-settings.js';
+export type { ResolvedSmtpSettings, SmtpKeys } from './email/smtp-settings.js';
+export {
+  PAGERDUTY_LIMITS,
+  alarmDedupKey,
+  checkPagerDutyEvent,
+  pagerDutyEventOf,
+} from './pagerduty/pagerduty-event.js';
+export type {
+  PagerDutyAlertPayload,
+  PagerDutyMessage,
+  PagerDutySeverity,
+} from './pagerduty/pagerduty-event.js';
+export {
+  PAGERDUTY_EVENTS_URL,
+  changeEventsUrl,
+  classifyPagerDuty,
+  createPagerDutyTarget,
+  pagerDutyErrorCode,
+} from './pagerduty/pagerduty-target.js';
+export type { PagerDutyTargetOptions } from './pagerduty/pagerduty-target.js';
+export { parseSigningSecrets, signWebhook, webhookIdOf } from './webhook/standard-webhooks.js';
+export type { SigningKey } from './webhook/standard-webhooks.js';
+export { CLOUDEVENTS_JSON, structuredCloudEvent } from './webhook/cloudevent-body.js';
+export { classifyWebhookAnswer, createStandardWebhookTarget } from './webhook/webhook-target.js';
+export type { StandardWebhookTargetOptions, WebhookMessage } from './webhook/webhook-target.js';

@@ -14,6 +14,7 @@ import {
   type EventFamily,
   type VSphereEvent,
 } from '@veba-functions/vsphere-events';
+import { defaultIdentity } from '@veba-functions/state';
 import { firstLine, words } from './text.js';
 
 /** How alarming the event is; renderers map it to a colour or a container style. */
@@ -65,6 +66,12 @@ export interface AlarmChange {
   to: string;
   /** `red`, `yellow`, `green` or `gray` (an unknown `To` reads as gray). */
   status: 'red' | 'yellow' | 'green' | 'gray';
+  /** True when `To` was given and is one of the four statuses (targets that act on it check this). */
+  known: boolean;
+  /** The alarm's moref (`Alarm.Alarm.Value`), else its name, when the event names it. */
+  alarmRef?: string;
+  /** The alarmed object's moref (`Entity.Entity.Value`), else its name, when the event names it. */
+  entityRef?: string;
 }
 
 /** The message model of one event. */
@@ -97,6 +104,12 @@ export interface Notification {
   conversation?: string;
   /** The host the event names (`Host`, or an alarm's entity when it is a host): maintenance checks. */
   host?: { moref: string; name: string | undefined };
+  /**
+   * The event's identity, the same across broker retries: (`source`, `id`), or (`source`, `Key`)
+   * for legacy router events whose `id` is random per emission (the dedupe guard's identity).
+   * Set by `buildNotification`; targets derive idempotency keys from it (an email's Message-ID).
+   */
+  identity?: { source: string; id: string };
 }
 
 const ALARM_STATUS: ReadonlyMap<string, { icon: Icon; severity: Severity }> = new Map([
@@ -199,7 +212,10 @@ export function buildNotification(event: VSphereEvent): Notification {
   const family = event.family;
   if (family === 'vm') event.requireVm();
   if (family === 'host-maintenance') event.requireHost();
-  return notificationOf(event);
+  const notification = notificationOf(event);
+  const identity = defaultIdentity(event);
+  if (identity) notification.identity = identity;
+  return notification;
 }
 
 /** The model without the checks (for tests and fuzzing over partial events). */
@@ -269,7 +285,8 @@ function vmLayout(event: EventView): Layout {
 }
 
 function alarmLayout(event: EventView): Layout {
-  const to = (event.text('To') ?? 'gray').toLowerCase();
+  const given = event.text('To')?.toLowerCase();
+  const to = given ?? 'gray';
   const from = event.text('From')?.toLowerCase();
   const known = ALARM_STATUS.get(to);
   const status = known ? (to as AlarmChange['status']) : 'gray';
@@ -286,8 +303,11 @@ function alarmLayout(event: EventView): Layout {
       fact('Status', change),
       ...commonFacts(event).filter((f) => f?.label !== 'User'),
     ],
-    alarm: { name, from, to, status },
+    alarm: { name, from, to, status, known: given !== undefined && known !== undefined },
   };
+  const refs = alarmRefs(event);
+  if (refs.alarm) layout.alarm!.alarmRef = refs.alarm;
+  if (refs.entity) layout.alarm!.entityRef = refs.entity;
   if (entity) layout.object = entity;
   return layout;
 }
@@ -481,15 +501,19 @@ function hostOf(event: EventView): { moref: string; name: string | undefined } |
   return undefined;
 }
 
+/** An alarm's moref (else name) and its object's moref (else name). */
+function alarmRefs(event: EventView): { alarm: string | undefined; entity: string | undefined } {
+  const alarm =
+    textField(recordField(event.record('Alarm'), 'Alarm'), 'Value') ?? event.refName('Alarm');
+  const entity =
+    textField(recordField(event.record('Entity'), 'Entity'), 'Value') ?? event.refName('Entity');
+  return { alarm: alarm?.trim() || undefined, entity: entity?.trim() || undefined };
+}
+
 /** One alarm on one object in one vCenter: `<source>|<alarm>|<entity>`. */
 function alarmConversation(event: EventView): string {
-  const alarm =
-    textField(recordField(event.record('Alarm'), 'Alarm'), 'Value') ?? event.refName('Alarm') ?? '';
-  const entity =
-    textField(recordField(event.record('Entity'), 'Entity'), 'Value') ??
-    event.refName('Entity') ??
-    '';
-  return `${event.source}|${alarm}|${entity}`;
+  const { alarm, entity } = alarmRefs(event);
+  return `${event.source}|${alarm ?? ''}|${entity ?? ''}`;
 }
 
 function sourceHost(source: string | undefined): string | undefined {

@@ -3,7 +3,11 @@
  * `init` — the message model, the target's renderer, the client policy, pacing (Redis or memory),
  * storm digests and maintenance-aware alarms.
  */
-import { DependencyUnavailableError, type HandleResult } from '@veba-functions/runtime';
+import {
+  DependencyUnavailableError,
+  type HandleResult,
+  type SkipResult,
+} from '@veba-functions/runtime';
 import type { VSphereEvent } from '@veba-functions/vsphere-events';
 import type { Cluster, Redis } from 'ioredis';
 import { Counter, type Registry } from 'prom-client';
@@ -14,16 +18,21 @@ import {
   createRedisMaintenanceTracker,
   type MaintenanceTracker,
 } from './maintenance.js';
-import { buildNotification } from './model.js';
+import { buildNotification, type Notification } from './model.js';
 import { createMemoryRateLimiter, type RateLimiter } from './rate-limiter.js';
 import { createRedisRateLimiter } from './redis-rate-limiter.js';
-import type { NotificationTarget } from './target.js';
-import { createTargetClient, type NotifierLogger } from './target-client.js';
+import { createKeyedSequencer } from './sequencer.js';
+import type { MessageRenderer, NotificationTarget } from './target.js';
+import { createTargetClient, type NotifierLogger, type TargetClient } from './target-client.js';
 
 /** Options of {@link createNotifier}. */
 export interface NotifierOptions<M> {
-  target: NotificationTarget<M>;
-  destination: Destination;
+  /** The target: an HTTP one (Slack, Teams, Google Chat, PagerDuty), or a renderer with `client`. */
+  target: NotificationTarget<M> | MessageRenderer<M>;
+  /** Sends the messages instead of the HTTP client policy (email's SMTP client). */
+  client?: TargetClient<M>;
+  /** Where an HTTP target posts, and the id of its shared pacing bucket; not needed with `client`. */
+  destination?: Destination;
   logger: NotifierLogger;
   metrics?: Registry;
   /** Per-request timeout in ms. Default 10 000. */
@@ -44,6 +53,12 @@ export interface NotifierOptions<M> {
   maxRateLimitRetries?: number;
   /** Overrides the target's documented rate (tests and benchmarks). */
   rate?: { perSecond: number; burst: number };
+  /**
+   * Events of one conversation (e.g. one PagerDuty dedup key) are sent one at a time in this
+   * process, and one older (by `Key`) than one already sent for it is answered
+   * `200 { skipped: "stale: ..." }` (see sequencer.ts). Unset: no sequencing.
+   */
+  sequenceBy?: (notification: Notification) => string | undefined;
 }
 
 /** Per-event context (the runtime's `ctx` fits). */
@@ -53,7 +68,7 @@ export interface NotifyContext {
   logger: NotifierLogger;
 }
 
-/** The 200 body of a posted event. */
+/** The 200 body of a posted event (plus the target's and the client's details, if any). */
 export interface PostedBody {
   posted: true;
   eventClass: string;
@@ -62,6 +77,7 @@ export interface PostedBody {
   digest: boolean;
   /** How many events the message carried. */
   events: number;
+  [detail: string]: unknown;
 }
 
 /** A notifier for one destination. */
@@ -91,34 +107,50 @@ export function createNotifier<M>(options: NotifierOptions<M>): Notifier {
   const { target, destination, logger } = options;
   const rate = options.rate ?? target.rate;
   const prefix = options.keyPrefix ?? 'veba:notifier:';
-  const limiter = options.redis
-    ? createRedisRateLimiter({
-        redis: options.redis,
-        destinationId: destination.id,
-        keyPrefix: prefix,
-        ...rate,
-      })
-    : createMemoryRateLimiter(rate);
+  // Unpaced targets (email) still get a limiter: it carries a 429-style hold, per instance.
+  const limiter =
+    rate === undefined
+      ? createMemoryRateLimiter({
+          perSecond: Number.POSITIVE_INFINITY,
+          burst: Number.POSITIVE_INFINITY,
+        })
+      : options.redis && destination
+        ? createRedisRateLimiter({
+            redis: options.redis,
+            destinationId: destination.id,
+            keyPrefix: prefix,
+            ...rate,
+          })
+        : createMemoryRateLimiter(rate);
   const ttlMs = (options.maintenanceTtlSeconds ?? 86_400) * 1000;
   const tracker = !options.suppressInMaintenance
     ? undefined
     : options.redis
       ? createRedisMaintenanceTracker({ redis: options.redis, ttlMs, keyPrefix: prefix })
       : createMemoryMaintenanceTracker({ ttlMs });
-  const client = createTargetClient({
-    target,
-    destination,
-    logger,
-    ...(options.metrics ? { metrics: options.metrics } : {}),
-    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-  });
+  const client = options.client ?? httpClient(target);
+  function httpClient(t: NotificationTarget<M> | MessageRenderer<M>): TargetClient<M> {
+    if (!('request' in t) || destination === undefined) {
+      throw new TypeError(`${t.label}: needs a client, or an HTTP target and a destination`);
+    }
+    return createTargetClient({
+      target: t,
+      destination,
+      logger,
+      ...(options.metrics ? { metrics: options.metrics } : {}),
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    });
+  }
+  const sequencer = options.sequenceBy ? createKeyedSequencer() : undefined;
   const dispatcher: DigestDispatcher = createDigestDispatcher({
     target,
     client,
     limiter,
     logger,
     ...(options.metrics ? { metrics: options.metrics } : {}),
-    ...(options.digest !== undefined ? { digest: options.digest } : {}),
+    ...(options.digest !== undefined || target.renderDigest === undefined
+      ? { digest: (options.digest ?? true) && target.renderDigest !== undefined }
+      : {}),
     ...(options.minSendWindowMs !== undefined ? { minSendWindowMs: options.minSendWindowMs } : {}),
     ...(options.maxRateLimitRetries !== undefined
       ? { maxRateLimitRetries: options.maxRateLimitRetries }
@@ -157,13 +189,15 @@ export function createNotifier<M>(options: NotifierOptions<M>): Notifier {
 
   return {
     target: target.label,
-    destination: destination.masked,
+    destination: destination?.masked ?? target.label,
     pacing: limiter.kind,
     maintenance: tracker?.kind ?? 'off',
     async notify(event, ctx) {
       const notification = buildNotification(event);
+      target.check?.(notification);
       await observeMaintenance(event);
-      if (tracker && notification.family === 'alarm' && notification.host) {
+      const suppressible = target.maySuppress?.(notification) ?? true;
+      if (tracker && suppressible && notification.family === 'alarm' && notification.host) {
         if (await inMaintenance(notification.host.moref, event.source)) {
           suppressed?.inc({ target: target.metricName, reason: 'host_in_maintenance' });
           ctx.logger.info(
@@ -173,11 +207,34 @@ export function createNotifier<M>(options: NotifierOptions<M>): Notifier {
           return { skipped: 'host in maintenance' };
         }
       }
-      const delivery = await dispatcher.deliver(notification, {
-        deadline: ctx.deadline,
-        logger: ctx.logger,
-        ...(ctx.signal ? { signal: ctx.signal } : {}),
-      });
+      const send = () =>
+        dispatcher.deliver(notification, {
+          deadline: ctx.deadline,
+          logger: ctx.logger,
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+        });
+      const conversation = options.sequenceBy?.(notification);
+      let delivery;
+      if (sequencer && conversation !== undefined) {
+        const result = await sequencer.run(conversation, notification.key, send);
+        if ('stale' in result) {
+          ctx.logger.info(
+            {
+              eventClass: event.eventClass,
+              vcenterEventKey: notification.key,
+              newer: result.stale,
+            },
+            `not sent: event ${notification.key ?? '?'} is older than event ${result.stale} already sent for its conversation`,
+          );
+          const skipped: SkipResult = {
+            skipped: `stale: key ${notification.key ?? '?'} is older than ${result.stale} already sent`,
+          };
+          return skipped;
+        }
+        delivery = result.value;
+      } else {
+        delivery = await send();
+      }
       ctx.logger.info(
         {
           eventClass: event.eventClass,
@@ -191,6 +248,7 @@ export function createNotifier<M>(options: NotifierOptions<M>): Notifier {
         }`,
       );
       const body: PostedBody = {
+        ...delivery.details,
         posted: true,
         eventClass: event.eventClass,
         family: notification.family,

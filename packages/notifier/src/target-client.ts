@@ -9,7 +9,11 @@
  * | 429 + `Retry-After` (seconds, date, fractional)  | `RateLimitedError`              | 503 + Retry-After (the dispatcher retries first) |
  * | 5xx, 408, 425, timeout, connection error         | `DependencyUnavailableError`    | 503         |
  * | 3xx, 401, 403, 404, 410 (destination gone/wrong) | `UpstreamRejectedError` + error log | 502     |
+ * | `rejected`: the target refused this event for good (PagerDuty's 400) | `UpstreamRejectedError` + error log with its answer | 502 |
  * | other 4xx (400, 413: the message we built)       | `TargetPayloadError` + error log | 500        |
+ *
+ * A 5xx with `Retry-After` (Standard Webhooks receivers may send one with 503) carries it to the
+ * broker's 503.
  */
 import {
   DependencyUnavailableError,
@@ -19,7 +23,7 @@ import {
 import { Counter, type Registry } from 'prom-client';
 import type { Destination } from './destination.js';
 import { RateLimitedError, TargetPayloadError } from './errors.js';
-import type { AnswerKind, NotificationTarget } from './target.js';
+import { hintOf, type AnswerKind, type HttpTarget } from './target.js';
 
 /** The logger methods the client uses (a pino logger fits). */
 export interface NotifierLogger {
@@ -31,14 +35,14 @@ export interface NotifierLogger {
 
 /** Options of {@link createTargetClient}. */
 export interface TargetClientOptions<M> {
-  target: NotificationTarget<M>;
+  target: HttpTarget<M>;
   destination: Destination;
   /** Per-request timeout in ms (capped by the deadline). Default 10 000. */
   timeoutMs?: number;
   logger: NotifierLogger;
   /** Registry for `veba_<target>_webhook_requests_total{result}`. */
   metrics?: Registry;
-  /** When a 429 has no usable `Retry-After`. Default 1000 ms. */
+  /** When a 429 has no usable `Retry-After`. Default: the target's, else 1000 ms. */
   defaultRetryAfterMs?: number;
 }
 
@@ -50,10 +54,15 @@ export interface PostOptions {
   logger?: NotifierLogger;
 }
 
-/** Posts messages to one destination. */
+/** What a client may tell about an accepted message (added to the event's 200 answer). */
+export interface PostOutcome {
+  details?: Record<string, unknown>;
+}
+
+/** Sends messages to one destination (over HTTP here; email has its own SMTP client). */
 export interface TargetClient<M> {
   /** Resolves once the target accepted the message; throws per the table above. */
-  post(message: M, options: PostOptions): Promise<void>;
+  post(message: M, options: PostOptions): Promise<PostOutcome | void>;
 }
 
 const MAX_BODY_KEPT = 1000;
@@ -77,7 +86,7 @@ export function createTargetClient<M>(options: TargetClientOptions<M>): TargetCl
   return {
     async post(message, { deadline, signal, logger = options.logger }) {
       const request = target.request(message, destination.url);
-      const body = JSON.stringify(request.body);
+      const body = request.rawBody ?? JSON.stringify(request.body);
       const budget = Math.min(timeoutMs, deadline - Date.now());
       if (budget <= 0) {
         throw new DependencyUnavailableError(
@@ -90,7 +99,10 @@ export function createTargetClient<M>(options: TargetClientOptions<M>): TargetCl
       try {
         response = await fetch(request.url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json; charset=utf-8' },
+          headers: {
+            ...request.headers,
+            'content-type': request.contentType ?? 'application/json; charset=utf-8',
+          },
           body,
           signal: combined,
           // These APIs never redirect a POST; following one would send the message elsewhere.
@@ -118,24 +130,38 @@ export function createTargetClient<M>(options: TargetClientOptions<M>): TargetCl
           const retryAfterMs =
             parseRetryAfter(response.headers.get('retry-after')) ??
             options.defaultRetryAfterMs ??
+            target.defaultRetryAfterMs ??
             1000;
           throw new RateLimitedError(
             `${target.label} ${where} rate-limited (429), retry after ${retryAfterMs} ms`,
             retryAfterMs,
           );
         }
-        case 'unavailable':
+        case 'unavailable': {
           logger.warn(fields, `${target.label} is unavailable`);
+          const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
           throw new DependencyUnavailableError(
             `${target.label} ${where} answered HTTP ${response.status} ${code}`,
+            retryAfterMs === undefined
+              ? {}
+              : { retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)) },
           );
+        }
         case 'misconfigured':
           logger.error(
             fields,
-            `${target.label} refused the webhook: ${code} (${target.misconfiguredHint})`,
+            `${target.label} refused the webhook: ${code} (${hintOf(target, response.status)})`,
           );
           throw new UpstreamRejectedError(
             `${target.label} ${where} refused: HTTP ${response.status} ${code}`,
+          );
+        case 'rejected':
+          logger.error(
+            { ...fields, targetBody: text },
+            `${target.label} refused the event: HTTP ${response.status} ${code}`,
+          );
+          throw new UpstreamRejectedError(
+            `${target.label} ${where} refused the event: HTTP ${response.status} ${code}`,
           );
         default:
           logger.error(
