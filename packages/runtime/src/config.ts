@@ -116,7 +116,12 @@ export function sensitiveValuesIn(
       if (typeof inner === 'string') {
         if (inner.length > 0) out.push(inner);
       } else if (typeof inner === 'number' || typeof inner === 'boolean') out.push(String(inner));
-      else if (inner !== null && inner !== undefined) out.push(JSON.stringify(inner));
+      else if (inner !== null && inner !== undefined) {
+        out.push(JSON.stringify(inner));
+        // A list of secrets (recipients with tokens, rotated keys): each item on its own too.
+        if (Array.isArray(inner))
+          for (const item of inner) if (typeof item === 'string' && item.length > 0) out.push(item);
+      }
     }
     sensitiveValuesIn(inner, sensitiveKeys, out);
   }

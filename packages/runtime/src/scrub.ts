@@ -86,14 +86,25 @@ function safeDecode(text: string): string {
   }
 }
 
+/**
+ * The items of a secret that is a whitespace-separated list (key rotation: `WEBHOOK_SECRET="whsec_a
+ * whsec_b"`): a function logs or echoes one item, not the whole list, so each is a secret too.
+ */
+function listParts(value: string): string[] {
+  const items = value.trim().split(/\s+/);
+  return items.length > 1 ? items.filter((item) => item.length >= MIN_PART_LENGTH) : [];
+}
+
 /** Every form of every secret value, longest first, so a secret that contains another wins. */
 export function secretForms(values: readonly string[]): string[] {
   const forms = new Set<string>();
-  for (const value of values) {
-    if (value.length < MIN_SCRUB_LENGTH) continue;
-    addEncodings(forms, value);
-    addBase64Forms(forms, value);
-    for (const part of urlParts(value)) addEncodings(forms, part);
+  for (const whole of values) {
+    if (whole.length < MIN_SCRUB_LENGTH) continue;
+    for (const value of [whole, ...listParts(whole)]) {
+      addEncodings(forms, value);
+      addBase64Forms(forms, value);
+      for (const part of urlParts(value)) addEncodings(forms, part);
+    }
   }
   return [...forms]
     .filter((form) => form.length >= MIN_SCRUB_LENGTH)

@@ -142,3 +142,31 @@ describe('in log lines and in the reason sent back to the broker', () => {
     expect(text).toContain('[REDACTED]');
   });
 });
+
+describe('secrets that are lists', () => {
+  const first = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+  const second = 'whsec_2LaLaSwMfKQ9r8GKYqrTwjUPD8ILPZIo';
+
+  it('each item of a whitespace-separated secret (key rotation) is scrubbed on its own', () => {
+    const scrub = createScrubber([`${first} ${second}`]);
+    expect(scrub(`signed with ${second} only`)).toBe('signed with [REDACTED] only');
+    expect(scrub(`base64 ${b64(first)}`)).not.toContain(b64(first).slice(4, 20));
+  });
+
+  it('each string item of a JSON array under a secret key is scrubbed on its own', async () => {
+    const def = defineFunction({
+      name: 'rotating',
+      secretVariables: ['HOOK_SECRET'],
+      config: { WEBHOOK_SECRETS: z.array(z.string()) },
+      handle(_event, ctx) {
+        ctx.logger.warn(`tried ${ctx.config.WEBHOOK_SECRETS[1] ?? ''}`);
+      },
+    });
+    const fn = await start(def, {
+      env: { HOOK_SECRET: JSON.stringify({ WEBHOOK_SECRETS: [first, second] }) },
+    });
+    await postBinary(fn.url);
+    expect(fn.logs.text()).toContain('tried [REDACTED]');
+    expect(fn.logs.text()).not.toContain(second);
+  });
+});
