@@ -1,0 +1,75 @@
+import {
+  startWebhookReceiver,
+  type ReceiverKind,
+  type WebhookReceiver,
+} from '@veba-functions/notifier/testing';
+import { eventsInMessage, isDigest } from './events-carried.js';
+import type { Receiver, ReceiverSpec } from './receivers.js';
+
+/** A chat webhook stand-in (Slack, Teams, Google Chat) as the demo counts it. */
+export interface ChatReceiver extends Receiver {
+  readonly kind: ReceiverKind;
+  /** The webhook URL, shaped like the vendor's (its secret part included). */
+  readonly url: string;
+  /** The notifier's stand-in: every POST it got. */
+  readonly receiver: WebhookReceiver;
+  /** POSTs received: one per message, a digest included. */
+  messages(): number;
+  /** Events those messages carry: 1 per message, N per digest (read from the message). */
+  eventsCarried(): number;
+}
+
+const VENDORS: ReadonlyMap<ReceiverKind, { name: string; answers: string }> = new Map([
+  ['slack', { name: 'Slack', answers: '200 ok' }],
+  ['teams', { name: 'Teams', answers: '202 Accepted, as a Workflows trigger' }],
+  ['google-chat', { name: 'Google Chat', answers: '200 with the Message resource' }],
+]);
+
+/**
+ * The spec of one chat webhook stand-in: `startWebhookReceiver(kind)` of
+ * `@veba-functions/notifier/testing`, which answers as the vendor documents (the documents are
+ * cited there). Functions post to its `url`.
+ */
+export function chatWebhook(kind: ReceiverKind): ReceiverSpec<ChatReceiver> {
+  const vendor = VENDORS.get(kind)!;
+  return {
+    id: kind,
+    async start() {
+      const receiver = await startWebhookReceiver(kind);
+      const messages = (): number => receiver.posts.length;
+      const eventsCarried = (): number =>
+        receiver.posts.reduce((n, post) => n + eventsInMessage(kind, post.body), 0);
+      return {
+        kind,
+        url: receiver.url,
+        address: receiver.url,
+        receiver,
+        messages,
+        eventsCarried,
+        counts() {
+          const digests = receiver.posts.filter((post) => isDigest(kind, post.body)).length;
+          return [
+            {
+              result: `${vendor.name} messages received`,
+              count: messages(),
+              source: `by the local ${vendor.name} webhook stand-in (answers ${vendor.answers}); ${digests} of them storm digests`,
+            },
+            {
+              result: `${vendor.name} events carried`,
+              count: eventsCarried(),
+              source: `1 per message, N per digest ("N vSphere events", read from the message)`,
+            },
+          ];
+        },
+        stop: () => receiver.close(),
+      };
+    },
+  };
+}
+
+/** Slack's incoming webhook stand-in. */
+export const slackWebhook = chatWebhook('slack');
+/** The Teams Workflows webhook stand-in. */
+export const teamsWebhook = chatWebhook('teams');
+/** The Google Chat space webhook stand-in. */
+export const googleChatWebhook = chatWebhook('google-chat');
