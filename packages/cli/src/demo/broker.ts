@@ -47,32 +47,50 @@ export async function pool<T, R>(
   return results;
 }
 
-/** Every delivery of a plan, and the two answers of its out-of-order pair. */
-export interface DispatchResult {
-  readonly results: readonly DeliveryResult[];
+/** One delivery of a plan: what was sent and its final result (after retries). */
+export interface Delivery<T> {
+  readonly item: T;
+  readonly result: DeliveryResult;
+}
+
+/** Every delivery of a plan, in plan order, and the two answers of its out-of-order pair. */
+export interface DispatchResult<T> {
+  readonly deliveries: readonly Delivery<T>[];
   /** `[newer, older]`, when the plan has a pair. */
   readonly pairResults?: readonly [DeliveryResult, DeliveryResult];
 }
 
-/** Delivers a plan to `url` in its order (pair, burst, replay) with `deliverEvent`. */
-export async function dispatchPlan(
+/** Sends one event to `url` as the demo's Trigger does (`deliverEvent` with DEMO_DELIVERY). */
+export function sendTo(
   url: string,
-  plan: DeliveryPlan<OutgoingEvent>,
-  options: { delivery?: DeliveryOptions; parallelism?: number; signal?: AbortSignal } = {},
-): Promise<DispatchResult> {
+  options: { delivery?: DeliveryOptions; signal?: AbortSignal } = {},
+): (event: OutgoingEvent) => Promise<DeliveryResult> {
   const delivery = { ...(options.delivery ?? DEMO_DELIVERY), signal: options.signal };
+  return (event) => deliverEvent(url, event, delivery);
+}
+
+/**
+ * Delivers a plan in its order: the pair one after the other, the burst and the replay with
+ * `parallelism` in flight (default DEMO_PARALLELISM), then `after` one at a time. `send` makes
+ * one delivery of an item (e.g. {@link sendTo}).
+ */
+export async function dispatchPlan<T>(
+  plan: DeliveryPlan<T>,
+  send: (item: T) => Promise<DeliveryResult>,
+  options: { parallelism?: number } = {},
+): Promise<DispatchResult<T>> {
   const parallelism = options.parallelism ?? DEMO_PARALLELISM;
-  const send = (event: OutgoingEvent): Promise<DeliveryResult> =>
-    deliverEvent(url, event, delivery);
-  let pairResults: [DeliveryResult, DeliveryResult] | undefined;
+  const deliver = async (item: T): Promise<Delivery<T>> => ({ item, result: await send(item) });
+  let pair: [Delivery<T>, Delivery<T>] | undefined;
   if (plan.pair) {
-    const newer = await send(plan.pair.newer);
-    pairResults = [newer, await send(plan.pair.older)];
+    const newer = await deliver(plan.pair.newer);
+    pair = [newer, await deliver(plan.pair.older)];
   }
-  const burst = await pool(plan.burst, parallelism, send);
-  const replay = await pool(plan.replay, parallelism, send);
+  const burst = await pool(plan.burst, parallelism, deliver);
+  const replay = await pool(plan.replay, parallelism, deliver);
+  const after = await pool(plan.after, 1, deliver);
   return {
-    results: [...(pairResults ?? []), ...burst, ...replay],
-    ...(pairResults ? { pairResults } : {}),
+    deliveries: [...(pair ?? []), ...burst, ...replay, ...after],
+    ...(pair ? { pairResults: [pair[0].result, pair[1].result] as const } : {}),
   };
 }

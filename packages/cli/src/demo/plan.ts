@@ -9,18 +9,20 @@ export interface OutOfOrderPair<E> {
 }
 
 /**
- * The broker emulation's schedule for one function:
+ * The broker emulation's schedule for one function (or one serial group of functions):
  * 1. `pair` (when set), one after the other: the newer event answered before the older one is
  *    sent, as when several broker consumers race (the older can lose by any margin);
  * 2. `burst`: the other events in a seeded shuffle (out of order), every other one listed twice
  *    in a row so the two copies go out at once (a redelivery racing the first: 409, retried);
  * 3. `replay`: the first third of the shuffled order again, as VEBA replays recent events after
- *    a restart.
+ *    a restart;
+ * 4. `after`: events that happen later (an alarm turning green again), one at a time.
  */
 export interface DeliveryPlan<E> {
   readonly pair?: OutOfOrderPair<E>;
   readonly burst: readonly E[];
   readonly replay: readonly E[];
+  readonly after: readonly E[];
 }
 
 /**
@@ -44,10 +46,13 @@ export function shuffle<T>(items: readonly T[], seed: number): T[] {
   return copy;
 }
 
-/** Builds the schedule (see {@link DeliveryPlan}); the pair's events are left out of the rest. */
+/**
+ * Builds the schedule (see {@link DeliveryPlan}); the pair's events are left out of the rest,
+ * `after` is kept in its order.
+ */
 export function planDeliveries<E>(
   events: readonly E[],
-  options: { seed: number; pair?: OutOfOrderPair<E> },
+  options: { seed: number; pair?: OutOfOrderPair<E>; after?: readonly E[] },
 ): DeliveryPlan<E> {
   const { pair } = options;
   const rest = pair ? events.filter((e) => e !== pair.newer && e !== pair.older) : events;
@@ -56,6 +61,7 @@ export function planDeliveries<E>(
     ...(pair ? { pair } : {}),
     burst: order.flatMap((event, i) => (i % 2 === 0 ? [event, event] : [event])),
     replay: order.slice(0, Math.ceil(order.length / 3)),
+    after: [...(options.after ?? [])],
   };
 }
 
