@@ -38,28 +38,51 @@ export { renderKnativeYaml, RenderError } from './render/index.js';
 export type { RenderOptions } from './render/index.js';
 export { runDemo } from './demo/run.js';
 export type { DemoOptions, DemoResult, PairOutcome } from './demo/run.js';
-export { DEMO_FUNCTIONS, DEMO_SCENARIO, DEMO_TAG } from './demo/catalog.js';
-export { requireVcsim } from './demo/demo-function.js';
+export {
+  DEMO_FUNCTIONS,
+  DEMO_SCENARIO,
+  DEMO_TAG,
+  RUNNING_TAG,
+  OWNER_CATEGORY,
+  ALARM_SAMPLE,
+  alarmBackToGreen,
+} from './demo/catalog.js';
+export { requireVcsim, requireRedis, instanceName } from './demo/demo-function.js';
 export type { DemoFunction, DemoPeers, SummaryRowSpec } from './demo/demo-function.js';
-export { startHttpReceiver, slackWebhook, slackWebhookAnswer } from './demo/receivers.js';
-export type {
-  HttpReceiver,
-  HttpReceiverOptions,
-  ReceivedRequest,
-  Receiver,
-  ReceiverAnswer,
-  ReceiverSpec,
-} from './demo/receivers.js';
+export type { Receiver, ReceiverCount, ReceiverSpec } from './demo/receivers.js';
+export {
+  chatWebhook,
+  slackWebhook,
+  teamsWebhook,
+  googleChatWebhook,
+} from './demo/chat-receivers.js';
+export type { ChatReceiver } from './demo/chat-receivers.js';
+export { eventsInMessage, isDigest } from './demo/events-carried.js';
+export { pagerDutyEvents } from './demo/pagerduty-receiver.js';
+export type { PagerDutyStandIn } from './demo/pagerduty-receiver.js';
+export { signedWebhook } from './demo/signed-webhook-receiver.js';
+export type { SignedWebhookReceiver } from './demo/signed-webhook-receiver.js';
+export { smtpRelay } from './demo/smtp-relay.js';
+export type { SmtpRelay } from './demo/smtp-relay.js';
 export { startVcsimPeer } from './demo/vcsim-peer.js';
-export type { ScenarioStep, TagName, VcsimPeer } from './demo/vcsim-peer.js';
+export type { ScenarioStep, TagName, VcsimPeer, VmTags } from './demo/vcsim-peer.js';
 export { startBrokerIngress, decodeCloudEvent, IngressRejectionError } from './demo/ingress.js';
 export type { BrokerIngress } from './demo/ingress.js';
 export { corpusEvents } from './demo/corpus.js';
 export type { CorpusEvents, Undeliverable } from './demo/corpus.js';
 export { planDeliveries, findOutOfOrderPair, shuffle, vmAndKey } from './demo/plan.js';
 export type { DeliveryPlan, OutOfOrderPair } from './demo/plan.js';
-export { routes, dispatchPlan, pool, DEMO_DELIVERY, DEMO_PARALLELISM } from './demo/broker.js';
-export type { DispatchResult } from './demo/broker.js';
+export {
+  routes,
+  dispatchPlan,
+  sendTo,
+  pool,
+  DEMO_DELIVERY,
+  DEMO_PARALLELISM,
+} from './demo/broker.js';
+export type { Delivery, DispatchResult } from './demo/broker.js';
+export { routeEvents, planUnits } from './demo/schedule.js';
+export type { DispatchUnit, Routed, Target } from './demo/schedule.js';
 export { startFunctionProcess, functionEntryPoint } from './demo/function-process.js';
 export type { FunctionProcess, StartFunctionProcessOptions } from './demo/function-process.js';
 export {

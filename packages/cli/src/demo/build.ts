@@ -36,7 +36,8 @@ export async function buildDemo(options: {
   vcsim: boolean;
   logDir: string;
 }): Promise<{ vcsimError?: Error }> {
-  const filters = options.functions.map((f) => `--filter=@veba-functions/${f.name}...`);
+  const names = [...new Set(options.functions.map((f) => f.name))];
+  const filters = names.map((name) => `--filter=@veba-functions/${name}...`);
   const vcsim = options.vcsim
     ? runLogged(
         'bash',

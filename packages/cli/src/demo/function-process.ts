@@ -8,6 +8,7 @@ import { FunctionStartError } from './errors.js';
 
 /** A function running as its container does: `node functions/<name>/dist/main.js`. */
 export interface FunctionProcess {
+  /** The instance name (the folder name unless `label` was given). */
   readonly name: string;
   /** `http://127.0.0.1:<port>`. */
   readonly url: string;
@@ -20,10 +21,16 @@ export interface FunctionProcess {
 export interface StartFunctionProcessOptions {
   /** The repository root (its `functions/` folder holds the function). */
   root: string;
+  /** Its folder under `functions/`. */
   name: string;
-  /** Added to this process's environment; `PORT` and `LOG_LEVEL` are set, `REDIS_URL` removed. */
+  /** Its name in messages and its log file (`<label>.log`), for a second deployment. Default `name`. */
+  label?: string;
+  /**
+   * Added to this process's environment; `PORT` and `LOG_LEVEL` are set. A `REDIS_URL` of the
+   * demo's own environment is not passed on: only one given here.
+   */
   env: Readonly<Record<string, string>>;
-  /** Where `<name>.log` goes. */
+  /** Where `<label>.log` goes. */
   logDir: string;
   /** Bound on "listening" and on init (each). Default 30 000 ms. */
   startTimeoutMs?: number;
@@ -66,27 +73,30 @@ function stopChild(child: ChildProcess, exited: Promise<unknown>): Promise<void>
 
 /**
  * Starts a built function on a free port (`PORT=0`; the port comes from the runtime's
- * "listening" log line) with in-memory state, its output in `<logDir>/<name>.log`, and waits for
+ * "listening" log line), its state in memory unless `env` names a Redis, its output in
+ * `<logDir>/<label>.log`, and waits for
  * `/health/readiness` (init done). Rejects with FunctionStartError naming the function, how it
  * exited, its last log line and the log file.
  */
 export async function startFunctionProcess(
   options: StartFunctionProcessOptions,
 ): Promise<FunctionProcess> {
-  const { name, logDir } = options;
+  const { logDir } = options;
+  const name = options.label ?? options.name;
   const timeoutMs = options.startTimeoutMs ?? 30_000;
-  const functionDir = join(options.root, 'functions', name);
+  const functionDir = join(options.root, 'functions', options.name);
   const script = functionEntryPoint(functionDir);
   const logFile = join(logDir, `${name}.log`);
   // Node's own "Cannot find module" stack would hide the point: the function is not built.
   if (!existsSync(script)) {
     throw new FunctionStartError(
-      `${name}: ${join(functionDir, 'dist', 'main.js')} does not exist (not built: npm run build -w @veba-functions/${name})`,
+      `${name}: ${join(functionDir, 'dist', 'main.js')} does not exist (not built: npm run build -w @veba-functions/${options.name})`,
       { functionName: name, logFile },
     );
   }
-  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, PORT: '0', LOG_LEVEL: 'info' };
-  delete env.REDIS_URL;
+  const inherited: NodeJS.ProcessEnv = { ...process.env };
+  delete inherited.REDIS_URL;
+  const env: NodeJS.ProcessEnv = { ...inherited, ...options.env, PORT: '0', LOG_LEVEL: 'info' };
   const child = spawn(process.execPath, [script], {
     cwd: functionDir,
     env,

@@ -4,13 +4,15 @@ import {
   type VcsimActionResult,
   type VcsimServer,
 } from '@veba-functions/test-helpers';
-import { createVCenterClient } from '@veba-functions/vcenter';
+import { createVCenterClient, type VCenterClient } from '@veba-functions/vcenter';
 import { DemoError } from './errors.js';
 
 /** One real vSphere operation the demo drives on vcsim (through its control endpoint). */
 export type ScenarioStep = (
   | { readonly action: 'powerOn' | 'powerOff'; readonly vm: string }
   | { readonly action: 'clone'; readonly vm: string; readonly name: string }
+  /** CreateVM_Task: `vm` is the new VM's name. */
+  | { readonly action: 'create'; readonly vm: string }
 ) & {
   /** The vCenter user it runs as (the events' `UserName`). Default: vcsim's administrator. */
   readonly user?: string;
@@ -24,11 +26,23 @@ export interface TagName {
   readonly name: string;
 }
 
+/** A VM and the tags it carries. */
+export interface VmTags {
+  readonly name: string;
+  readonly moref: string;
+  readonly tags: readonly TagName[];
+}
+
 /** vcsim with the VEBA source emulator, as a peer of the demo. */
 export interface VcsimPeer {
   readonly server: VcsimServer;
   /** VM morefs with a VmPoweredOnEvent among the events of the scenario's actions. */
   readonly poweredOn: ReadonlySet<string>;
+  /**
+   * Per VM moref, the power event of the scenario's actions with the highest Key: `on`
+   * (VmPoweredOnEvent) or `off` (VmPoweredOffEvent).
+   */
+  readonly lastPower: ReadonlyMap<string, 'on' | 'off'>;
   /** Every event the scenario's actions produced, in Key order. */
   readonly events: readonly VcsimActionEvent[];
   /** The actions run so far. */
@@ -43,6 +57,13 @@ export interface VcsimPeer {
    * project's vCenter client.
    */
   taggedVms(tag: TagName): Promise<{ tagged: string[]; vms: number }>;
+  /**
+   * Every VM of vcsim's inventory by name (with its moref) and the tags of `categories` it
+   * carries now, asked of vcsim through the project's vCenter client.
+   */
+  vmTags(categories: readonly string[]): Promise<VmTags[]>;
+  /** Creates `tag` (and its category) unless it exists: what an operator does beforehand. */
+  ensureTag(tag: TagName): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -56,18 +77,56 @@ export async function startVcsimPeer(options: {
     startTimeoutMs: options.startTimeoutMs ?? 20_000,
   });
   const poweredOn = new Set<string>();
+  const lastPower = new Map<string, 'on' | 'off'>();
   const events: VcsimActionEvent[] = [];
   const actions: VcsimActionResult[] = [];
 
   const run = (step: ScenarioStep): Promise<VcsimActionResult> => {
     const options = step.user === undefined ? {} : { user: step.user };
     if (step.action === 'clone') return server.actions.clone(step.vm, step.name, options);
+    if (step.action === 'create') return server.actions.create(step.vm, options);
     return server.actions[step.action](step.vm, options);
   };
+  const withClient = async <T>(work: (client: VCenterClient) => Promise<T>): Promise<T> => {
+    const client = createVCenterClient({
+      server: server.url,
+      username: server.username,
+      password: server.password,
+      ca: server.caFile,
+      keepAliveIntervalMs: 0,
+    });
+    try {
+      await client.connect();
+      return await work(client);
+    } finally {
+      await client.close().catch(() => undefined);
+    }
+  };
+  const vmTags = (categories: readonly string[]): Promise<VmTags[]> =>
+    withClient(async (client) => {
+      const names = new Map<string, string>();
+      for (const category of categories) {
+        const found = await client.tagging.findCategory(category);
+        if (found !== undefined) names.set(found.id, category);
+      }
+      const result: VmTags[] = [];
+      const inventory = Object.entries((await server.readInventory()).vms);
+      for (const [name, moref] of inventory.sort(([a], [b]) => a.localeCompare(b))) {
+        const tags: TagName[] = [];
+        for (const id of await client.tagging.listAttachedTags(moref)) {
+          const tag = await client.tagging.getTag(id);
+          const category = tag && names.get(tag.categoryId);
+          if (tag && category !== undefined) tags.push({ category, name: tag.name });
+        }
+        result.push({ name, moref, tags });
+      }
+      return result;
+    });
 
   return {
     server,
     poweredOn,
+    lastPower,
     events,
     actions,
     async runScenario(steps) {
@@ -89,32 +148,26 @@ export async function startVcsimPeer(options: {
         actions.push(result);
         events.push(...result.events);
         for (const event of result.events) {
-          if (event.eventType === 'VmPoweredOnEvent' && event.vm !== undefined)
+          if (event.vm === undefined) continue;
+          if (event.eventType === 'VmPoweredOnEvent') {
             poweredOn.add(event.vm);
+            lastPower.set(event.vm, 'on');
+          } else if (event.eventType === 'VmPoweredOffEvent') {
+            lastPower.set(event.vm, 'off');
+          }
         }
       }
     },
     async taggedVms(tag) {
-      const client = createVCenterClient({
-        server: server.url,
-        username: server.username,
-        password: server.password,
-        ca: server.caFile,
-      });
-      try {
-        await client.connect();
-        const vms = Object.values((await server.readInventory()).vms);
-        const found = await client.tagging.findTag(tag.category, tag.name);
-        if (found === undefined) return { tagged: [], vms: vms.length };
-        const tagged: string[] = [];
-        for (const vm of vms) {
-          if ((await client.tagging.listAttachedTags(vm)).includes(found.id)) tagged.push(vm);
-        }
-        return { tagged: tagged.sort(), vms: vms.length };
-      } finally {
-        await client.close().catch(() => undefined);
-      }
+      const vms = await vmTags([tag.category]);
+      const tagged = vms.filter((vm) => vm.tags.some((t) => t.name === tag.name));
+      return { tagged: tagged.map((vm) => vm.moref).sort(), vms: vms.length };
     },
+    vmTags,
+    ensureTag: (tag) =>
+      withClient(async (client) => {
+        await client.tagging.ensureTag(tag.category, tag.name, { create: true });
+      }),
     stop: () => server.stop(),
   };
 }
