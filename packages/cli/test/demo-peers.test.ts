@@ -90,12 +90,12 @@ describe('the chat webhook stand-ins, as the demo counts them', () => {
       {
         result: 'Slack messages received',
         count: 2,
-        source: 'by the local Slack webhook stand-in (answers 200 ok); 1 of them storm digests',
+        source: 'local Slack webhook stand-in (200 ok); 1 of them storm digests',
       },
       {
         result: 'Slack events carried',
         count: 6,
-        source: '1 per message, N per digest ("N vSphere events", read from the message)',
+        source: '1 per message, N per digest ("N vSphere events" in its title)',
       },
     ]);
   });
@@ -186,8 +186,7 @@ describe('the Standard Webhooks receiver, as the demo counts it', () => {
       {
         result: 'signed webhooks accepted',
         count: 3,
-        source:
-          'by the local Standard Webhooks receiver (signatures verified, 2 rotating secrets); 1 refused',
+        source: 'local Standard Webhooks receiver, 2 rotating secrets; 1 refused',
       },
       {
         result: 'distinct webhook-ids',

@@ -96,7 +96,7 @@ describe('the summary, from the answers and /metrics of a real function', () => 
       {
         result: 'stale skipped',
         count: 2,
-        source: 'outcome="stale" (older Key for the same VM)',
+        source: 'outcome="stale" (older Key than one handled for its VM or alarm)',
       },
       { result: 'invalid rejected', count: 2, source: 'outcome="invalid" (400)' },
     ]);

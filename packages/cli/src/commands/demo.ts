@@ -7,12 +7,14 @@ import { findRepoRoot } from '../repo.js';
 
 export const DEMO_USAGE = `veba-fn demo [--build] [--quick] [--seed N] [--no-vcsim]
 
-Runs the demo (npm run demo = veba-fn demo --build): starts echo, slack-alert and
-vm-tag-on-power-on as \`node functions/<name>/dist/main.js\`, a Slack stand-in, vcsim with its
-VEBA source emulator and a broker emulation; drives real vSphere actions on vcsim (power-ons,
-a clone by a named user); delivers the VEBA sample corpus and vcsim's events by each function's
-Triggers with duplicates, reordering and retries; prints what happened, every number read from
-the functions' answers and /metrics, the receivers and vcsim.
+Runs the demo (npm run demo = veba-fn demo --build): starts every function of functions/ (vm-tag
+twice: attach and detach) as \`node functions/<name>/dist/main.js\`, in parallel; local stand-ins
+for Slack, Teams, Google Chat, an SMTP relay, PagerDuty and a Standard Webhooks receiver; vcsim
+with its VEBA source emulator, one Redis and a broker emulation; drives real vSphere actions on
+vcsim (a clone and a create by named users, power-ons and power-offs); delivers the VEBA sample
+corpus and vcsim's events by each function's Triggers with duplicates, reordering and retries;
+prints what happened, every number read from the functions' answers and /metrics, the stand-ins
+and vcsim.
 
   --build      build the functions (turbo, cached) and vcsim first
   --quick      every fourth sample event and fewer vcsim actions

@@ -108,7 +108,7 @@ const tagRows = (): SummaryRowSpec[] => {
         const tagged = vms.filter((vm) => has(vm.tags));
         return {
           count: tagged.length,
-          source: `VMs carrying ${RUNNING_TAG.category}/${RUNNING_TAG.name}: ${names(tagged)} (last powered on: ${names(on)})`,
+          source: `${RUNNING_TAG.category}/${RUNNING_TAG.name} on ${names(tagged)} (VMs last powered on: ${on.length})`,
         };
       },
     },
@@ -119,7 +119,7 @@ const tagRows = (): SummaryRowSpec[] => {
         const untagged = off.filter((vm) => !has(vm.tags));
         return {
           count: untagged.length,
-          source: `VMs last powered off, untagged: ${names(untagged)} (last powered off: ${names(off)})`,
+          source: `not on ${names(untagged)} (VMs last powered off: ${off.length})`,
         };
       },
     },

@@ -19,10 +19,10 @@ export interface ChatReceiver extends Receiver {
   eventsCarried(): number;
 }
 
-const VENDORS: ReadonlyMap<ReceiverKind, { name: string; answers: string }> = new Map([
-  ['slack', { name: 'Slack', answers: '200 ok' }],
-  ['teams', { name: 'Teams', answers: '202 Accepted, as a Workflows trigger' }],
-  ['google-chat', { name: 'Google Chat', answers: '200 with the Message resource' }],
+const VENDORS: ReadonlyMap<ReceiverKind, { name: string; stand: string }> = new Map([
+  ['slack', { name: 'Slack', stand: 'Slack webhook stand-in (200 ok)' }],
+  ['teams', { name: 'Teams', stand: 'Teams Workflows webhook stand-in (202)' }],
+  ['google-chat', { name: 'Google Chat', stand: 'Google Chat webhook stand-in (200)' }],
 ]);
 
 /**
@@ -52,12 +52,12 @@ export function chatWebhook(kind: ReceiverKind): ReceiverSpec<ChatReceiver> {
             {
               result: `${vendor.name} messages received`,
               count: messages(),
-              source: `by the local ${vendor.name} webhook stand-in (answers ${vendor.answers}); ${digests} of them storm digests`,
+              source: `local ${vendor.stand}; ${digests} of them storm digests`,
             },
             {
               result: `${vendor.name} events carried`,
               count: eventsCarried(),
-              source: `1 per message, N per digest ("N vSphere events", read from the message)`,
+              source: '1 per message, N per digest ("N vSphere events" in its title)',
             },
           ];
         },

@@ -40,7 +40,7 @@ export const pagerDutyEvents: ReceiverSpec<PagerDutyStandIn> = {
           actions.set(action, (actions.get(action) ?? 0) + 1);
         }
         const { opened, resolved } = incidents();
-        const stand = 'by the local Events API v2 stand-in (202 Accepted)';
+        const stand = 'local Events API v2 stand-in (202)';
         const split = [...actions].map(([action, n]) => `${n} ${action}`).join(', ');
         return [
           {

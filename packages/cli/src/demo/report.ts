@@ -118,7 +118,7 @@ export function commonSummaryRows(reports: readonly FunctionReport[]): SummaryRo
     {
       result: 'stale skipped',
       count: sum((r) => r.outcomes.stale),
-      source: 'outcome="stale" (older Key for the same VM)',
+      source: 'outcome="stale" (older Key than one handled for its VM or alarm)',
     },
     {
       result: 'invalid rejected',

@@ -162,7 +162,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   try {
     const wantsVcsim =
       options.vcsim !== false && entries.some((e) => e.vcsim === true || e.events.vcsim);
-    const wantsRedis = entries.some((e) => e.redis === true);
     let vcsimSkipped: string | undefined = options.vcsim === false ? '--no-vcsim' : undefined;
     let redisSkipped: string | undefined;
     if (options.build) {
@@ -179,12 +178,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       out(`  built in ${seconds(builtAt)} s`);
     }
 
+    const peersAt = performance.now();
     const ingress = await startBrokerIngress({
       origin: (event) => `vcsim ${shortType(event.attributes.type)}`,
     });
     cleanups.push(() => ingress.stop());
 
     // vcsim and Redis: one each, shared by every entry that needs them.
+    const wantsRedis = entries.some(
+      (e) => e.redis === true && (e.vcsim !== true || vcsimSkipped === undefined),
+    );
     const [vcsimStart, redisStart] = await Promise.allSettled([
       wantsVcsim && vcsimSkipped === undefined
         ? startVcsimPeer({ sinks: [ingress.url] })
@@ -236,8 +239,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       });
     }
 
+    out(
+      `peers up in ${seconds(peersAt)} s: broker ingress${vcsim ? ', vcsim' : ''}${redis ? ', Redis' : ''}` +
+        (specs.size > 0 ? `, stand-ins for ${[...specs.keys()].join(', ')}` : ''),
+    );
+
     // The functions start while vcsim runs the scenario: its events wait at the broker ingress.
     const startedAt = performance.now();
+    let startSeconds = '0';
+    let scenarioSeconds = '0';
     const [starts, scenarioRun] = await Promise.all([
       Promise.allSettled(
         active.map((entry) =>
@@ -249,8 +259,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
             logDir,
           }),
         ),
-      ),
-      (vcsim?.runScenario(scenario) ?? Promise.resolve()).then(() => undefined, asError),
+      ).finally(() => (startSeconds = seconds(startedAt))),
+      (vcsim?.runScenario(scenario) ?? Promise.resolve())
+        .then(() => undefined, asError)
+        .finally(() => (scenarioSeconds = seconds(startedAt))),
     ]);
     const processes = starts.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     cleanups.push(() => Promise.all(processes.map((p) => p.stop())).then(() => undefined));
@@ -267,7 +279,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       throw new DemoError(`${failures.length} function(s) failed to start`, { failures });
     }
     if (scenarioRun !== undefined) throw scenarioRun;
-    out(`started ${processes.length} functions in ${seconds(startedAt)} s; logs in ${logDir}`);
+    out(
+      `started ${processes.length} functions in ${startSeconds} s` +
+        (vcsim ? ` (vcsim's scenario meanwhile: ${scenarioSeconds} s)` : '') +
+        `; logs in ${logDir}`,
+    );
     for (const p of processes) out(`  ${p.name} ${p.url}`);
     if (vcsim) {
       const users = new Set(vcsim.actions.map((a) => a.user));

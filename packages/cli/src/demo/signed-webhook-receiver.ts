@@ -47,7 +47,7 @@ export const signedWebhook: ReceiverSpec<SignedWebhookReceiver> = {
           {
             result: 'signed webhooks accepted',
             count: receiver.accepted.length,
-            source: `by the local Standard Webhooks receiver (signatures verified, 2 rotating secrets); ${refused} refused`,
+            source: `local Standard Webhooks receiver, 2 rotating secrets; ${refused} refused`,
           },
           {
             result: 'distinct webhook-ids',

@@ -46,7 +46,7 @@ export const smtpRelay: ReceiverSpec<SmtpRelay> = {
           {
             result: 'mails received',
             count: receiver.mails.length,
-            source: `by the local SMTP server (smtp-server); ${secured} over STARTTLS with AUTH`,
+            source: `local SMTP server (smtp-server); ${secured} over STARTTLS with AUTH`,
           },
         ];
       },
