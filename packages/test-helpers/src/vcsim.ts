@@ -1,9 +1,13 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import {
+  LaunchError,
+  createTempDir,
+  launchProcess,
+  type LaunchedProcess,
+} from './child-process.js';
 import {
   createVcsimControl,
   type VcsimActions,
@@ -74,19 +78,7 @@ export interface VcsimSourceOptions {
 }
 
 const READY_PREFIX = 'VCSIM_READY ';
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
 let built: Promise<string> | undefined;
-
-// A test runner that exits without calling stop() must not leave vcsim behind (vcsim also
-// exits by itself when its stdin closes, i.e. when this process dies without running hooks).
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const child of running) child.kill('SIGKILL');
-  });
-}
 
 /** Finds tools/vcsim from this file (src/ or dist/ of packages/test-helpers). */
 function toolDir(): string {
@@ -196,72 +188,64 @@ export async function startVcsim(options: StartVcsimOptions = {}): Promise<Vcsim
   if (options.idleTimeoutSeconds !== undefined)
     args.push('-idle-timeout', goDuration(options.idleTimeoutSeconds));
   const binary = await ensureBuilt(options.buildTimeoutMs ?? 300_000);
-  const tmp = mkdtempSync(join(tmpdir(), 'vcsim-'));
-  const certFile = join(tmp, 'vcsim-ca.pem');
+  const dir = createTempDir('vcsim-');
+  const certFile = join(dir.path, 'vcsim-ca.pem');
   args.push('-listen', '127.0.0.1:0', '-cert-file', certFile);
 
-  installExitHook();
-  const child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: tmp });
-  running.add(child);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  void exited.then(() => running.delete(child));
-
-  // The emulator's delivery lines are collected apart; the rest is kept (tail) for error messages.
-  let stderr = '';
+  // The emulator's delivery lines (stderr) are collected apart; the ready line is on stdout.
   const deliveryLog = createDeliveryLog();
-  createInterface({ input: child.stderr }).on('line', (line) => {
-    if (!deliveryLog.accept(line)) stderr = (stderr + line + '\n').slice(-4000);
-  });
+  let readyLine: string | undefined;
+  const watch = (proc: LaunchedProcess): void => {
+    proc.onLine((line, stream) => {
+      if (stream === 'stderr') deliveryLog.accept(line);
+      else if (line.startsWith(READY_PREFIX)) readyLine ??= line.slice(READY_PREFIX.length);
+    });
+  };
+  let proc: LaunchedProcess;
+  try {
+    let watching = false;
+    proc = await launchProcess({
+      name: 'vcsim',
+      command: binary,
+      args,
+      cwd: dir.path,
+      // vcsim exits when its stdin closes: it dies with this process even when no hook runs.
+      stdinLifeline: true,
+      ready: (started) => {
+        if (!watching) {
+          watching = true;
+          watch(started);
+        }
+        return readyLine !== undefined;
+      },
+      readyTimeoutMs: options.startTimeoutMs ?? 30_000,
+      readyIntervalMs: 10,
+      stopSignal: 'SIGTERM',
+    });
+  } catch (error) {
+    dir.remove();
+    throw new VcsimHelperError(
+      error instanceof LaunchError ? error.message : `vcsim could not be started: ${String(error)}`,
+      { cause: error },
+    );
+  }
 
   let ready: ReadyLine;
   try {
-    ready = await new Promise<ReadyLine>((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(
-            new VcsimHelperError(
-              `vcsim did not start within ${options.startTimeoutMs ?? 30_000} ms: ${stderr.trim()}`,
-            ),
-          ),
-        options.startTimeoutMs ?? 30_000,
+    ready = JSON.parse(readyLine!) as ReadyLine;
+    if (ready.control === undefined || ready.source === undefined) {
+      throw new VcsimHelperError(
+        'vcsim did not report its control endpoint: tools/vcsim/bin/vcsim is older than its sources, run tools/vcsim/build.sh',
       );
-      const lines = createInterface({ input: child.stdout });
-      lines.on('line', (line) => {
-        if (!line.startsWith(READY_PREFIX)) return;
-        clearTimeout(timer);
-        try {
-          resolve(JSON.parse(line.slice(READY_PREFIX.length)) as ReadyLine);
-        } catch (cause) {
-          reject(
-            new VcsimHelperError(`vcsim printed an unreadable ready line: ${line}`, { cause }),
-          );
-        }
-      });
-      child.once('error', (cause) => {
-        clearTimeout(timer);
-        reject(new VcsimHelperError(`vcsim could not be started: ${cause.message}`, { cause }));
-      });
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(
-          new VcsimHelperError(
-            `vcsim exited before it was ready (code ${code}, signal ${signal}): ${stderr.trim()}`,
-          ),
-        );
-      });
-    });
+    }
   } catch (error) {
-    child.kill('SIGKILL');
-    rmSync(tmp, { recursive: true, force: true });
-    throw error;
-  }
-
-  if (ready.control === undefined || ready.source === undefined) {
-    child.kill('SIGKILL');
-    rmSync(tmp, { recursive: true, force: true });
-    throw new VcsimHelperError(
-      'vcsim did not report its control endpoint: tools/vcsim/bin/vcsim is older than its sources, run tools/vcsim/build.sh',
-    );
+    await proc.kill();
+    dir.remove();
+    throw error instanceof VcsimHelperError
+      ? error
+      : new VcsimHelperError(`vcsim printed an unreadable ready line: ${readyLine}`, {
+          cause: error,
+        });
   }
   const control = createVcsimControl(ready.control, ready.source, deliveryLog.log);
 
@@ -279,24 +263,14 @@ export async function startVcsim(options: StartVcsimOptions = {}): Promise<Vcsim
     source: control.source,
     readInventory: () => control.readInventory(),
     stop() {
-      stopped ??= (async () => {
-        if (child.exitCode === null && child.signalCode === null) {
-          child.kill('SIGCONT');
-          child.stdin.end();
-          child.kill('SIGTERM');
-          const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-          await exited;
-          clearTimeout(killer);
-        }
-        rmSync(tmp, { recursive: true, force: true });
-      })();
+      stopped ??= proc.stop().then(() => dir.remove());
       return stopped;
     },
     freeze() {
-      child.kill('SIGSTOP');
+      proc.signal('SIGSTOP');
     },
     thaw() {
-      child.kill('SIGCONT');
+      proc.signal('SIGCONT');
     },
   };
 }
