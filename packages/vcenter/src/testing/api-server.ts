@@ -59,6 +59,8 @@ export interface ApiServer {
     times?: number,
     message?: (request: ApiRequest) => string,
   ): void;
+  /** Drops the failures `failNext` still holds: requests are answered normally again. */
+  clearFailures(): void;
   /** Forget every session, as vCenter does after its idle timeout. */
   expireSessions(): void;
   /** false: answer detach-tag-from-multiple-objects as an unknown route (404), like a server without it. */
@@ -276,6 +278,9 @@ export async function startApiServer(): Promise<ApiServer> {
     attached,
     failNext(prefix, status, type, times = 1, message) {
       failures.push({ prefix, status, type, times, message });
+    },
+    clearFailures() {
+      failures.length = 0;
     },
     expireSessions() {
       sessions.clear();
