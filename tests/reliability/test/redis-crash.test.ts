@@ -49,15 +49,41 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('Redis SIGKILLed mid-burst and restarted', () => {
-  it('exactly one side effect per event, redeliveries after the restart included; no claim left in progress', async () => {
-    // Interleaved, so that the crash lands in the middle of every function's burst.
+/** How Redis fails, and how it comes back. */
+interface Fault {
+  name: string;
+  fail(): Promise<void> | void;
+  recover(): Promise<void> | void;
+}
+
+const FAULTS: Fault[] = [
+  {
+    name: 'SIGKILLed mid-burst and restarted',
+    fail: () => peers.redis.pause({ keepData: false }), // a crash
+    recover: () => peers.redis.restart(),
+  },
+  {
+    // Connections stay open and commands hang until they time out; at the thaw Redis runs the
+    // commands it was sent, claims whose callers answered 503 long ago included.
+    name: 'frozen mid-burst (SIGSTOP) and thawed',
+    fail: () => peers.redis.freeze(),
+    recover: () => peers.redis.thaw(),
+  },
+];
+
+describe.each(FAULTS.map((f, i) => [f.name, f, i] as const))('Redis %s', (_name, fault, f) => {
+  it('exactly one side effect per event, redeliveries after the recovery included; no claim left in progress', async () => {
+    // Interleaved, so that the fault lands in the middle of every function's burst.
     const work = Array.from({ length: EVENTS_PER_FUNCTION }, (_, i) =>
-      CRASHABLE.map((e) => ({ e, url: running.get(e.name)!.url, event: e.event(run, i) })),
+      CRASHABLE.map((e) => ({
+        e,
+        url: running.get(e.name)!.url,
+        event: e.event(run, f * 1000 + i),
+      })),
     ).flat();
     const histogram = new StatusHistogram();
 
-    // The burst, 10 ms apart; Redis is killed once a third of it has been answered.
+    // The burst, 10 ms apart; Redis fails once a third of it has been answered.
     let answered = 0;
     const firstTry = work.map(async ({ e, url, event }, i) => {
       await sleep(i * 10);
@@ -67,10 +93,10 @@ describe('Redis SIGKILLed mid-burst and restarted', () => {
       return reply.status;
     });
     while (answered < work.length / 3) await sleep(5);
-    await peers.redis.pause({ keepData: false }); // SIGKILL: a crash
+    await fault.fail();
     const killedAfter = answered;
     const burst = await Promise.all(firstTry);
-    await peers.redis.restart();
+    await fault.recover();
 
     // The broker retries what was not final; then VEBA replays every event after its restart.
     const deliveries = await Promise.all(
@@ -85,7 +111,7 @@ describe('Redis SIGKILLed mid-burst and restarted', () => {
       for (const status of r.statuses) histogram.add(`${work[i]!.e.name} replay`, status);
 
     console.log(
-      `redis crash: killed after ${killedAfter}/${work.length} answers; statuses:\n${histogram.format()}`,
+      `redis ${fault.name}: after ${killedAfter}/${work.length} answers; statuses:\n${histogram.format()}`,
     );
     expect(burst.filter((status) => !promised(status))).toEqual([]);
     const unsettled = deliveries
