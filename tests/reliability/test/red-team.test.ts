@@ -156,8 +156,8 @@ describe.each(FUNCTIONS.map((e) => [e.name, e] as const))('%s', (name, e) => {
   });
 
   it('a body over the limit with Content-Length, as the Go dispatcher sends it: 413, read by the client', async () => {
-    for (const bytes of [3 * MiB, 12 * MiB])
-      expect(await goPost(fn().url, bytes, 'length')).toBe('status 413');
+    // 12 MiB: where a reset used to beat the 413 on loopback (runtime's connections.test.ts).
+    expect(await goPost(fn().url, 12 * MiB, 'length')).toBe('status 413');
   });
 
   it('ce-data and ce-data_base64 headers: 400', async () => {
