@@ -119,26 +119,15 @@ describe.each(
   it('in-flight events answer 503 at the drain deadline, claims released; the retry elsewhere is processed', async () => {
     const events = [1, 2, 3].map((n) => e.event(run, n));
     // Stalled: the events' call reached the upstream, which holds it unanswered.
-    let stalled: () => boolean;
-    if (e.upstream === 'vcenter') {
-      const held = api.held();
-      api.hang('/api/cis/tagging/tag-association');
-      stalled = () => api.held() > held;
-    } else {
-      // A destination gets one message at a time: the others wait behind the one held.
-      const receiver = peers.receivers[e.upstream as 'slack' | 'teams' | 'google-chat'];
-      const posts = receiver.posts.length;
-      receiver.script('hang');
-      stalled = () => receiver.posts.length > posts;
-    }
+    const hold = peers.hold(e.upstream);
     const answers = Promise.all(events.map((event) => sendCloudEvent(leaving.url, event)));
     await inProgress(peers, run.source, events.length);
-    while (!stalled()) await sleep(10);
+    while (!hold.reached()) await sleep(10);
     const stopped = leaving.stop();
 
     expect((await answers).map((r) => r.status)).toEqual(events.map(() => 503));
     expect(await claimsInProgress(peers.redis, encodeURIComponent(run.source))).toEqual([]);
-    api.release();
+    hold.release();
     const retried = await Promise.all(events.map((event) => sendCloudEvent(staying.url, event)));
     expect(retried.map((r) => `${r.status} ${r.body}`)).toEqual(
       retried.map((r) => `200 ${r.body}`),

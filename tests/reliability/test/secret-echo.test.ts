@@ -12,7 +12,7 @@
  *   runtime routes through the scrubbing logger), and a wrong password (start refused).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WebhookReceiver } from '@veba-functions/notifier/testing';
+import type { ReceiverKind, WebhookReceiver } from '@veba-functions/notifier/testing';
 import {
   redisCommand,
   sendCloudEvent,
@@ -32,7 +32,7 @@ import {
 import { launchFailingFunction, launchFunction } from './support/child-function.js';
 import { newRun } from './support/events.js';
 import { FUNCTIONS, type FunctionEntry } from './support/functions.js';
-import { apiPeer, startPeers, type Peers } from './support/peers.js';
+import { apiPeer, isReceiverKind, startPeers, type Peers } from './support/peers.js';
 import { leaks, secretForms } from './support/secrets.js';
 
 const UNNEEDED_REDIS_PASSWORD = 'unneeded-Redis-pw-4711';
@@ -40,7 +40,7 @@ const WRONG_REDIS_PASSWORD = 'wrong-Redis-pw-0815';
 const ECHO_USER = 'administrator@vsphere.local';
 const ECHO_PASSWORD = 'Echo-vCenter-Pa55word!';
 
-const WEBHOOKS = FUNCTIONS.filter((e) => e.upstream !== 'none' && e.upstream !== 'vcenter');
+const WEBHOOKS = FUNCTIONS.filter((e) => isReceiverKind(e.upstream));
 const VCENTER = FUNCTIONS.filter((e) => e.upstream === 'vcenter');
 const STATEFUL = FUNCTIONS.filter((e) => e.dedupe);
 
@@ -110,7 +110,7 @@ function webhookSecrets(receiver: WebhookReceiver): string[] {
 
 /** A notifier whose webhook answers errors quoting its path and token; returns all it printed. */
 async function webhookEcho(e: FunctionEntry): Promise<string> {
-  const receiver = peers.receivers[e.upstream as 'slack' | 'teams' | 'google-chat'];
+  const receiver = peers.receivers[e.upstream as ReceiverKind];
   keep(...webhookSecrets(receiver));
   const run = newRun(`echo-${e.name}`);
   const path = new URL(receiver.url).pathname + new URL(receiver.url).search;

@@ -6,6 +6,7 @@
  *
  * Adding a function is one entry: its factory from the built package, its upstream (or a new
  * `UpstreamKind` with a stand-in in peers.ts), its env, one handled event, and its effects.
+ * The table's field meanings are listed in the README.
  */
 import { createEcho } from '@veba-functions/echo';
 import { createGoogleChatAlert } from '@veba-functions/google-chat-alert';
@@ -18,10 +19,7 @@ import { createVmOwnerTag } from '@veba-functions/vm-owner-tag';
 import { createVmTag } from '@veba-functions/vm-tag';
 import { createVmTagOnPowerOn } from '@veba-functions/vm-tag-on-power-on';
 import { markerOf, vmEvent, vmOf, type Run } from './events.js';
-import type { Peers, TagPurpose } from './peers.js';
-
-/** What a function acts on outside itself. */
-export type UpstreamKind = 'none' | ReceiverKind | 'vcenter';
+import type { Peers, TagPurpose, UpstreamKind } from './peers.js';
 
 /** How a test wants the function built. */
 export interface CreateOptions {

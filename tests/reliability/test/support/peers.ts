@@ -18,6 +18,25 @@ import {
 import { createVCenterClient, type VCenterClient } from '@veba-functions/vcenter';
 import type { ApiServer } from '@veba-functions/vcenter/testing';
 
+/** What a function acts on outside itself (`none`: nothing, e.g. echo). */
+export type UpstreamKind = 'none' | ReceiverKind | 'vcenter';
+
+/** The webhook stand-ins of `@veba-functions/notifier/testing`. */
+export const RECEIVER_KINDS: readonly ReceiverKind[] = ['slack', 'teams', 'google-chat'];
+
+/** True for an upstream that is one of the webhook stand-ins. */
+export function isReceiverKind(kind: UpstreamKind): kind is ReceiverKind {
+  return (RECEIVER_KINDS as readonly string[]).includes(kind);
+}
+
+/** An upstream made to hold the calls it gets, unanswered. */
+export interface Hold {
+  /** True once a call has reached it and is being held. */
+  reached(): boolean;
+  /** Answers calls again (the held ones stay unanswered). */
+  release(): void;
+}
+
 /** What a vCenter function tags with, by purpose (one tag per function, so effects never mix). */
 export type TagPurpose = 'power-on' | 'vm-tag' | 'owner';
 
@@ -38,6 +57,8 @@ export interface VCenterPeer {
   tag(purpose: TagPurpose): TagName;
   /** The VMs among `vms` carrying `tag`. */
   tagged(tag: TagName, vms: readonly string[]): Promise<Set<string>>;
+  /** From now on, tagging calls get no answer. */
+  hold(): Hold;
   close(): Promise<void>;
 }
 
@@ -46,12 +67,14 @@ function peerOf(
   env: Record<string, string>,
   admin: VCenterClient,
   tag: (purpose: TagPurpose) => TagName,
+  hold: () => Hold,
 ): VCenterPeer {
   return {
     kind,
     env,
     admin,
     tag,
+    hold,
     async tagged(name, vms) {
       const tag = await admin.tagging.findTag(name.category, name.name);
       if (tag === undefined) return new Set();
@@ -78,10 +101,17 @@ export function vcsimPeer(vcsim: VcsimServer): VCenterPeer {
     keepAliveIntervalMs: 0,
   });
   // A category per purpose: functions creating their categories at once never race for one.
-  return peerOf('vcsim', env, admin, (purpose) => ({
-    category: `reliability-${purpose}`,
-    name: `reliability-${purpose}`,
-  }));
+  return peerOf(
+    'vcsim',
+    env,
+    admin,
+    (purpose) => ({ category: `reliability-${purpose}`, name: `reliability-${purpose}` }),
+    () => {
+      // Frozen: every call hangs, including the suite's own until the release.
+      vcsim.freeze();
+      return { reached: () => true, release: () => vcsim.thaw() };
+    },
+  );
 }
 
 /** The `/api` stand-in as the functions' vCenter: its fixed category `Lifecycle` and two tags. */
@@ -99,10 +129,17 @@ export function apiPeer(api: ApiServer): VCenterPeer {
     flavour: 'api',
     keepAliveIntervalMs: 0,
   });
-  return peerOf('api', env, admin, (purpose) => ({
-    category: 'Lifecycle',
-    name: purpose === 'power-on' ? 'PoweredOn' : 'Other',
-  }));
+  return peerOf(
+    'api',
+    env,
+    admin,
+    (purpose) => ({ category: 'Lifecycle', name: purpose === 'power-on' ? 'PoweredOn' : 'Other' }),
+    () => {
+      const held = api.held();
+      api.hang('/api/cis/tagging/tag-association');
+      return { reached: () => api.held() > held, release: () => api.release() };
+    },
+  );
 }
 
 /** Every peer a function of the table may need. */
@@ -112,6 +149,8 @@ export interface Peers {
   readonly vcenter: VCenterPeer;
   /** The vcsim behind `vcenter` when it is vcsim (real actions, freeze). */
   readonly vcsim: VcsimServer | undefined;
+  /** Makes the upstream of `kind` hold the next call it gets (a webhook) or every call (vCenter). */
+  hold(kind: UpstreamKind): Hold;
   stop(): Promise<void>;
 }
 
@@ -132,11 +171,21 @@ export async function startPeers(options: StartPeersOptions = {}): Promise<Peers
     options.vcenter === undefined ? startVcsim() : Promise.resolve(undefined),
   ]);
   const vcenter = options.vcenter ?? vcsimPeer(vcsim!);
+  const receivers = { slack, teams, 'google-chat': googleChat };
   return {
     redis,
-    receivers: { slack, teams, 'google-chat': googleChat },
+    receivers,
     vcenter,
     vcsim,
+    hold(kind) {
+      if (kind === 'vcenter') return vcenter.hold();
+      if (!isReceiverKind(kind)) throw new Error(`no upstream of kind ${kind} to hold`);
+      // A destination gets one message at a time: calls behind the held one wait in the function.
+      const receiver = receivers[kind];
+      const posts = receiver.posts.length;
+      receiver.script('hang');
+      return { reached: () => receiver.posts.length > posts, release: () => undefined };
+    },
     async stop() {
       await vcenter.close().catch(() => undefined);
       await Promise.all([
