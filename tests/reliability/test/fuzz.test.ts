@@ -1,9 +1,10 @@
 /**
  * Property-based fuzz of every function of the table over HTTP, with real peers (redis-server,
  * vcsim, the webhook stand-ins): CloudEvent attributes, headers and payloads, in binary,
- * structured and batch mode. Each answer must be a promised status (support/statuses.ts: never a
- * 500, never a status outside the contract, in a batch for every member too), every 400 must say
- * why, and the function must still be alive afterwards with no runtime failure logged.
+ * structured and batch mode, with FUNCTION_DEBUG=true. Each answer must be a promised status
+ * (support/statuses.ts: never a 500, never a status outside the contract, in a batch for every
+ * member too), every 400 must say why, and the function must still be alive afterwards with no
+ * runtime failure logged and no secret of its peers in any line or answer.
  *
  * Seeded and bounded: FUZZ_SEED (default 20261202) and FUZZ_RUNS (cases per property, default 60)
  * reproduce or widen a run; a failure names the seed and the counterexample (the recipe).
@@ -20,6 +21,7 @@ import { newRun, type Run } from './support/events.js';
 import { FUNCTIONS, type FunctionEntry } from './support/functions.js';
 import { buildRequest, recipe, type Recipe } from './support/fuzz-cases.js';
 import { startPeers, type Peers } from './support/peers.js';
+import { leaks, secretForms } from './support/secrets.js';
 import { promised, StatusHistogram } from './support/statuses.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261202);
@@ -80,6 +82,7 @@ async function fuzz(
   run: Run,
   focus: (typeof FOCUSES)[number],
   seed: number,
+  answers: string[],
 ): Promise<void> {
   let n = 0;
   const property = fc.asyncProperty(recipe(focus), async (r: Recipe) => {
@@ -91,6 +94,7 @@ async function fuzz(
       signal: AbortSignal.timeout(20_000),
     });
     histogram.add(`${e.name} ${request.mode}`, reply.status);
+    answers.push(reply.body);
     const problem = problemWith(reply);
     if (problem !== undefined) throw new Error(problem);
   });
@@ -109,10 +113,11 @@ async function fuzz(
 describe.each(FUNCTIONS.map((e, i) => [e.name, e, i] as const))('fuzz %s', (name, e, index) => {
   let fn: TestFunction;
   const run = newRun(`fuzz-${name}`);
+  const answers: string[] = [];
 
   beforeAll(async () => {
     fn = await startTestFunction(e.create({ keyPrefix: run.id, unpaced: true }), {
-      env: { ...e.env(peers), FUNCTION_TIMEOUT_SECONDS: '10', LOG_LEVEL: 'info' },
+      env: { ...e.env(peers), FUNCTION_TIMEOUT_SECONDS: '10', FUNCTION_DEBUG: 'true' },
     });
   });
   afterAll(async () => {
@@ -122,11 +127,11 @@ describe.each(FUNCTIONS.map((e, i) => [e.name, e, i] as const))('fuzz %s', (name
   it.each(FOCUSES.map((focus, j) => [focus, j] as const))(
     '%s: every answer is a promised status',
     async (focus, j) => {
-      await fuzz(e, fn, run, focus, SEED + index * 10 + j);
+      await fuzz(e, fn, run, focus, SEED + index * 10 + j, answers);
     },
   );
 
-  it('is alive afterwards and logged no runtime failure', async () => {
+  it('is alive afterwards, logged no runtime failure, and no secret in any line or answer', async () => {
     const liveness = await httpRequest(fn.url, { method: 'GET', path: '/health/liveness' });
     expect(liveness.status).toBe(200);
     expect(fn.ready).toBe(true);
@@ -134,5 +139,7 @@ describe.each(FUNCTIONS.map((e, i) => [e.name, e, i] as const))('fuzz %s', (name
       .records()
       .filter((r) => r.level === 'fatal' || r.msg === 'event processing failed inside the runtime');
     expect(failures).toEqual([]);
+    const secrets = peers.secrets().flatMap((secret) => secretForms(secret));
+    expect(leaks(fn.logs.text() + answers.join('\n'), secrets)).toEqual([]);
   });
 });

@@ -12,7 +12,7 @@
  *   runtime routes through the scrubbing logger), and a wrong password (start refused).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReceiverKind, WebhookReceiver } from '@veba-functions/notifier/testing';
+import type { ReceiverKind } from '@veba-functions/notifier/testing';
 import {
   redisCommand,
   sendCloudEvent,
@@ -32,7 +32,13 @@ import {
 import { launchFailingFunction, launchFunction } from './support/child-function.js';
 import { newRun } from './support/events.js';
 import { FUNCTIONS, type FunctionEntry } from './support/functions.js';
-import { apiPeer, isReceiverKind, startPeers, type Peers } from './support/peers.js';
+import {
+  apiPeer,
+  isReceiverKind,
+  startPeers,
+  webhookSecrets,
+  type Peers,
+} from './support/peers.js';
 import { leaks, secretForms } from './support/secrets.js';
 
 const UNNEEDED_REDIS_PASSWORD = 'unneeded-Redis-pw-4711';
@@ -101,17 +107,10 @@ afterAll(async () => {
   await Promise.all([lockedRedis?.stop(), sharedApi?.close()]);
 });
 
-/** The webhook's secret parts: the token, and for Google Chat the `key` of the URL. */
-function webhookSecrets(receiver: WebhookReceiver): string[] {
-  const url = new URL(receiver.url);
-  const parts = [receiver.secret, ...url.searchParams.values()].filter((v) => v.length >= 16);
-  return parts.flatMap((part) => secretForms(part));
-}
-
 /** A notifier whose webhook answers errors quoting its path and token; returns all it printed. */
 async function webhookEcho(e: FunctionEntry): Promise<string> {
   const receiver = peers.receivers[e.upstream as ReceiverKind];
-  keep(...webhookSecrets(receiver));
+  keep(...webhookSecrets(receiver).flatMap((part) => secretForms(part)));
   const run = newRun(`echo-${e.name}`);
   const path = new URL(receiver.url).pathname + new URL(receiver.url).search;
   const child = await launchFunction(e.name, {

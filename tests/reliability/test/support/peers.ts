@@ -151,7 +151,15 @@ export interface Peers {
   readonly vcsim: VcsimServer | undefined;
   /** Makes the upstream of `kind` hold the next call it gets (a webhook) or every call (vCenter). */
   hold(kind: UpstreamKind): Hold;
+  /** The secret values the peers hand the functions (webhook tokens and keys, passwords). */
+  secrets(): string[];
   stop(): Promise<void>;
+}
+
+/** A webhook's secret parts: its token, and query values such as Google Chat's `key`. */
+export function webhookSecrets(receiver: WebhookReceiver): string[] {
+  const url = new URL(receiver.url);
+  return [receiver.secret, ...url.searchParams.values()].filter((v) => v.length >= 16);
 }
 
 /** Options of {@link startPeers}. */
@@ -177,6 +185,12 @@ export async function startPeers(options: StartPeersOptions = {}): Promise<Peers
     receivers,
     vcenter,
     vcsim,
+    // vcsim's own password is a word too short and common to grep for.
+    secrets: () =>
+      [
+        ...RECEIVER_KINDS.flatMap((kind) => webhookSecrets(receivers[kind])),
+        vcenter.env.VCENTER_PASSWORD!,
+      ].filter((secret) => secret.length >= 8),
     hold(kind) {
       if (kind === 'vcenter') return vcenter.hold();
       if (!isReceiverKind(kind)) throw new Error(`no upstream of kind ${kind} to hold`);
