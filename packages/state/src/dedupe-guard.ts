@@ -114,6 +114,8 @@ export function createDedupeGuard<E extends GuardedEvent>(
       let result;
       try {
         result = await s.store.claim(key, { owner, leaseMs, ttlMs: s.ttlMs, fingerprint: fp });
+        // The store answers: writes left over from an outage can land now.
+        s.pending.nudge();
       } catch (error) {
         // The store may have written the claim and lost the reply (a connection cut, a command
         // timeout on a store that then runs it): left alone, it would hold every redelivery at 409

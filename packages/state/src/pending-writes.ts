@@ -7,7 +7,8 @@
  *   written it): left in place, every redelivery answers 409 until the lease ends.
  *
  * Each is retried in the background, oldest first, every 100 ms doubling to 2 s while the store
- * keeps failing, until it lands or its claim's lease ends: past the lease a redelivery may take
+ * keeps failing (and at once when another call of the guard finds the store answering again),
+ * until it lands or its claim's lease ends: past the lease a redelivery may take
  * the record over, and completing or releasing it later could only be a no-op (the store's
  * scripts check the owner).
  */
@@ -25,6 +26,11 @@ export interface PendingWrite {
 /** The retry queue of one guard. */
 export interface PendingWrites {
   add(write: PendingWrite): void;
+  /**
+   * The store just answered another call: try the pending writes now instead of at the end of
+   * the backoff (which may have grown to its maximum during the outage).
+   */
+  nudge(): void;
   /** Writes not landed yet. */
   readonly size: number;
   /** One more attempt for each (the guard is stopping), then drops the rest; no retries after. */
@@ -55,9 +61,9 @@ export function createPendingWrites(options: PendingWritesOptions = {}): Pending
   let running = false;
   let stopped = false;
 
-  function schedule(): void {
+  function schedule(after = delay): void {
     if (stopped || running || timer !== undefined || queue.length === 0) return;
-    timer = setTimeout(() => void drain(), delay);
+    timer = setTimeout(() => void drain(), after);
     // A pending write never keeps the process alive: the guard's stop() flushes it.
     timer.unref();
   }
@@ -99,6 +105,13 @@ export function createPendingWrites(options: PendingWritesOptions = {}): Pending
       }
       queue.push(write);
       schedule();
+    },
+    nudge() {
+      if (stopped || running || queue.length === 0) return;
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      delay = initialDelay;
+      schedule(0);
     },
     get size() {
       return queue.length;

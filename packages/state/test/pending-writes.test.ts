@@ -145,6 +145,19 @@ describe('createPendingWrites', () => {
     expect(landed.sort()).toEqual(['a', 'b']);
   });
 
+  it('nudge() tries at once when the backoff would wait long', async () => {
+    const pending = createPendingWrites({ initialDelayMs: 60_000, maxDelayMs: 60_000 });
+    let landed = false;
+    pending.add({
+      until: Date.now() + 120_000,
+      attempt: () => Promise.resolve(void (landed = true)),
+      abandon: () => undefined,
+    });
+    pending.nudge();
+    while (!landed) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(pending.size).toBe(0);
+  });
+
   it('drops a write past its time, and flush() tries once more then drops the rest', async () => {
     const pending = createPendingWrites({ initialDelayMs: 5, maxDelayMs: 5 });
     const seen: string[] = [];
