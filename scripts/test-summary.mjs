@@ -3,7 +3,8 @@
 import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const roots = ['packages', 'functions'];
+// tests/reliability is a workspace (its report is in its folder); tests/deploy writes the root one.
+const roots = ['packages', 'functions', 'tests'];
 const reports = [];
 for (const root of roots) {
   if (!existsSync(root)) continue;

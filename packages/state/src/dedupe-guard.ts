@@ -15,6 +15,7 @@ import type { StateLogger, StateStore } from './store.js';
 import { errorText } from './errors.js';
 import { storeFailureVerdict } from './store-failure.js';
 import { reportCompletion } from './completion.js';
+import { createPendingWrites, type PendingWrites } from './pending-writes.js';
 
 /** The lease always covers the handler deadline plus this margin (for complete/release to land). */
 const LEASE_MARGIN_MS = 2_000;
@@ -45,6 +46,8 @@ interface Started {
   ttlMs: number;
   leaseMs: number;
   mode: StoreErrorMode;
+  /** Completions and releases that failed, retried until the store answers (pending-writes.ts). */
+  pending: PendingWrites;
 }
 
 /** Builds the dedupe guard on a given store holder (shared with the ordering guard by `createStateGuards`). */
@@ -73,6 +76,7 @@ export function createDedupeGuard<E extends GuardedEvent>(
         ttlMs: ttlSeconds * 1000,
         leaseMs: leaseSeconds * 1000,
         mode: config.DEDUPE_ON_STORE_ERROR ?? options.onStoreError ?? DEFAULTS.onStoreError,
+        pending: createPendingWrites(),
       };
     },
 
@@ -96,10 +100,27 @@ export function createDedupeGuard<E extends GuardedEvent>(
       // The lease must outlive the handler, whatever DEDUPE_LEASE_SECONDS says.
       const leaseMs = Math.max(s.leaseMs, ctx.deadline - Date.now() + LEASE_MARGIN_MS);
 
+      const leaseEnd = Date.now() + leaseMs;
+      /** Releases this owner's claim once the store answers again (see pending-writes.ts). */
+      const releaseLater = (): void =>
+        s.pending.add({
+          until: leaseEnd,
+          attempt: async () => {
+            await s.store.release(key, owner);
+          },
+          abandon: () => undefined,
+        });
+
       let result;
       try {
         result = await s.store.claim(key, { owner, leaseMs, ttlMs: s.ttlMs, fingerprint: fp });
+        // The store answers: writes left over from an outage can land now.
+        s.pending.nudge();
       } catch (error) {
+        // The store may have written the claim and lost the reply (a connection cut, a command
+        // timeout on a store that then runs it): left alone, it would hold every redelivery at 409
+        // for the whole lease. Releasing a claim this owner does not hold is a no-op.
+        releaseLater();
         return storeFailureVerdict(
           {
             guard: 'dedupe',
@@ -151,12 +172,27 @@ export function createDedupeGuard<E extends GuardedEvent>(
             const outcome = await s.store.complete(key, owner, s.ttlMs, fp);
             reportCompletion(outcome, fn, s.metrics, ctx.logger);
           } catch (error) {
-            // The work is done: do not fail the event; the claim lapses with its lease.
+            // The work is done: do not fail the event. Left in progress, the claim would answer
+            // 409 to every redelivery until its lease ends and then let one run the side effect
+            // again, so the completion is retried until the store answers.
             s.metrics.storeErrors.inc({ function: fn, operation: 'complete', mode: s.mode });
             ctx.logger.error(
               { guard: 'dedupe', err: errorText(error) },
-              'handled, but recording completion failed',
+              'handled, but recording completion failed: retrying until the state store answers',
             );
+            s.pending.add({
+              until: leaseEnd,
+              attempt: async () => {
+                const outcome = await s.store.complete(key, owner, s.ttlMs, fp);
+                ctx.logger.info({ guard: 'dedupe', completion: outcome }, 'completion recorded');
+                reportCompletion(outcome, fn, s.metrics, ctx.logger);
+              },
+              abandon: () =>
+                ctx.logger.error(
+                  { guard: 'dedupe' },
+                  'gave up recording completion (the lease ended, or the function stopped): a redelivery may run the side effect again',
+                ),
+            });
           }
         },
         async onFailure() {
@@ -166,8 +202,9 @@ export function createDedupeGuard<E extends GuardedEvent>(
             s.metrics.storeErrors.inc({ function: fn, operation: 'release', mode: s.mode });
             ctx.logger.error(
               { guard: 'dedupe', err: errorText(error) },
-              'releasing the claim failed: retries get 409 until the lease expires',
+              'releasing the claim failed: retrying until the state store answers (until then, retries get 409)',
             );
+            releaseLater();
           }
         },
       };
@@ -175,7 +212,10 @@ export function createDedupeGuard<E extends GuardedEvent>(
 
     async stop(): Promise<void> {
       if (!started) return;
+      const { pending } = started;
       started = undefined;
+      // One last try for the completions and releases still pending, before the store closes.
+      await pending.flush();
       await holder.release();
     },
   };

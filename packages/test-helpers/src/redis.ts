@@ -43,6 +43,12 @@ export interface StartRedisOptions {
   binary?: string;
   /** Milliseconds to wait for the server to answer PING. Default 10 000. */
   startTimeoutMs?: number;
+  /**
+   * Append-only file with an fsync per write (`--appendonly yes --appendfsync always`): every
+   * acknowledged write survives even a SIGKILL (`pause({ keepData: false })`), like a production
+   * Redis with AOF persistence. Default false (no persistence). Started servers only.
+   */
+  appendOnly?: boolean;
 }
 
 /** Thrown when redis-server cannot be started or an outage helper is used on a reused server. */
@@ -179,6 +185,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
 
   const binary = options.binary ?? DEFAULT_REDIS_BINARY;
   const startTimeoutMs = options.startTimeoutMs ?? 10_000;
+  const extraArgs = options.appendOnly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : [];
   const dir = createTempDir('veba-redis-');
   let port: number;
   let current: LaunchedProcess | undefined;
@@ -188,6 +195,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
       port: p,
       dir: dir.path,
       startTimeoutMs,
+      extraArgs,
     })));
   } catch (error) {
     dir.remove();
@@ -230,7 +238,13 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
       if (stopped) throw new RedisHelperError('redis-server was stopped');
       if (current) throw new RedisHelperError('redis-server is running; call pause() first');
       try {
-        current = await launchRedisNode({ binary, port, dir: dir.path, startTimeoutMs });
+        current = await launchRedisNode({
+          binary,
+          port,
+          dir: dir.path,
+          startTimeoutMs,
+          extraArgs,
+        });
       } catch (error) {
         const message = error instanceof LaunchError ? error.message : String(error);
         throw new RedisHelperError(`redis-server did not restart: ${message}`, { cause: error });

@@ -71,6 +71,15 @@ describe('startRedis', () => {
     expect(await send(redis.port, `GET ${redis.keyPrefix}k`)).toBe('$-1');
   });
 
+  it('with appendOnly, a SIGKILL (pause({ keepData: false })) keeps every acknowledged write', async () => {
+    const redis = await startRedis({ dedicated: true, appendOnly: true });
+    servers.push(redis);
+    expect(await send(redis.port, `SET ${redis.keyPrefix}k kept`)).toBe('+OK');
+    await redis.pause({ keepData: false });
+    await redis.restart();
+    expect(await send(redis.port, `GET ${redis.keyPrefix}k`)).toBe('kept');
+  });
+
   it('freeze() makes commands hang until thaw()', async () => {
     const redis = await startRedis({ dedicated: true });
     servers.push(redis);

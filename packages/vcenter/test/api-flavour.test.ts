@@ -1,6 +1,6 @@
 /**
  * The `/api` flavour (vSphere 7.0 U2+) against a local server that answers as the vSphere
- * Automation API reference documents it (see api-server.ts for the pages): vcsim 0.24 only
+ * Automation API reference documents it (see src/testing/api-server.ts for the pages): vcsim 0.24 only
  * serves `/rest`.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import {
   type VCenterClient,
   type VCenterClientOptions,
 } from '../src/index.js';
-import { POWERED_ON_TAG, startApiServer, type ApiServer } from './api-server.js';
+import { POWERED_ON_TAG, startApiServer, type ApiServer } from '../src/testing/index.js';
 import { captureLogs } from './helpers.js';
 
 let api: ApiServer;

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { startApiServer, type ApiServer } from './api-server.js';
+import { startApiServer, type ApiServer } from '../src/testing/index.js';
 
 let api: ApiServer;
 beforeEach(async () => {

@@ -16,7 +16,7 @@ import {
   type VCenterClient,
   type VCenterClientOptions,
 } from '../src/index.js';
-import { POWERED_ON_TAG, startApiServer, type ApiServer } from './api-server.js';
+import { POWERED_ON_TAG, startApiServer, type ApiServer } from '../src/testing/index.js';
 import { captureLogs, rawVcsim } from './helpers.js';
 
 let vcsim: VcsimServer;

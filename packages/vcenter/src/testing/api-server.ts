@@ -29,22 +29,38 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** One request the stand-in got. */
+export interface ApiRequest {
+  method: string;
+  /** Path with query. */
+  path: string;
+  sessionId: string | undefined;
+  authorization: string | undefined;
+  body: unknown;
+}
+
+/** A running `/api` stand-in (see {@link startApiServer}). */
 export interface ApiServer {
   url: string;
   username: string;
   password: string;
   sessions: Set<string>;
   /** Every request: method, path (with query), session header, parsed body. */
-  requests: {
-    method: string;
-    path: string;
-    sessionId: string | undefined;
-    authorization: string | undefined;
-    body: unknown;
-  }[];
+  requests: ApiRequest[];
   attached: Map<string, Set<string>>;
-  /** The next N requests to this path prefix answer with this status and error type. */
-  failNext(pathPrefix: string, status: number, errorType: string, times?: number): void;
+  /**
+   * The next N requests to this path prefix answer with this status and error type; `message`
+   * makes the error's text from the request (e.g. a server echoing the session id).
+   */
+  failNext(
+    pathPrefix: string,
+    status: number,
+    errorType: string,
+    times?: number,
+    message?: (request: ApiRequest) => string,
+  ): void;
+  /** Drops the failures `failNext` still holds: requests are answered normally again. */
+  clearFailures(): void;
   /** Forget every session, as vCenter does after its idle timeout. */
   expireSessions(): void;
   /** false: answer detach-tag-from-multiple-objects as an unknown route (404), like a server without it. */
@@ -84,13 +100,29 @@ const TAGS = [
 ];
 export const POWERED_ON_TAG = TAGS[0]!.id;
 
+/**
+ * Starts the `/api` stand-in on a free loopback port: one category (`Lifecycle`) with the tags
+ * `PoweredOn` ({@link POWERED_ON_TAG}) and `Other`, credentials `username` / `password`, and
+ * fault switches (`failNext`, `hang`, `expireSessions`, `batchDetach`).
+ *
+ * @example
+ * const api = await startApiServer();
+ * api.failNext('/api/cis/tagging/tag-association', 503, 'SERVICE_UNAVAILABLE', 3);
+ * api.hang('/api/cis/tagging/tag-association'); // then silence
+ */
 export async function startApiServer(): Promise<ApiServer> {
   const username = 'administrator@vsphere.local';
   const password = 'VMware1!-secret';
   const sessions = new Set<string>();
   const attached = new Map<string, Set<string>>(TAGS.map((t) => [t.id, new Set<string>()]));
   const requests: ApiServer['requests'] = [];
-  const failures: { prefix: string; status: number; type: string; times: number }[] = [];
+  const failures: {
+    prefix: string;
+    status: number;
+    type: string;
+    times: number;
+    message: ((request: ApiRequest) => string) | undefined;
+  }[] = [];
   let hanging: string | undefined;
   const heldResponses: http.ServerResponse[] = [];
   const state = { batchDetach: true };
@@ -105,13 +137,14 @@ export async function startApiServer(): Promise<ApiServer> {
       const path = url.pathname;
       const action = url.searchParams.get('action');
       const sessionId = req.headers['vmware-api-session-id'] as string | undefined;
-      requests.push({
+      const request: ApiRequest = {
         method: req.method ?? '',
         path: `${path}${url.search}`,
         sessionId,
         authorization: req.headers.authorization,
         body,
-      });
+      };
+      requests.push(request);
 
       const json = (status: number, value?: unknown): void => {
         res.writeHead(status, value === undefined ? {} : { 'Content-Type': 'application/json' });
@@ -132,7 +165,8 @@ export async function startApiServer(): Promise<ApiServer> {
       const failure = failures.find((f) => path.startsWith(f.prefix) && f.times > 0);
       if (failure !== undefined) {
         failure.times -= 1;
-        return error(failure.status, failure.type, `injected ${failure.type}`);
+        const text = failure.message?.(request) ?? `injected ${failure.type}`;
+        return error(failure.status, failure.type, text, failure.message ? [text] : []);
       }
 
       if (path === '/api/session' && req.method === 'POST') {
@@ -242,8 +276,11 @@ export async function startApiServer(): Promise<ApiServer> {
     sessions,
     requests,
     attached,
-    failNext(prefix, status, type, times = 1) {
-      failures.push({ prefix, status, type, times });
+    failNext(prefix, status, type, times = 1, message) {
+      failures.push({ prefix, status, type, times, message });
+    },
+    clearFailures() {
+      failures.length = 0;
     },
     expireSessions() {
       sessions.clear();
