@@ -52,7 +52,7 @@ export function createWebhookForward(options: WebhookForwardOptions = {}) {
       const destination = parseDestination(raw, {
         key,
         from: key,
-        secrets: c.WEBHOOK_SECRET.split(/\s+/).filter((s) => s !== ''),
+        secrets: keys.flatMap((k) => k.secrets),
       });
       const client = createTargetClient({
         target: createStandardWebhookTarget({ keys }),

@@ -91,6 +91,15 @@ describe('signWebhook', () => {
       expect(message).not.toContain(part);
   });
 
+  it('each key is a secret as configured and as its base64 key alone (what a receiver decodes and may quote)', () => {
+    const [a, b] = [newWebhookSecret(), newWebhookSecret()];
+    const keys = parseSigningSecrets(` ${a}  ${b} `, 'WEBHOOK_SECRET');
+    expect(keys.map((k) => k.secrets)).toEqual([
+      [a, a.slice('whsec_'.length)],
+      [b, b.slice('whsec_'.length)],
+    ]);
+  });
+
   it('webhookIdOf is the same for one identity, has no dot, and differs between events', () => {
     const a = webhookIdOf({ source: 'https://vc/sdk', id: '1' });
     expect(webhookIdOf({ source: 'https://vc/sdk', id: '1' })).toBe(a);
@@ -138,14 +147,13 @@ async function setup() {
     secrets: [newWebhookSecret(), newWebhookSecret()],
   });
   const logger = captureLogger();
+  const keys = parseSigningSecrets(receiver.secrets.join(' '), 'WEBHOOK_SECRET');
   const client = createTargetClient({
-    target: createStandardWebhookTarget({
-      keys: parseSigningSecrets(receiver.secrets.join(' '), 'WEBHOOK_SECRET'),
-    }),
+    target: createStandardWebhookTarget({ keys }),
     destination: parseDestination(receiver.url, {
       key: 'WEBHOOK_URL',
       from: 'test',
-      secrets: receiver.secrets,
+      secrets: keys.flatMap((k) => k.secrets),
     }),
     logger,
     timeoutMs: 500,
@@ -205,17 +213,28 @@ describe('the webhook target against a Standard Webhooks receiver', () => {
 
   it('a timeout is a 503; the URL token and the secrets stay out of every log line and error', async () => {
     const { receiver, post, logger } = await setup();
-    receiver.script('hang', {
-      status: 404,
-      body: `no hook ${receiver.url} ${receiver.secrets[0]}`,
-    });
-    const errors = [await post().catch((e: unknown) => e), await post().catch((e: unknown) => e)];
+    receiver.script(
+      'hang',
+      { status: 404, body: `no hook ${receiver.url} ${receiver.secrets[0]}` },
+      // The base64 key alone, as a receiver's library decodes it from whsec_.
+      { status: 500, body: `cannot verify with ${receiver.secrets[1]!.slice(6)}` },
+    );
+    const errors = [
+      await post().catch((e: unknown) => e),
+      await post().catch((e: unknown) => e),
+      await post().catch((e: unknown) => e),
+    ];
     expect(errors[0]).toBeInstanceOf(DependencyUnavailableError);
     const all = [
       ...logger.lines.map((l) => `${l.msg ?? ''} ${JSON.stringify(l.obj)}`),
       ...errors.map((e) => (e as Error).message),
     ].join('\n');
-    for (const secret of [receiver.token, ...receiver.secrets, receiver.secrets[0]!.slice(6)]) {
+    expect((errors[2] as Error).message).toContain('cannot verify with ***');
+    for (const secret of [
+      receiver.token,
+      ...receiver.secrets,
+      ...receiver.secrets.map((s) => s.slice(6)),
+    ]) {
       for (const form of [
         secret,
         encodeURIComponent(secret),

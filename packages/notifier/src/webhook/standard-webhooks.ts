@@ -18,6 +18,12 @@ import { ConfigError } from '@veba-functions/runtime';
 export interface SigningKey {
   /** The raw key bytes (the base64 after `whsec_`). */
   readonly key: Buffer;
+  /**
+   * Its texts to scrub from a receiver's answers (the destination's `secrets`): the secret as
+   * configured, and the base64 key alone, which is what a receiver's library decodes and may
+   * quote back.
+   */
+  readonly secrets: readonly string[];
 }
 
 const MIN_KEY_BYTES = 24;
@@ -51,7 +57,7 @@ export function parseSigningSecrets(raw: string, keyName: string): SigningKey[] 
         `${keyName}: invalid${where}: the base64 after whsec_ must decode to 24 to 64 bytes`,
       ]);
     }
-    return { key };
+    return { key, secrets: [part, encoded] };
   });
 }
 
