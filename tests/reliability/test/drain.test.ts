@@ -6,7 +6,8 @@
  * - slack-alert as its container runs it (`node functions/slack-alert/dist/main.js`), with
  *   events queued behind its pacer (Slack's 1 message per second) when the signal comes;
  * - every function of the table with an upstream and dedupe, in process, with its upstream
- *   stalled (a webhook stand-in that never answers, the `/api` stand-in gone silent).
+ *   stalled (a webhook, PagerDuty or Standard Webhooks stand-in that never answers, an SMTP
+ *   server that never replies after DATA, the `/api` stand-in gone silent).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -119,7 +120,7 @@ describe.each(
   it('in-flight events answer 503 at the drain deadline, claims released; the retry elsewhere is processed', async () => {
     const events = [1, 2, 3].map((n) => e.event(run, n));
     // Stalled: the events' call reached the upstream, which holds it unanswered.
-    const hold = peers.hold(e.upstream);
+    const hold = peers.hold(e.upstream, e.concurrentCalls ? events.length : 1);
     const answers = Promise.all(events.map((event) => sendCloudEvent(leaving.url, event)));
     await inProgress(peers, run.source, events.length);
     while (!hold.reached()) await sleep(10);

@@ -1,10 +1,11 @@
 /**
  * Property-based fuzz of every function of the table over HTTP, with real peers (redis-server,
- * vcsim, the webhook stand-ins): CloudEvent attributes, headers and payloads, in binary,
+ * vcsim, the notifier stand-ins): CloudEvent attributes, headers and payloads, in binary,
  * structured and batch mode, with FUNCTION_DEBUG=true. Each answer must be a promised status
  * (support/statuses.ts: never a 500, never a status outside the contract, in a batch for every
- * member too), every 400 must say why, and the function must still be alive afterwards with no
- * runtime failure logged and no secret of its peers in any line or answer.
+ * member too; no 502 from a notifier, whose stand-in refuses only a message built wrong), every
+ * 400 must say why, and the function must still be alive afterwards with no runtime failure
+ * logged and no secret of its peers in any line or answer.
  *
  * Seeded and bounded: FUZZ_SEED (default 20261202) and FUZZ_RUNS (cases per property, default 60)
  * reproduce or widen a run; a failure names the seed and the counterexample (the recipe).
@@ -76,6 +77,23 @@ function problemWith(reply: HttpReply): string | undefined {
   return undefined;
 }
 
+/**
+ * The stand-ins of the notifiers answer success unless a test scripts otherwise, or unless the
+ * message itself is one the vendor refuses (PagerDuty's 400 "invalid event", a Standard Webhooks
+ * 401 for a signature that does not verify, an SMTP 5xx), which the functions answer 502. The fuzz
+ * scripts nothing, so a 502 from one of them is a message we built wrong.
+ */
+function refusedUpstream(e: FunctionEntry, reply: HttpReply): string | undefined {
+  if (e.upstream === 'none' || e.upstream === 'vcenter') return undefined;
+  const body: Answer | undefined = reply.body === '' ? undefined : reply.json<Answer>();
+  const statuses = Array.isArray(body?.results)
+    ? body.results.map((member) => member.status)
+    : [reply.status];
+  return statuses.includes(502)
+    ? `${e.upstream} refused the message built for this event: ${reply.body}`
+    : undefined;
+}
+
 async function fuzz(
   e: FunctionEntry,
   fn: TestFunction,
@@ -95,7 +113,7 @@ async function fuzz(
     });
     histogram.add(`${e.name} ${request.mode}`, reply.status);
     answers.push(reply.body);
-    const problem = problemWith(reply);
+    const problem = problemWith(reply) ?? refusedUpstream(e, reply);
     if (problem !== undefined) throw new Error(problem);
   });
   try {

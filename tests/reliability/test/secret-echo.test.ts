@@ -5,6 +5,11 @@
  * (and a password inside a Basic token).
  *
  * - Slack, Teams, Google Chat stand-ins answering errors that quote the webhook's path and token;
+ * - the SMTP server refusing AUTH with a 535 that quotes the `AUTH PLAIN` token (base64 of
+ *   `\0user\0password`), then a 451 and a 554 quoting the user name and password;
+ * - PagerDuty answering 400 (its `errors`), 429, 404 that quote the routing key;
+ * - a Standard Webhooks receiver answering 401 that quotes the signature it got and the `whsec_`
+ *   secret, then a 500 and a 410 quoting the URL's token and the other secret's key;
  * - vCenter: the `/api` stand-in refusing a call with a 403 that quotes the session id, and a
  *   re-login with a 401 that quotes the Authorization header; `/api` and `/rest` servers whose
  *   login (401, 500) or first call (403) quotes the credentials at start;
@@ -35,6 +40,8 @@ import { FUNCTIONS, type FunctionEntry } from './support/functions.js';
 import {
   apiPeer,
   isReceiverKind,
+  smtpSecrets,
+  standardWebhookSecrets,
   startPeers,
   webhookSecrets,
   type Peers,
@@ -47,6 +54,9 @@ const ECHO_USER = 'administrator@vsphere.local';
 const ECHO_PASSWORD = 'Echo-vCenter-Pa55word!';
 
 const WEBHOOKS = FUNCTIONS.filter((e) => isReceiverKind(e.upstream));
+const SMTP = FUNCTIONS.filter((e) => e.upstream === 'smtp');
+const PAGERDUTY = FUNCTIONS.filter((e) => e.upstream === 'pagerduty');
+const STANDARD_WEBHOOKS = FUNCTIONS.filter((e) => e.upstream === 'webhook');
 const VCENTER = FUNCTIONS.filter((e) => e.upstream === 'vcenter');
 const STATEFUL = FUNCTIONS.filter((e) => e.dedupe);
 
@@ -95,6 +105,9 @@ beforeAll(async () => {
   // A Redis that wants a password the functions do not have.
   await redisCommand(lockedRedis.port, ['CONFIG', 'SET', 'requirepass', 'the-right-one-2024']);
   keep(
+    ...[...smtpSecrets(peers.smtp), peers.pagerduty.routingKey]
+      .concat(standardWebhookSecrets(peers.webhook))
+      .flatMap((secret) => secretForms(secret)),
     ...secretForms(UNNEEDED_REDIS_PASSWORD),
     ...secretForms(WRONG_REDIS_PASSWORD),
     ...secretForms(ECHO_PASSWORD, { basicUser: ECHO_USER }),
@@ -132,6 +145,126 @@ async function webhookEcho(e: FunctionEntry): Promise<string> {
   expect({ name: e.name, statuses }).toEqual({ name: e.name, statuses: [502, 503, 502, 200] });
   expect((await child.terminate()).code).toBe(0);
   expect(child.output()).toContain('***');
+  return child.output();
+}
+
+/** Starts `e` as its container runs it, debug logging on, with a Redis password it does not need. */
+function launchDebug(e: FunctionEntry) {
+  return launchFunction(e.name, {
+    ...e.env(peers),
+    REDIS_URL: unneededPassword(peers.redis),
+    FUNCTION_DEBUG: 'true',
+    LOG_LEVEL: 'debug',
+  });
+}
+
+/** Sends events 0.. of a fresh run to `url`, one at a time; the statuses. */
+async function sendAll(e: FunctionEntry, url: string, count: number): Promise<number[]> {
+  const run = newRun(`echo-${e.name}`);
+  const statuses: number[] = [];
+  for (let n = 0; n < count; n += 1)
+    statuses.push(answered(await sendCloudEvent(url, e.event(run, n))).status);
+  return statuses;
+}
+
+/**
+ * email-alert against an SMTP server whose replies quote the credentials: a 535 at AUTH quoting
+ * the `AUTH PLAIN` token the client sent (RFC 4616: base64 of `\0user\0password`) and the user, a
+ * 451 at MAIL FROM quoting both URL-encoded and base64, a 554 after DATA quoting the password.
+ */
+async function smtpEcho(e: FunctionEntry): Promise<string> {
+  const { server, username, password } = peers.smtp;
+  const plain = Buffer.from(`\0${username}\0${password}`).toString('base64');
+  const base64 = (text: string) => Buffer.from(text).toString('base64');
+  const child = await launchDebug(e);
+  server.script(
+    { stage: 'auth', code: 535, message: `5.7.8 AUTH PLAIN ${plain} refused for ${username}` },
+    {
+      stage: 'mail',
+      code: 451,
+      message: `4.3.0 try later, ${encodeURIComponent(username)}:${encodeURIComponent(password)} (${base64(password)})`,
+    },
+    {
+      stage: 'after-data',
+      code: 554,
+      message: `5.6.0 refused: login ${base64(username)} pass ${password}`,
+    },
+  );
+  const statuses = await sendAll(e, child.url, 4);
+  // 535: credentials refused (502); 451: transient (503); 554 after DATA: refused (502); then sent.
+  expect({ name: e.name, statuses }).toEqual({ name: e.name, statuses: [502, 503, 502, 200] });
+  expect((await child.terminate()).code).toBe(0);
+  expect(child.output()).toContain('535');
+  return child.output();
+}
+
+/** pagerduty-alert against PagerDuty answering 400, 429 and 404 that quote the routing key. */
+async function pagerDutyEcho(e: FunctionEntry): Promise<string> {
+  const key = peers.pagerduty.routingKey;
+  const child = await launchDebug(e);
+  peers.pagerduty.script(
+    // Events API v2's 400: {"status":"invalid event","message":"Event object is invalid","errors":[...]}
+    {
+      status: 400,
+      body: JSON.stringify({
+        status: 'invalid event',
+        message: 'Event object is invalid',
+        errors: [
+          `'routing_key' ${key} is not an integration key`,
+          Buffer.from(key).toString('base64'),
+        ],
+      }),
+    },
+    {
+      status: 429,
+      headers: { 'retry-after': '1' },
+      body: `{"status":"throttle event","message":"Requests for ${encodeURIComponent(key)} are being throttled"}`,
+    },
+    {
+      status: 404,
+      body: `no integration for routing_key=${Buffer.from(key).toString('base64url')}`,
+    },
+  );
+  const statuses = await sendAll(e, child.url, 4);
+  // 400: refused (502); 429: 503 + Retry-After; 404: a wrong URL (502); then 202.
+  expect({ name: e.name, statuses }).toEqual({ name: e.name, statuses: [502, 503, 502, 200] });
+  expect((await child.terminate()).code).toBe(0);
+  return child.output();
+}
+
+/**
+ * webhook-forward against a Standard Webhooks receiver whose 401 quotes the signature it got and
+ * the `whsec_` secret it verifies with, then a 500 quoting the URL's path and the other secret's
+ * key (the base64 after `whsec_`) and a 410 quoting the secret URL-encoded and base64.
+ */
+async function standardWebhookEcho(e: FunctionEntry): Promise<string> {
+  const receiver = peers.webhook;
+  const [first, second] = receiver.secrets as [string, string];
+  const child = await launchDebug(e);
+  const before = receiver.requests.length;
+  const statuses = await sendAll(e, child.url, 1);
+  const signature = String(receiver.requests[before]?.headers['webhook-signature']);
+  receiver.script(
+    {
+      status: 401,
+      body: JSON.stringify({ error: 'invalid signature', received: signature, secret: first }),
+    },
+    {
+      status: 500,
+      body: `Cannot POST ${new URL(receiver.url).pathname} (key ${second.slice('whsec_'.length)})`,
+    },
+    {
+      status: 410,
+      body: `gone: ${encodeURIComponent(second)} ${Buffer.from(first).toString('base64')}`,
+    },
+  );
+  statuses.push(...(await sendAll(e, child.url, 4)));
+  // 2xx; 401 and 410: refused (502); 500: retried (503); then 204.
+  expect({ name: e.name, statuses }).toEqual({
+    name: e.name,
+    statuses: [200, 502, 503, 502, 200],
+  });
+  expect((await child.terminate()).code).toBe(0);
   return child.output();
 }
 
@@ -186,6 +319,17 @@ async function vcenterEcho(e: FunctionEntry): Promise<string> {
 describe('upstreams quoting a secret back to a running function', () => {
   it('Slack, Teams and Google Chat quoting the webhook path and token: in no line or answer', async () => {
     const outputs = await Promise.all(WEBHOOKS.map((e) => webhookEcho(e)));
+    captured.push(...outputs);
+    expect(leaks(outputs.join('\n') + captured.join('\n'), [...secrets])).toEqual([]);
+  });
+
+  it('SMTP (535 quoting AUTH PLAIN), PagerDuty (400, 429, 404 quoting the routing key), Standard Webhooks (401 quoting the signature and secret): in no line or answer', async () => {
+    const outputs = await Promise.all([
+      ...SMTP.map((e) => smtpEcho(e)),
+      ...PAGERDUTY.map((e) => pagerDutyEcho(e)),
+      ...STANDARD_WEBHOOKS.map((e) => standardWebhookEcho(e)),
+    ]);
+    expect(outputs).toHaveLength(3);
     captured.push(...outputs);
     expect(leaks(outputs.join('\n') + captured.join('\n'), [...secrets])).toEqual([]);
   });

@@ -9,8 +9,10 @@
  * The table's field meanings are listed in the README.
  */
 import { createEcho } from '@veba-functions/echo';
+import { createEmailAlert } from '@veba-functions/email-alert';
 import { createGoogleChatAlert } from '@veba-functions/google-chat-alert';
 import type { ReceiverKind, WebhookReceiver } from '@veba-functions/notifier/testing';
+import { createPagerDutyAlert } from '@veba-functions/pagerduty-alert';
 import type { AnyFunctionDefinition } from '@veba-functions/runtime';
 import { createSlackAlert } from '@veba-functions/slack-alert';
 import { createTeamsAlert } from '@veba-functions/teams-alert';
@@ -18,6 +20,7 @@ import type { CloudEventInput, VcsimServer } from '@veba-functions/test-helpers'
 import { createVmOwnerTag } from '@veba-functions/vm-owner-tag';
 import { createVmTag } from '@veba-functions/vm-tag';
 import { createVmTagOnPowerOn } from '@veba-functions/vm-tag-on-power-on';
+import { createWebhookForward } from '@veba-functions/webhook-forward';
 import { markerOf, vmEvent, vmOf, type Run } from './events.js';
 import type { Peers, TagPurpose, UpstreamKind } from './peers.js';
 
@@ -51,10 +54,17 @@ export interface FunctionEntry {
   /** Deduplicates by event identity in Redis: a redelivery must not repeat its side effect. */
   dedupe: boolean;
   /**
-   * Never parses a binary-mode event's data (echo): malformed or deeply nested JSON data, or
-   * none at all, is not its concern and is answered 2xx. Every other function answers 400.
+   * What it makes of a binary-mode event's data, as its README says:
+   * - `vsphere` (the default): reads a vSphere event; none, malformed or too deep: 400;
+   * - `json`: passes any JSON on as it is, or none (webhook-forward); malformed or too deep: 400;
+   * - `opaque`: never parses it (echo): malformed, deeply nested or none is answered 2xx.
    */
-  opaqueData?: boolean;
+  data?: 'vsphere' | 'json' | 'opaque';
+  /**
+   * Calls its upstream for every event at once (webhook-forward). The notifiers send one message
+   * at a time per destination, the events behind it waiting in the function.
+   */
+  concurrentCalls?: boolean;
   /** Its environment against `peers` (the upstream's URL and credentials, Redis). */
   env(peers: Peers): Record<string, string>;
   /** An event it acts on, about the n-th object of `run` (marker in the VM name). */
@@ -71,13 +81,48 @@ export interface FunctionEntry {
   refused?(peers: Peers): RefusedConfig[];
 }
 
-/** How many posts carry each event's marker (each event its own message when unpaced). */
-function postsCarrying(receiver: WebhookReceiver, events: readonly CloudEventInput[]): number[] {
-  const bodies = receiver.posts.map((post) => JSON.stringify(post.body));
+/** How many of `texts` carry each event's marker (each event its own message when unpaced). */
+function carrying(texts: readonly string[], events: readonly CloudEventInput[]): number[] {
   return events.map((event) => {
     const marker = markerOf(event);
-    return bodies.filter((body) => body.includes(marker)).length;
+    return texts.filter((text) => text.includes(marker)).length;
   });
+}
+
+/** How many posts carry each event's marker (each event its own message when unpaced). */
+function postsCarrying(receiver: WebhookReceiver, events: readonly CloudEventInput[]): number[] {
+  return carrying(
+    receiver.posts.map((post) => JSON.stringify(post.body)),
+    events,
+  );
+}
+
+/** Mails accepted (250 after DATA) whose text carries each event's marker. */
+function mailsCarrying(peers: Peers, events: readonly CloudEventInput[]): number[] {
+  return carrying(
+    peers.smtp.server.mails.map(
+      (mail) => `${mail.parsed.subject ?? ''}\n${mail.parsed.text ?? ''}`,
+    ),
+    events,
+  );
+}
+
+/** PagerDuty events accepted (202), alerts and change events, carrying each event's marker. */
+function pagerDutyEventsCarrying(peers: Peers, events: readonly CloudEventInput[]): number[] {
+  return carrying(
+    [...peers.pagerduty.alerts, ...peers.pagerduty.changes].map((event) => JSON.stringify(event)),
+    events,
+  );
+}
+
+/** Webhooks the receiver verified and accepted, carrying each event (its `source` and `id`). */
+function webhooksCarrying(peers: Peers, events: readonly CloudEventInput[]): number[] {
+  const forwarded = peers.webhook.accepted.map(
+    (request) => request.json as Record<string, unknown>,
+  );
+  return events.map(
+    (event) => forwarded.filter((f) => f.source === event.source && f.id === event.id).length,
+  );
 }
 
 /** 1 for each event whose VM carries the function's tag. */
@@ -91,21 +136,33 @@ async function taggedVms(
   return vms.map((vm) => (tagged.has(vm) ? 1 : 0));
 }
 
-/** A webhook URL with `user:password@`, which the notifiers refuse at start. */
+/** A VM powered off: every notifier's Triggers select it (a PagerDuty change event). */
+function poweredOff(run: Run, n: number): CloudEventInput {
+  return vmEvent({
+    eventClass: 'VmPoweredOffEvent',
+    vm: run.vm(n),
+    vmName: run.marker(n),
+    key: run.key(n),
+    source: run.source,
+  });
+}
+
+/** A URL with `user:password@` (a password made from `secret`): the notifiers refuse it at start. */
 function credentialedUrl(
-  receiver: WebhookReceiver,
+  url: string,
+  secret: string,
   key: string,
   fixedEnv: Record<string, string>,
 ): RefusedConfig {
-  const password = `pw-${receiver.secret}`;
+  const password = `pw-${secret}`;
   return {
-    env: { ...fixedEnv, [key]: receiver.url.replace('http://', `http://admin:${password}@`) },
+    env: { ...fixedEnv, [key]: url.replace('http://', `http://admin:${password}@`) },
     message: new RegExp(`${key}: invalid .*user name or password`),
     secret: password,
   };
 }
 
-/** The three notifier functions differ in their factory, stand-in and key. */
+/** The three chat notifier functions differ in their factory, stand-in and key. */
 function notifier(
   name: string,
   kind: ReceiverKind,
@@ -128,19 +185,35 @@ function notifier(
         },
       }),
     env: (peers) => ({ [urlKey]: peers.receivers[kind].url, REDIS_URL: peers.redis.url }),
-    event: (run, n) =>
-      vmEvent({
-        eventClass: 'VmPoweredOffEvent',
-        vm: run.vm(n),
-        vmName: run.marker(n),
-        key: run.key(n),
-        source: run.source,
-      }),
+    event: poweredOff,
     effects: (peers, events) => Promise.resolve(postsCarrying(peers.receivers[kind], events)),
     refused: (peers) => [
-      credentialedUrl(peers.receivers[kind], urlKey, { REDIS_URL: peers.redis.url }),
+      credentialedUrl(peers.receivers[kind].url, peers.receivers[kind].secret, urlKey, {
+        REDIS_URL: peers.redis.url,
+      }),
     ],
   };
+}
+
+/** email-alert against the SMTP stand-in: STARTTLS under its CA, AUTH. */
+function smtpEnv(peers: Peers): Record<string, string> {
+  const { server, username, password } = peers.smtp;
+  return {
+    SMTP_SERVER: server.host,
+    SMTP_PORT: String(server.port),
+    SMTP_SECURITY: 'starttls',
+    SMTP_USERNAME: username,
+    SMTP_PASSWORD: password,
+    SMTP_CA_FILE: server.caFile!,
+    EMAIL_FROM: 'VEBA <veba@reliability.example>',
+    EMAIL_TO: 'ops@reliability.example,oncall@reliability.example',
+    REDIS_URL: peers.redis.url,
+  };
+}
+
+/** A 32-character key that is not the peer's (a refused configuration's own secret). */
+function otherRoutingKey(peers: Peers): string {
+  return [...peers.pagerduty.routingKey].reverse().join('');
 }
 
 /** The tag keys of vm-tag-on-power-on and vm-tag (VEBA's kn-pcli-tag names). */
@@ -173,7 +246,7 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
     name: 'echo',
     upstream: 'none',
     dedupe: false,
-    opaqueData: true,
+    data: 'opaque',
     create: () => createEcho(),
     env: () => ({ ECHO_LOG_DATA: 'true' }),
     event: (run, n) =>
@@ -190,6 +263,109 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
   notifier('google-chat-alert', 'google-chat', 'GOOGLE_CHAT_WEBHOOK_URL', (o) =>
     createGoogleChatAlert(o),
   ),
+  {
+    name: 'email-alert',
+    upstream: 'smtp',
+    dedupe: true,
+    // Not paced: one SMTP session per mail, one at a time.
+    create: ({ keyPrefix }) =>
+      createEmailAlert({
+        state: { storeOptions: { keyPrefix: `${keyPrefix}state:` } },
+        keyPrefix: `${keyPrefix}notifier:`,
+      }),
+    env: smtpEnv,
+    event: poweredOff,
+    effects: (peers, events) => Promise.resolve(mailsCarrying(peers, events)),
+    refused: (peers) => [
+      // Plain text only with the explicit opt-in (README: Configuration).
+      {
+        env: { ...smtpEnv(peers), SMTP_SECURITY: 'none' },
+        message: /SMTP_SECURITY: none sends mail .*SMTP_ALLOW_INSECURE=true/,
+        secret: peers.smtp.password,
+      },
+      // A user name (secret too) without its password.
+      {
+        env: { ...smtpEnv(peers), SMTP_PASSWORD: '' },
+        message: /SMTP_PASSWORD: missing \(SMTP_USERNAME is set\)/,
+        secret: peers.smtp.username,
+      },
+    ],
+  },
+  {
+    name: 'pagerduty-alert',
+    upstream: 'pagerduty',
+    dedupe: true,
+    create: ({ keyPrefix, unpaced }) =>
+      createPagerDutyAlert({
+        state: { storeOptions: { keyPrefix: `${keyPrefix}state:` } },
+        notifier: {
+          keyPrefix: `${keyPrefix}notifier:`,
+          ...(unpaced ? { rate: { perSecond: 1000, burst: 1000 } } : {}),
+        },
+      }),
+    env: (peers) => ({
+      PAGERDUTY_ROUTING_KEY: peers.pagerduty.routingKey,
+      PAGERDUTY_EVENTS_URL: peers.pagerduty.url,
+      REDIS_URL: peers.redis.url,
+    }),
+    event: poweredOff,
+    effects: (peers, events) => Promise.resolve(pagerDutyEventsCarrying(peers, events)),
+    refused: (peers) => {
+      const env = { PAGERDUTY_EVENTS_URL: peers.pagerduty.url, REDIS_URL: peers.redis.url };
+      const key = otherRoutingKey(peers);
+      return [
+        // "the 32 character Integration Key" (Events API v2): one short is refused.
+        {
+          env: { ...env, PAGERDUTY_ROUTING_KEY: key.slice(1) },
+          message: /PAGERDUTY_ROUTING_KEY: invalid: .*32 characters/,
+          secret: key.slice(1),
+        },
+        {
+          env: {
+            ...env,
+            PAGERDUTY_ROUTING_KEY: key,
+            PAGERDUTY_EVENTS_URL: peers.pagerduty.url.replace(/\/enqueue$/, '/events'),
+          },
+          message: /PAGERDUTY_EVENTS_URL: invalid .*\/v2\/enqueue/,
+          secret: key,
+        },
+        credentialedUrl(peers.pagerduty.url, key, 'PAGERDUTY_EVENTS_URL', {
+          ...env,
+          PAGERDUTY_ROUTING_KEY: key,
+        }),
+      ];
+    },
+  },
+  {
+    name: 'webhook-forward',
+    upstream: 'webhook',
+    dedupe: true,
+    // README: any event is forwarded as it is, without data too; data that is not JSON is a 400.
+    data: 'json',
+    concurrentCalls: true,
+    create: ({ keyPrefix }) =>
+      createWebhookForward({ state: { storeOptions: { keyPrefix: `${keyPrefix}state:` } } }),
+    env: (peers) => ({
+      WEBHOOK_URL: peers.webhook.url,
+      WEBHOOK_SECRET: peers.webhook.secrets.join(' '),
+      REDIS_URL: peers.redis.url,
+    }),
+    event: poweredOff,
+    effects: (peers, events) => Promise.resolve(webhooksCarrying(peers, events)),
+    refused: (peers) => {
+      const env = { WEBHOOK_SECRET: peers.webhook.secrets.join(' '), REDIS_URL: peers.redis.url };
+      const unprefixed = peers.webhook.secrets[0]!.slice('whsec_'.length);
+      return [
+        credentialedUrl(peers.webhook.url, peers.webhook.token, 'WEBHOOK_URL', env),
+        // The base64 key without its whsec_ prefix (a copy-paste slip): refused, not printed.
+        {
+          env: { ...env, WEBHOOK_URL: peers.webhook.url, WEBHOOK_SECRET: unprefixed },
+          message: /WEBHOOK_SECRET: invalid: expected the Standard Webhooks form/,
+          secret: unprefixed,
+        },
+      ];
+    },
+  },
   {
     name: 'vm-tag-on-power-on',
     upstream: 'vcenter',
