@@ -15,7 +15,7 @@
 // (https://github.com/pinojs/pino/blob/main/docs/bundling.md); the runtime writes with
 // pino.destination (sonic-boom, in-process) and uses no transport, so nothing is emitted, and a
 // `pino.transport()` in a bundle would fail at its first use, not silently.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -149,10 +149,10 @@ function writeLicenses(root, inputs, outDir) {
   return packages;
 }
 
-/** Whether this Node has a module compile cache (module.enableCompileCache, Node >= 22.1). */
-export async function hasCompileCache() {
-  const module = await import('node:module');
-  return typeof module.enableCompileCache === 'function';
+/** Whether a Node binary has a module compile cache (module.enableCompileCache, Node >= 22.1). */
+export function hasCompileCache(node = process.execPath) {
+  const script = "process.stdout.write(typeof require('node:module').enableCompileCache)";
+  return execFileSync(node, ['-e', script], { encoding: 'utf8' }) === 'function';
 }
 
 /**
@@ -163,14 +163,19 @@ export async function hasCompileCache() {
  * runtime's config check and exits 1, which is when Node writes the cache. Files are made
  * readable by all (Node writes them 0600).
  *
+ * `node` is the binary to write it with (the one that runs the bundle later).
+ *
  * @returns the files written; none on a Node without a compile cache (below 22.1).
  */
-export async function writeCompileCache(name, { root = defaultRoot, dir }) {
-  if (!(await hasCompileCache())) return { supported: false, files: [] };
+export async function writeCompileCache(
+  name,
+  { root = defaultRoot, dir, node = process.execPath },
+) {
+  if (!hasCompileCache(node)) return { supported: false, files: [] };
   const bundle = bundlePath(name, root);
   if (!existsSync(bundle)) throw new BundleError(`no bundle at ${bundle}: bundle ${name} first`);
   const { code, output } = await new Promise((done, fail) => {
-    const child = spawn(process.execPath, [bundle], {
+    const child = spawn(node, [bundle], {
       env: {
         PATH: process.env.PATH,
         NODE_ENV: 'production',
