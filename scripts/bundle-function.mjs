@@ -6,6 +6,7 @@
 //
 //   node scripts/bundle-function.mjs <name>                        after `npm run build`
 //   node scripts/bundle-function.mjs --compile-cache <dir> <name>   V8 code cache of the bundle
+//   node scripts/bundle-function.mjs --entry <module> --outfile <file.mjs>   any entry, same way
 //
 // Output: functions/<name>/dist/bundle/main.mjs (+ main.mjs.map, THIRD-PARTY-LICENSES.txt).
 // Nothing stays external: the bundle needs Node and nothing else, no node_modules next to it.
@@ -18,7 +19,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const defaultRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -76,9 +77,18 @@ function nodeTarget(root) {
  * @returns the bundle's path, its size, the entry it came from and the packages it holds.
  */
 export async function bundleFunction(name, { root = defaultRoot, logLevel = 'warning' } = {}) {
-  const { build } = await import('esbuild');
   const entry = entryOf(name, root);
-  const outfile = bundlePath(name, root);
+  const result = await bundleEntry({ entry, outfile: bundlePath(name, root), root, logLevel });
+  return { entry, ...result };
+}
+
+/**
+ * Bundles any entry module the way a function is bundled (for functions, and for tests that
+ * check a dependency works bundled). Fails when the output would import anything but Node's
+ * built-in modules at run time.
+ */
+export async function bundleEntry({ entry, outfile, root = defaultRoot, logLevel = 'warning' }) {
+  const { build } = await import('esbuild');
   const result = await build({
     entryPoints: [entry],
     outfile,
@@ -97,18 +107,17 @@ export async function bundleFunction(name, { root = defaultRoot, logLevel = 'war
     metafile: true,
     logLevel,
   });
-  const output = result.metafile.outputs[relative(root, outfile).split(sep).join('/')];
+  const [output] = Object.values(result.metafile.outputs).filter((o) => o.entryPoint);
   const external = (output?.imports ?? [])
     .filter((i) => i.external && !builtins.has(i.path))
     .map((i) => i.path);
   if (external.length > 0) {
     throw new BundleError(
-      `the bundle of ${name} imports ${external.join(', ')} at run time: it must hold every module but Node's own`,
+      `the bundle of ${entry} imports ${external.join(', ')} at run time: it must hold every module but Node's own`,
     );
   }
   const packages = writeLicenses(root, Object.keys(result.metafile.inputs), dirname(outfile));
   return {
-    entry,
     outfile,
     bytes: statSync(outfile).size,
     packages,
@@ -221,10 +230,19 @@ function listDirs(dir) {
 
 async function main(args) {
   let cacheDir;
+  let entry;
+  let outfile;
   const rest = [];
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--compile-cache') cacheDir = args[++i];
+    else if (args[i] === '--entry') entry = args[++i];
+    else if (args[i] === '--outfile') outfile = args[++i];
     else rest.push(args[i]);
+  }
+  if (entry !== undefined && outfile !== undefined && rest.length === 0) {
+    const result = await bundleEntry({ entry: resolve(entry), outfile: resolve(outfile) });
+    console.log(`${outfile}: ${(result.bytes / 1024).toFixed(0)} KiB from ${entry}`);
+    return;
   }
   const [name] = rest;
   if (
