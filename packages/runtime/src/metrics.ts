@@ -47,7 +47,7 @@ interface CounterRecord {
 interface HistogramRecord {
   sum: number;
   count: number;
-  bucketValues: Record<number, number>;
+  bucketValues: Record<string, number>;
   labels: object;
 }
 type Store<R> = { hashMap?: Record<string, R | undefined> };
@@ -99,10 +99,8 @@ class BoundRecord<R extends { labels: object }> {
   }
 }
 
-function upperBound(value: number): number {
-  for (const bound of BUCKETS) if (value <= bound) return bound;
-  return -1;
-}
+/** The buckets as prom-client keys them (`bucketValues['0.005']`): a number key would be converted per event. */
+const BUCKET_KEYS = BUCKETS.map(String);
 
 function addCount(record: CounterRecord): void {
   record.value += 1;
@@ -111,9 +109,14 @@ function addCount(record: CounterRecord): void {
 function addObservation(record: HistogramRecord, seconds: number): void {
   record.sum += seconds;
   record.count += 1;
-  const bound = upperBound(seconds);
   // prom-client keeps no bucket for +Inf: count and sum cover it.
-  if (bound !== -1) record.bucketValues[bound] = (record.bucketValues[bound] ?? 0) + 1;
+  for (let i = 0; i < BUCKETS.length; i++) {
+    if (seconds <= BUCKETS[i]!) {
+      const key = BUCKET_KEYS[i]!;
+      record.bucketValues[key] = (record.bucketValues[key] ?? 0) + 1;
+      return;
+    }
+  }
 }
 
 let inPlaceWorks: boolean | undefined;
