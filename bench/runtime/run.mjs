@@ -6,7 +6,7 @@
 //   echo-unbundled   (start and memory only) functions/echo/dist/main.js, the tsc output
 // Load: autocannon on loopback, binary-mode VEBA event (DrsVmPoweredOnEvent), 50 connections.
 // Env: BENCH_NODE (Node for the servers: a path or a version such as 22, fetched on first use),
-// BENCH_DURATION (s per contender per round, default 2), BENCH_ROUNDS (6), BENCH_CONNECTIONS
+// BENCH_DURATION (s per contender per round, default 1), BENCH_ROUNDS (16), BENCH_CONNECTIONS
 // (50), BENCH_STARTS (10), BENCH_WARMUP (s, 1), BENCH_SETTLE (s of idle before the settled RSS,
 // 12; 0 skips it), BENCH_PIN (1). Rounds rotate the contenders' order and the ratios are the
 // median of per-round ratios, so a noisy neighbour on a shared machine skews them less.
@@ -32,11 +32,11 @@ import { shippedFunction } from './shipped.mjs';
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 const root = here('../../');
-const duration = Number(process.env.BENCH_DURATION ?? 2);
+const duration = Number(process.env.BENCH_DURATION ?? 1);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const starts = Number(process.env.BENCH_STARTS ?? 10);
 const warmup = Number(process.env.BENCH_WARMUP ?? 1);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 6);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 16);
 const settle = Number(process.env.BENCH_SETTLE ?? 12);
 
 if (pinSelf()) await main();
