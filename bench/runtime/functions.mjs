@@ -56,14 +56,14 @@ const PEERS = [
           VCENTER_USERNAME: vcsim.username,
           VCENTER_PASSWORD: vcsim.password,
           VCENTER_CA_FILE: vcsim.caFile,
-          // vcsim's certificate has a 1024-bit key, which the OpenSSL of Node 22 and later refuses
+          // vcsim's certificate has a 1024-bit key, which the OpenSSL of Node 24 and later refuses
           // ("EE certificate key too weak"): there, verification is off for the bench's vCenter.
-          ...(Number(/^v(\d+)/.exec(node.version)[1]) >= 22
+          ...(Number(/^v(\d+)/.exec(node.version)[1]) >= 24
             ? { VCENTER_CERTIFICATE_ACTION: 'Ignore' }
             : {}),
         },
         note:
-          Number(/^v(\d+)/.exec(node.version)[1]) >= 22
+          Number(/^v(\d+)/.exec(node.version)[1]) >= 24
             ? "vcsim's 1024-bit certificate is refused by this Node's OpenSSL: VCENTER_CERTIFICATE_ACTION=Ignore"
             : undefined,
         stop: () => vcsim.stop(),
