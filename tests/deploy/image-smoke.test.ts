@@ -1,8 +1,18 @@
 // What goes into the image runs: the Dockerfile's steps, reproduced in a temp dir without a
-// container engine (none runs here), then the function started from that tree until readiness
-// answers 200 and an event is handled. Slow by nature (a full npm ci): about a minute or two.
+// container engine (none runs here), then the function started the way the runtime stage starts
+// it (its ENV and CMD, read from the Dockerfile by scripts/image-runtime.mjs) from a directory
+// holding only what the runtime stage copies, until readiness answers 200 and an event is
+// handled. Slow by nature (a full npm ci): about a minute or two.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,9 +38,9 @@ async function run(
   args: string[],
   cwd: string,
   env: NodeJS.ProcessEnv = quietEnv,
-): Promise<void> {
+): Promise<string> {
   try {
-    await execFileP(cmd, args, { cwd, env, maxBuffer: 64 * 1024 * 1024 });
+    return (await execFileP(cmd, args, { cwd, env, maxBuffer: 64 * 1024 * 1024 })).stdout;
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };
     throw new Error(
@@ -78,33 +88,69 @@ async function waitForStatus(
   throw new Error(`${url} did not answer ${status} within ${timeoutMs} ms (last: ${last})`);
 }
 
+/** What the runtime stage runs, as scripts/image-runtime.mjs reads it from the Dockerfile. */
+interface ImageRuntime {
+  env: Record<string, string>;
+  entry: string;
+}
+
+/** Every file under `dir`, relative to it. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name).slice(dir.length + 1))
+    .sort();
+}
+
 describe('Dockerfile', () => {
-  it('builds any function with the pruned, production-only, non-root steps the smoke test reproduces', () => {
+  const stage = (name: string) => {
+    const start = dockerfile.search(new RegExp(`^FROM \\S+ AS ${name}$`, 'm'));
+    const next = dockerfile.slice(start + 1).search(/^FROM /m);
+    return next === -1 ? dockerfile.slice(start) : dockerfile.slice(start, start + 1 + next);
+  };
+
+  it('builds any function with the pruned steps, bundles it and ships the bundle only, non-root', () => {
     expect(dockerfile).toMatch(/^ARG FUNCTION$/m);
     expect(dockerfile).toMatch(/^FROM node:\d+\.\d+\.\d+-slim AS base$/m);
     expect(dockerfile).toContain('turbo prune "@veba-functions/$FUNCTION" --docker');
     expect(dockerfile).toMatch(/npm ci --omit=peer/);
-    expect(dockerfile).toContain('turbo run build --filter="@veba-functions/$FUNCTION"');
-    expect(dockerfile).toContain('npm prune --omit=dev');
-    expect(dockerfile).toMatch(/^USER 1000:1000$/m);
-    expect(dockerfile).toMatch(/NODE_ENV=production/);
-    expect(dockerfile).toContain('exec node \\"functions/${FUNCTION}/dist/main.js\\"');
-    // The runtime stage carries no sources or build tools: it copies the pruned tree only.
-    const runtime = dockerfile.slice(dockerfile.indexOf('AS runtime'));
+    const build = stage('build');
+    expect(build).toContain('COPY scripts/bundle-function.mjs ./scripts/');
+    expect(build).toContain('turbo run build --filter="@veba-functions/$FUNCTION"');
+    expect(build).toContain('node scripts/bundle-function.mjs "$FUNCTION"');
+    // The compile cache is written by the runtime's user: Node names its folder after the uid.
+    const cache = stage('compile-cache');
+    expect(cache.indexOf('USER 1000:1000')).toBeGreaterThan(-1);
+    expect(cache.indexOf('USER 1000:1000')).toBeLessThan(cache.indexOf('--compile-cache'));
+    // The runtime stage runs nothing and copies the bundle and its compile cache, nothing else.
+    const runtime = stage('runtime');
     expect(runtime).not.toMatch(/^RUN /m);
-    expect(runtime).toContain('COPY --from=build /app ./');
+    expect(runtime.match(/^COPY .*$/gm)).toEqual([
+      'COPY --from=build /app/functions/${FUNCTION}/dist/bundle/ ./functions/${FUNCTION}/dist/bundle/',
+      'COPY --from=compile-cache /tmp/compile-cache/ ./.compile-cache/',
+    ]);
+    expect(runtime).toMatch(/^USER 1000:1000$/m);
+    expect(runtime).toMatch(/NODE_ENV=production/);
+    expect(runtime).toMatch(/NODE_COMPILE_CACHE=\/app\/\.compile-cache/);
+    expect(runtime).toContain('exec node \\"functions/${FUNCTION}/dist/bundle/main.mjs\\"');
   });
 
   it('has a .dockerignore that keeps node_modules, dist and git out of the context', () => {
     const ignore = readFileSync(join(repoRoot, '.dockerignore'), 'utf8').split('\n');
     for (const entry of ['**/node_modules', '**/dist', '.git', '**/.env'])
       expect(ignore).toContain(entry);
+    // The build stage copies the bundling script from the context.
+    expect(ignore).not.toContain('scripts');
   });
 });
 
-describe(`image smoke test: ${FUNCTION} from a pruned, production-only tree`, () => {
+describe(`image smoke test: ${FUNCTION} as the runtime stage holds and starts it`, () => {
   let scratch: string;
   let app: string;
+  let image: string;
+  let shipped: ImageRuntime;
+  let cacheFiles: string[];
+  let hasCompileCache: boolean;
   let child: ChildProcess | undefined;
   let output = '';
 
@@ -112,6 +158,7 @@ describe(`image smoke test: ${FUNCTION} from a pruned, production-only tree`, ()
     scratch = mkdtempSync(join(tmpdir(), 'veba-image-'));
     const out = join(scratch, 'out');
     app = join(scratch, 'app');
+    image = join(scratch, 'image');
     // 1. prune (turbo from the repo, as the image's pinned turbo)
     await run(
       join(repoRoot, 'node_modules', '.bin', 'turbo'),
@@ -121,11 +168,34 @@ describe(`image smoke test: ${FUNCTION} from a pruned, production-only tree`, ()
     // 2. install from the pruned manifests; the npm cache is warm after the root npm ci
     cpSync(join(out, 'json'), app, { recursive: true });
     await run('npm', ['ci', '--omit=peer', '--prefer-offline', '--no-audit', '--no-fund'], app);
-    // 3. sources, the root tsconfig the workspaces extend, build, production dependencies only
+    // 3. sources, the root files the build copies, build, bundle
     cpSync(join(out, 'full'), app, { recursive: true });
     cpSync(join(repoRoot, 'tsconfig.base.json'), join(app, 'tsconfig.base.json'));
+    cpSync(
+      join(repoRoot, 'scripts', 'bundle-function.mjs'),
+      join(app, 'scripts', 'bundle-function.mjs'),
+    );
     await run('npx', ['turbo', 'run', 'build', `--filter=@veba-functions/${FUNCTION}`], app);
-    await run('npm', ['prune', '--omit=dev', '--no-audit', '--no-fund'], app);
+    await run('node', ['scripts/bundle-function.mjs', FUNCTION], app);
+    shipped = JSON.parse(
+      await run('node', [join(repoRoot, 'scripts', 'image-runtime.mjs'), FUNCTION], repoRoot),
+    ) as ImageRuntime;
+    // 4. compile cache, written where the bundle will run (Node keys the cache on the path)
+    const bundleDir = join('functions', FUNCTION, 'dist', 'bundle');
+    cpSync(join(app, bundleDir), join(image, bundleDir), { recursive: true });
+    cpSync(join(app, 'scripts'), join(image, 'scripts'), { recursive: true });
+    const cacheOut = join(scratch, 'compile-cache');
+    const said = await run(
+      'node',
+      ['scripts/bundle-function.mjs', '--compile-cache', cacheOut, FUNCTION],
+      image,
+    );
+    hasCompileCache = !said.includes('has no module compile cache');
+    rmSync(join(image, 'scripts'), { recursive: true });
+    // 5. the runtime stage: the bundle (copied above) and the cache
+    mkdirSync(join(image, '.compile-cache'));
+    if (existsSync(cacheOut)) cpSync(cacheOut, join(image, '.compile-cache'), { recursive: true });
+    cacheFiles = filesUnder(join(image, '.compile-cache'));
   }, 240_000);
 
   afterAll(async () => {
@@ -136,33 +206,38 @@ describe(`image smoke test: ${FUNCTION} from a pruned, production-only tree`, ()
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
-  it('holds the function, its workspace dependencies and no dev tooling', () => {
-    expect(existsSync(join(app, 'functions', FUNCTION, 'dist', 'main.js'))).toBe(true);
-    expect(existsSync(join(app, 'packages', 'runtime', 'dist'))).toBe(true);
-    // Pruned: no other function, no workspace echo does not depend on.
-    expect(existsSync(join(app, 'functions', 'vm-tag-on-power-on'))).toBe(false);
-    expect(existsSync(join(app, 'packages', 'cli'))).toBe(false);
-    for (const dev of [
-      'typescript',
-      'vitest',
-      'turbo',
-      'eslint',
-      '@aws-cdk/lambda-layer-kubectl-v33',
-    ]) {
-      expect(existsSync(join(app, 'node_modules', dev)), dev).toBe(false);
-    }
+  it('ships one bundle (with its source map and licences) and its compile cache: no node_modules, no sources', () => {
+    expect(shipped.entry).toBe(`functions/${FUNCTION}/dist/bundle/main.mjs`);
+    const files = filesUnder(image).filter((file) => !file.startsWith('.compile-cache/'));
+    expect(files).toEqual([
+      `functions/${FUNCTION}/dist/bundle/THIRD-PARTY-LICENSES.txt`,
+      `functions/${FUNCTION}/dist/bundle/main.mjs`,
+      `functions/${FUNCTION}/dist/bundle/main.mjs.map`,
+    ]);
+    const licences = readFileSync(
+      join(image, `functions/${FUNCTION}/dist/bundle/THIRD-PARTY-LICENSES.txt`),
+      'utf8',
+    );
+    for (const dependency of ['pino@', 'prom-client@', 'zod@', 'cloudevents@'])
+      expect(licences).toContain(dependency);
+    // Node 22.1 and later write a cache (the image's Node does); older ones have none to write.
+    if (hasCompileCache) expect(cacheFiles.length).toBeGreaterThan(0);
+    else expect(cacheFiles).toEqual([]);
   });
 
-  it('starts with NODE_ENV=production, answers readiness 200, handles an event and drains on SIGTERM', async () => {
+  it('starts as the runtime stage starts it, answers readiness 200, handles an event and drains on SIGTERM', async () => {
     const port = await freePort();
-    child = spawn(process.execPath, [join('functions', FUNCTION, 'dist', 'main.js')], {
-      cwd: app,
-      env: {
-        PATH: process.env['PATH'],
-        NODE_ENV: 'production',
-        PORT: String(port),
-        LOG_LEVEL: 'info',
-      },
+    // The image's ENV, with its paths under /app (the WORKDIR) moved to this directory.
+    const env = Object.fromEntries(
+      Object.entries(shipped.env).map(([key, value]) => [
+        key,
+        value.replace(/^\/app(?=\/|$)/, image),
+      ]),
+    );
+    expect(env['NODE_ENV']).toBe('production');
+    child = spawn(process.execPath, [shipped.entry], {
+      cwd: image,
+      env: { PATH: process.env['PATH'], ...env, PORT: String(port), LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -170,6 +245,9 @@ describe(`image smoke test: ${FUNCTION} from a pruned, production-only tree`, ()
     const base = `http://127.0.0.1:${port}`;
     await waitForStatus(`${base}/health/readiness`, 200, child, 30_000);
     expect((await fetch(`${base}/health/liveness`)).status).toBe(200);
+    expect(await (await fetch(`${base}/metrics`)).text()).toContain(
+      'process_cpu_user_seconds_total',
+    );
 
     const id = `smoke-${Date.now()}`;
     const res = await fetch(base, {
@@ -190,5 +268,8 @@ describe(`image smoke test: ${FUNCTION} from a pruned, production-only tree`, ()
     const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+    // Every line is JSON: nothing printed around the logger (no bundling warning at run time).
+    for (const line of output.trim().split('\n'))
+      expect(() => JSON.parse(line) as unknown).not.toThrow();
   });
 });

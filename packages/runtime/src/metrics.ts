@@ -39,17 +39,147 @@ export interface FunctionMetrics {
   observe(type: string, seconds: number): void;
 }
 
-/** The label children of one event type, bound once when the type is first seen. */
-interface TypeChildren {
-  outcomes: Map<EventOutcome, Counter.Internal>;
-  duration: Histogram.Internal<'function' | 'type'>;
+/** prom-client's record of one label set, as `inc()` and `observe()` leave it in `hashMap`. */
+interface CounterRecord {
+  value: number;
+  labels: object;
+}
+interface HistogramRecord {
+  sum: number;
+  count: number;
+  bucketValues: Record<string, number>;
+  labels: object;
+}
+type Store<R> = { hashMap?: Record<string, R | undefined> };
+
+/**
+ * One label set of a prom-client metric, updated in place. prom-client's `inc()`/`observe()`
+ * (and the children `labels()` returns) validate and hash the label set on every call, about
+ * half of the runtime's own work per event; here the first update of a label set goes through
+ * the public API, which creates prom-client's record of it, and later ones add to that record
+ * as prom-client would. The record is looked up again under its key on every update, so a
+ * `reset()` or `remove()` (which drop it) sends the next update back through the public API.
+ */
+class BoundRecord<R extends { labels: object }> {
+  private key: string | undefined;
+  private record: R | undefined;
+
+  constructor(
+    private readonly store: Store<R>,
+    readonly labels: Record<string, string>,
+    private readonly slow: (labels: Record<string, string>) => void,
+  ) {}
+
+  /** prom-client's current record for these labels, or undefined after the public call made it. */
+  current(): R | undefined {
+    const map = this.store.hashMap;
+    if (this.key !== undefined && map !== undefined) {
+      const record = map[this.key];
+      if (record === this.record && record !== undefined) return record;
+    }
+    this.slow(this.labels);
+    this.bind();
+    return undefined;
+  }
+
+  /** Finds the record prom-client made for exactly this labels object (it keeps the reference). */
+  private bind(): void {
+    this.key = undefined;
+    this.record = undefined;
+    const map = this.store.hashMap;
+    if (map === undefined) return;
+    for (const key in map) {
+      const record = map[key];
+      if (record !== undefined && record.labels === this.labels) {
+        this.key = key;
+        this.record = record;
+        return;
+      }
+    }
+  }
+}
+
+/** The buckets as prom-client keys them (`bucketValues['0.005']`): a number key would be converted per event. */
+const BUCKET_KEYS = BUCKETS.map(String);
+
+function addCount(record: CounterRecord): void {
+  record.value += 1;
+}
+
+function addObservation(record: HistogramRecord, seconds: number): void {
+  record.sum += seconds;
+  record.count += 1;
+  // prom-client keeps no bucket for +Inf: count and sum cover it.
+  for (let i = 0; i < BUCKETS.length; i++) {
+    if (seconds <= BUCKETS[i]!) {
+      const key = BUCKET_KEYS[i]!;
+      record.bucketValues[key] = (record.bucketValues[key] ?? 0) + 1;
+      return;
+    }
+  }
+}
+
+let inPlaceWorks: boolean | undefined;
+
+/**
+ * Whether updating records in place gives exactly what prom-client's own calls give, with the
+ * installed prom-client: the same two updates made both ways on unregistered metrics must leave
+ * equal records. If prom-client ever stores its values differently, the runtime falls back to its
+ * label children (slower, never wrong).
+ */
+export function inPlaceUpdatesMatch(): boolean {
+  if (inPlaceWorks !== undefined) return inPlaceWorks;
+  try {
+    const config = { help: 'probe', labelNames: ['type'] as const, registers: [] };
+    const counters = [0, 1].map((i) => new Counter({ ...config, name: `probe_c${i}` }));
+    const histograms = [0, 1].map(
+      (i) => new Histogram({ ...config, name: `probe_h${i}`, buckets: BUCKETS }),
+    );
+    const labels = [{ type: 't' }, { type: 't' }];
+    counters[0]!.inc(labels[0]!);
+    counters[0]!.inc(labels[0]!);
+    histograms[0]!.observe(labels[0]!, 0.003);
+    histograms[0]!.observe(labels[0]!, 0.2);
+    const counter = new BoundRecord<CounterRecord>(
+      counters[1] as unknown as Store<CounterRecord>,
+      labels[1]!,
+      (l) => counters[1]!.inc(l),
+    );
+    const histogram = new BoundRecord<HistogramRecord>(
+      histograms[1] as unknown as Store<HistogramRecord>,
+      labels[1]!,
+      (l) => histograms[1]!.observe(l, 0.003),
+    );
+    for (let i = 0; i < 2; i++) {
+      const c = counter.current();
+      if (c !== undefined) addCount(c);
+      const h = histogram.current();
+      if (h !== undefined) addObservation(h, 0.2);
+    }
+    const same = (a: unknown, b: unknown) =>
+      JSON.stringify((a as Store<unknown>).hashMap) ===
+      JSON.stringify((b as Store<unknown>).hashMap);
+    inPlaceWorks =
+      counter.current() !== undefined &&
+      same(counters[0], counters[1]) &&
+      same(histograms[0], histograms[1]);
+  } catch {
+    inPlaceWorks = false;
+  }
+  return inPlaceWorks;
+}
+
+/** Counting of one event type: an update per outcome and one for the duration. */
+interface TypeCells {
+  count(outcome: EventOutcome): void;
+  observe(seconds: number): void;
 }
 
 /**
  * `veba_function_events_total{function,type,outcome}` and
  * `veba_function_handler_duration_seconds{function,type}` as prom-client metrics on a registry of
- * the function's own (with the default process metrics). Label children are bound once per type
- * (`labels()` on first sight), not looked up per event.
+ * the function's own (with the default process metrics). Each label set is bound once (when its
+ * type is first seen) and updated in place afterwards (see BoundRecord).
  */
 export function createMetrics(functionName: string): FunctionMetrics {
   const registry = new Registry();
@@ -67,20 +197,57 @@ export function createMetrics(functionName: string): FunctionMetrics {
     buckets: BUCKETS,
     registers: [registry],
   });
-  const byType = new Map<string, TypeChildren>();
+  const inPlace = inPlaceUpdatesMatch();
+  const byType = new Map<string, TypeCells>();
 
-  const children = (type: string): TypeChildren => {
+  const inPlaceCells = (type: string): TypeCells => {
+    const outcomes = new Map(
+      OUTCOMES.map((outcome) => [
+        outcome,
+        new BoundRecord<CounterRecord>(
+          events as unknown as Store<CounterRecord>,
+          { function: functionName, type, outcome },
+          (labels) => events.inc(labels),
+        ),
+      ]),
+    );
+    let pending = 0;
+    const observed = new BoundRecord<HistogramRecord>(
+      duration as unknown as Store<HistogramRecord>,
+      { function: functionName, type },
+      (labels) => duration.observe(labels, pending),
+    );
+    return {
+      count(outcome) {
+        const record = outcomes.get(outcome)?.current();
+        if (record !== undefined) addCount(record);
+      },
+      observe(seconds) {
+        pending = seconds;
+        const record = observed.current();
+        if (record !== undefined) addObservation(record, seconds);
+      },
+    };
+  };
+
+  const childCells = (type: string): TypeCells => {
+    const outcomes = new Map(
+      OUTCOMES.map((outcome) => [outcome, events.labels(functionName, type, outcome)]),
+    );
+    const observed = duration.labels(functionName, type);
+    return {
+      count: (outcome) => outcomes.get(outcome)?.inc(),
+      observe: (seconds) => observed.observe(seconds),
+    };
+  };
+
+  const cells = (type: string): TypeCells => {
     let entry = byType.get(type);
     if (entry !== undefined) return entry;
     const label = byType.size >= MAX_TYPES ? 'other' : type;
     entry = byType.get(label);
     if (entry === undefined) {
-      entry = {
-        outcomes: new Map(
-          OUTCOMES.map((outcome) => [outcome, events.labels(functionName, label, outcome)]),
-        ),
-        duration: duration.labels(functionName, label),
-      };
+      entry = inPlace ? inPlaceCells(label) : childCells(label);
       byType.set(label, entry);
     }
     return entry;
@@ -89,10 +256,10 @@ export function createMetrics(functionName: string): FunctionMetrics {
   return {
     registry,
     count(type, outcome) {
-      children(type).outcomes.get(outcome)?.inc();
+      cells(type).count(outcome);
     },
     observe(type, seconds) {
-      children(type).duration.observe(seconds);
+      cells(type).observe(seconds);
     },
   };
 }

@@ -26,8 +26,9 @@ export interface EventResult {
 const PROCESSED_204: EventResult = Object.freeze({ status: 204, outcome: 'processed' });
 
 /**
- * The per-event context. The logger and the AbortController are created only when used; the
- * deadline timer only when the event awaits something (a synchronous handler pays for neither).
+ * The per-event context. The logger, the AbortController and the set of waits are created only
+ * when used; the deadline timer only when the event awaits something (a synchronous handler pays
+ * for none of them).
  */
 class EventContext implements HandlerContext<unknown, Record<string, unknown>> {
   outOfOrder = false;
@@ -37,7 +38,7 @@ class EventContext implements HandlerContext<unknown, Record<string, unknown>> {
   /** Why the event was interrupted (deadline or drain cut-off), once it was. */
   private interruption: Error | undefined;
   /** Rejects the work the event is waiting for, when it is interrupted. */
-  private readonly waiting = new Set<(error: Error) => void>();
+  private waiting: Set<(error: Error) => void> | undefined;
 
   constructor(
     readonly state: unknown,
@@ -79,16 +80,17 @@ class EventContext implements HandlerContext<unknown, Record<string, unknown>> {
       () => this.interrupt(new HandlerTimeoutError(this.timeoutMs)),
       Math.max(0, this.deadlineMono - performance.now()),
     );
+    const waiting = (this.waiting ??= new Set());
     return new Promise<T>((resolve, reject) => {
       const cancel = (error: Error): void => reject(error);
-      this.waiting.add(cancel);
+      waiting.add(cancel);
       work.then(
         (value) => {
-          this.waiting.delete(cancel);
+          waiting.delete(cancel);
           resolve(value);
         },
         (error: unknown) => {
-          this.waiting.delete(cancel);
+          waiting.delete(cancel);
           reject(error instanceof Error ? error : new Error(String(error)));
         },
       );
@@ -100,6 +102,7 @@ class EventContext implements HandlerContext<unknown, Record<string, unknown>> {
     this.interruption = error;
     this.controller ??= new AbortController();
     this.controller.abort(error);
+    if (this.waiting === undefined) return;
     for (const cancel of this.waiting) cancel(error);
     this.waiting.clear();
   }

@@ -190,6 +190,37 @@ describe('createEventLoggerFactory', () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ ceId: id, ceType: 't', ceSource: 's', k: 1 });
   });
 
+  it('writes the same lines as pino child for plain ids and every other kind (the two ways it writes an id)', () => {
+    const { root, lines } = rootWith([]);
+    const factory = createEventLoggerFactory(root);
+    const ids = [
+      'c0f3b7a2-1d2e-4b5f-9a8b-000000000001',
+      '42',
+      '',
+      'a\tb',
+      'x"',
+      'y\\',
+      '\ud800',
+      '~ !#',
+    ];
+    for (const id of ids) {
+      factory(id, 'com.vmware.vsphere.VmPoweredOnEvent.v0', 'https://vc/sdk').info('m');
+      root
+        .child({
+          ceId: id,
+          ceType: 'com.vmware.vsphere.VmPoweredOnEvent.v0',
+          ceSource: 'https://vc/sdk',
+        })
+        .info('m');
+    }
+    const strip = (line: string) => line.replace(/"time":"[^"]*",/, '');
+    expect(lines).toHaveLength(2 * ids.length);
+    for (let i = 0; i < ids.length; i++) {
+      expect(strip(lines[2 * i]!)).toBe(strip(lines[2 * i + 1]!));
+      expect((JSON.parse(lines[2 * i]!) as { ceId: string }).ceId).toBe(ids[i]);
+    }
+  });
+
   it('honours a redact path on a bound key (falls back to pino child)', () => {
     const { root, lines } = rootWith(['ceId']);
     createEventLoggerFactory(root)('visible?', 't', 's').info('m');
