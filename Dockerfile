@@ -39,18 +39,18 @@ COPY --from=prune /out/json/ ./
 RUN --mount=type=cache,target=/root/.npm,sharing=locked \
     npm ci --omit=peer
 
-# 3. build: compile the function and its workspace dependencies (turbo's ^build order), then
-#    bundle it with every module it imports into one file (scripts/bundle-function.mjs): starting
-#    a function then loads and compiles one file instead of some hundreds, which was most of its
-#    start-up time. Only the bundle goes into the image: no node_modules, no build tools.
+# 3. build: compile the function and its workspace dependencies (turbo's ^build order). A
+#    function's build ends by bundling it with every module it imports into one file,
+#    functions/<name>/dist/main.js (scripts/bundle-function.mjs): starting a function then loads
+#    and compiles one file instead of some hundreds, which was most of its start-up time. Only the
+#    bundle goes into the image: no node_modules, no build tools.
 FROM install AS build
 ARG FUNCTION
 COPY --from=prune /out/full/ ./
 # turbo prune copies workspaces, not root config files or scripts.
 COPY tsconfig.base.json ./
 COPY scripts/bundle-function.mjs ./scripts/
-RUN npx turbo run build --filter="@veba-functions/$FUNCTION" \
- && node scripts/bundle-function.mjs "$FUNCTION"
+RUN npx turbo run build --filter="@veba-functions/$FUNCTION"
 
 # 4. compile cache: Node's V8 code cache of the bundle, so the function does not parse it at each
 #    start. The root filesystem is read-only at run time, so the cache is written here: by the
@@ -59,12 +59,14 @@ RUN npx turbo run build --filter="@veba-functions/$FUNCTION" \
 FROM base AS compile-cache
 ARG FUNCTION
 COPY --from=build /app/scripts/bundle-function.mjs ./scripts/
-COPY --from=build /app/functions/${FUNCTION}/dist/bundle/ ./functions/${FUNCTION}/dist/bundle/
+COPY --from=build /app/functions/${FUNCTION}/package.json ./functions/${FUNCTION}/
+COPY --from=build /app/functions/${FUNCTION}/dist/main.js /app/functions/${FUNCTION}/dist/main.js.map /app/functions/${FUNCTION}/dist/THIRD-PARTY-LICENSES.txt ./functions/${FUNCTION}/dist/
 USER 1000:1000
 RUN node scripts/bundle-function.mjs --compile-cache /tmp/compile-cache "$FUNCTION"
 
-# 5. runtime: Node, the bundle (with its source map and third-party licences) and its compile
-#    cache, not root.
+# 5. runtime: Node, the bundle (with its source map and third-party licences), the function's
+#    package.json (its `"type": "module"` makes dist/main.js an ES module) and the compile cache,
+#    not root.
 FROM base AS runtime
 ARG FUNCTION
 LABEL org.opencontainers.image.title="veba-functions/${FUNCTION}" \
@@ -75,11 +77,12 @@ ENV NODE_ENV=production \
     NODE_COMPILE_CACHE=/app/.compile-cache
 # Root owns the files and the function cannot change its own code; the chart also mounts the
 # root filesystem read-only (Node reads the compile cache and writes nothing there).
-COPY --from=build /app/functions/${FUNCTION}/dist/bundle/ ./functions/${FUNCTION}/dist/bundle/
+COPY --from=build /app/functions/${FUNCTION}/package.json ./functions/${FUNCTION}/
+COPY --from=build /app/functions/${FUNCTION}/dist/main.js /app/functions/${FUNCTION}/dist/main.js.map /app/functions/${FUNCTION}/dist/THIRD-PARTY-LICENSES.txt ./functions/${FUNCTION}/dist/
 COPY --from=compile-cache /tmp/compile-cache/ ./.compile-cache/
 # uid 1000 is the image's `node` user; numeric so runAsNonRoot can be verified by the kubelet.
 USER 1000:1000
 EXPOSE 8080
 # `exec` makes node PID 1, so SIGTERM from Knative reaches the runtime and starts its drain.
-# The effective command is: node functions/<FUNCTION>/dist/bundle/main.mjs
-CMD ["/bin/sh", "-c", "exec node \"functions/${FUNCTION}/dist/bundle/main.mjs\""]
+# The effective command is: node functions/<FUNCTION>/dist/main.js (the one entry point)
+CMD ["/bin/sh", "-c", "exec node \"functions/${FUNCTION}/dist/main.js\""]

@@ -4,12 +4,17 @@
 // of its idle memory, went to module resolution and loading). One script for every function,
 // driven by the function's name; the Dockerfile, the image smoke test and the benches all use it.
 //
-//   node scripts/bundle-function.mjs <name>                        after `npm run build`
+//   node ../../scripts/bundle-function.mjs          in a function's folder: its `build` script runs
+//                                                  it after tsc (the workspace packages built first)
+//   node scripts/bundle-function.mjs <name>         the same from the repository root
 //   node scripts/bundle-function.mjs --compile-cache <dir> <name>   V8 code cache of the bundle
 //   node scripts/bundle-function.mjs --entry <module> --outfile <file.mjs>   any entry, same way
 //
-// Output: functions/<name>/dist/bundle/main.mjs (+ main.mjs.map, THIRD-PARTY-LICENSES.txt).
-// Nothing stays external: the bundle needs Node and nothing else, no node_modules next to it.
+// Output: functions/<name>/dist/main.js (+ main.js.map, THIRD-PARTY-LICENSES.txt), bundled from
+// src/main.ts. That file is the one entry point of a function: the container's command, what the
+// demo and the benches start (`node functions/<name>/dist/main.js`). Nothing stays external: the
+// bundle needs Node and nothing else, no node_modules next to it (the function's package.json
+// beside it says `"type": "module"`).
 //
 // pino is bundled whole. Its transports run in worker threads loaded from files of their own, so
 // a bundle that used one would need pino's and thread-stream's worker files emitted next to it
@@ -19,33 +24,27 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const defaultRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Where a function's bundle goes, relative to its folder. */
-export const BUNDLE_DIR = join('dist', 'bundle');
-export const BUNDLE_FILE = 'main.mjs';
-
-/** `functions/<name>/dist/bundle/main.mjs` (absolute). */
+/** `functions/<name>/dist/main.js` (absolute): the bundle, the function's one entry point. */
 export function bundlePath(name, root = defaultRoot) {
-  return join(root, 'functions', name, BUNDLE_DIR, BUNDLE_FILE);
+  return join(root, 'functions', name, 'dist', 'main.js');
 }
 
-/**
- * The built entry of a function: dist/main.js (the one function shape). Functions not yet ported
- * to the shape start from dist/index.js (with their own entry check, which holds in a bundle too:
- * import.meta.url and argv[1] both name the bundle); that fallback goes once every port landed.
- */
+/** What a function's bundle is built from: its `src/main.ts`. */
 export function entryOf(name, root = defaultRoot) {
-  const dist = join(root, 'functions', name, 'dist');
-  for (const file of ['main.js', 'index.js']) {
-    if (existsSync(join(dist, file))) return join(dist, file);
-  }
-  throw new BundleError(
-    `functions/${name} has no dist/main.js: build it first (npx turbo run build --filter=@veba-functions/${name})`,
-  );
+  const entry = join(root, 'functions', name, 'src', 'main.ts');
+  if (!existsSync(entry)) throw new BundleError(`functions/${name} has no src/main.ts`);
+  return entry;
+}
+
+/** The function whose folder `dir` is (or is inside), for the `build` script run in it. */
+export function functionAt(dir, root = defaultRoot) {
+  const inside = relative(join(root, 'functions'), dir).split(/[\\/]/);
+  return inside[0] && inside[0] !== '..' ? inside[0] : undefined;
 }
 
 export class BundleError extends Error {
@@ -116,7 +115,7 @@ export async function bundleEntry({ entry, outfile, root = defaultRoot, logLevel
       `the bundle of ${entry} imports ${external.join(', ')} at run time: it must hold every module but Node's own`,
     );
   }
-  const packages = writeLicenses(root, Object.keys(result.metafile.inputs), dirname(outfile));
+  const packages = writeLicenses(root, Object.keys(result.metafile.inputs), outfile);
   return {
     outfile,
     bytes: statSync(outfile).size,
@@ -129,7 +128,7 @@ export async function bundleEntry({ entry, outfile, root = defaultRoot, logLevel
  * The bundle holds other people's code: their licence texts travel with it, as they did with the
  * node_modules the image used to carry. One file, every third-party package the bundle holds.
  */
-function writeLicenses(root, inputs, outDir) {
+function writeLicenses(root, inputs, outfile) {
   const dirs = new Set();
   for (const input of inputs) {
     const match = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
@@ -152,8 +151,8 @@ function writeLicenses(root, inputs, outDir) {
     );
   }
   writeFileSync(
-    join(outDir, 'THIRD-PARTY-LICENSES.txt'),
-    `Third-party packages bundled into main.mjs\n\n${sections.join(`\n\n${'-'.repeat(72)}\n\n`)}\n`,
+    join(dirname(outfile), 'THIRD-PARTY-LICENSES.txt'),
+    `Third-party packages bundled into ${basename(outfile)}\n\n${sections.join(`\n\n${'-'.repeat(72)}\n\n`)}\n`,
   );
   return packages;
 }
@@ -244,14 +243,14 @@ async function main(args) {
     console.log(`${outfile}: ${(result.bytes / 1024).toFixed(0)} KiB from ${entry}`);
     return;
   }
-  const [name] = rest;
+  const name = rest[0] ?? (rest.length === 0 ? functionAt(process.cwd()) : undefined);
   if (
     name === undefined ||
     rest.length > 1 ||
     (cacheDir === undefined && args.includes('--compile-cache'))
   ) {
     console.error(
-      'usage: node scripts/bundle-function.mjs [--compile-cache <dir>] <function name>',
+      'usage: node scripts/bundle-function.mjs [--compile-cache <dir>] [<function name>] (default: the function whose folder this is)',
     );
     process.exit(2);
   }

@@ -40,7 +40,7 @@ function envPairs(rest) {
  * repository root in the build stages).
  *
  * @example
- * readImageRuntime('echo') // { env: { NODE_ENV: 'production', ... }, entry: 'functions/echo/dist/bundle/main.mjs' }
+ * readImageRuntime('echo') // { env: { NODE_ENV: 'production', ... }, entry: 'functions/echo/dist/main.js' }
  */
 export function readImageRuntime(name, root = defaultRoot) {
   const lines = runtimeStage(readFileSync(join(root, 'Dockerfile'), 'utf8'));

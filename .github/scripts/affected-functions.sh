@@ -9,8 +9,9 @@
 #   - BASE is empty, all zeros (a new branch), not a commit here, or not an ancestor of HEAD
 #     (history rewritten): nothing to diff against, so nothing may be assumed built;
 #   - an image-wide input changed. The Dockerfile copies the root package.json and
-#     package-lock.json (turbo prune, npm ci), turbo.json (prune and build) and
-#     tsconfig.base.json into every image; .dockerignore decides what the build sees.
+#     package-lock.json (turbo prune, npm ci), turbo.json (prune and build),
+#     tsconfig.base.json and scripts/bundle-function.mjs (every function's build bundles with
+#     it) into every image; .dockerignore decides what the build sees.
 #     `turbo ls --affected` maps none of these to a package (a change to the root package.json
 #     alone, e.g. overrides or engines, affects no package in its eyes), so they are listed here.
 # Otherwise: turbo's affected packages (changed ones and every package that depends on them),
@@ -18,7 +19,7 @@
 set -euo pipefail
 
 base="${1:-}"
-image_wide='Dockerfile|\.dockerignore|package\.json|package-lock\.json|tsconfig\.base\.json|turbo\.json'
+image_wide='Dockerfile|\.dockerignore|package\.json|package-lock\.json|tsconfig\.base\.json|turbo\.json|scripts/bundle-function\.mjs'
 
 # Node, not jq: the script also runs in the tests, on machines that have Node and git only.
 json_array() {

@@ -1,7 +1,6 @@
 // Start time and idle memory of every function as shipped (bundle, image ENV, compile cache),
 // against a bare node:http server in the same run. Functions are found, not listed: every folder
-// under functions/ with a built entry (dist/main.js; dist/index.js for functions not yet ported to
-// the one shape, until the ports land). Each is started with what its config needs, decided by
+// under functions/ with a src/main.ts (bundled again from it). Each is started with what its config needs, decided by
 // the keys its bundle reads (PEERS below): a vCenter (vcsim, from test-helpers) for VCENTER_*, a
 // local webhook receiver for SLACK_WEBHOOK_URL. A function whose config needs a key no peer
 // provides is reported as not started, with the runtime's config error.
@@ -12,7 +11,7 @@
 // bundle's, not vCenter's.
 //
 // Env: BENCH_NODE, BENCH_STARTS (10), BENCH_PIN (1), BENCH_UNBUNDLED (1: also start the tsc
-// output, dist/main.js or dist/index.js, for comparison), BENCH_FUNCTIONS (comma-separated names,
+// output, through bench/runtime/unbundled.mjs, for comparison), BENCH_FUNCTIONS (comma-separated names,
 // default all). Needs `npm run build` first.
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -34,6 +33,7 @@ import {
 import { shippedFunction } from './shipped.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
+const unbundledScript = join(root, 'bench/runtime/unbundled.mjs');
 const starts = Number(process.env.BENCH_STARTS ?? 10);
 const unbundled = process.env.BENCH_UNBUNDLED !== '0';
 
@@ -147,7 +147,7 @@ async function main() {
     }
     const shipped = await shippedFunction(name, node.path);
     const env = await peerEnv(readFileSync(shipped.args[0], 'utf8'));
-    const entryName = entry.slice(entry.lastIndexOf('/') + 1);
+    const entryName = 'tsc output';
     subjects.push({
       name,
       entryName,
@@ -161,7 +161,13 @@ async function main() {
         lines: true,
       },
       unbundled: unbundled
-        ? { name: `${name} (${entryName})`, node: node.path, args: [entry], env, lines: true }
+        ? {
+            name: `${name} (${entryName})`,
+            node: node.path,
+            args: [unbundledScript, name],
+            env,
+            lines: true,
+          }
         : undefined,
     });
   }

@@ -3,7 +3,7 @@
 //   bare             node:http reading the body, 204 (the floor)
 //   faas-js-runtime  Knative's Node runtime 3.0.2 with an echo-equivalent handler
 //   echo             functions/echo as shipped: the bundle, the image's ENV, its compile cache
-//   echo-unbundled   (start and memory only) functions/echo/dist/main.js, the tsc output
+//   echo-unbundled   (start and memory only) echo from its tsc output (bench/runtime/unbundled.mjs)
 // Load: autocannon on loopback, binary-mode VEBA event (DrsVmPoweredOnEvent), 50 connections.
 // Env: BENCH_NODE (Node for the servers: a path or a version such as 22, fetched on first use),
 // BENCH_DURATION (s per contender per round, default 1), BENCH_ROUNDS (16), BENCH_CONNECTIONS
@@ -66,7 +66,7 @@ async function main() {
     {
       name: 'echo-unbundled',
       node: node.path,
-      args: [`${root}functions/echo/dist/main.js`],
+      args: [here('./unbundled.mjs'), 'echo'],
     },
   ];
 

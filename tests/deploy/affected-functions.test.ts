@@ -87,6 +87,7 @@ beforeAll(async () => {
   write('tsconfig.base.json', '{}\n');
   write('Dockerfile', 'FROM node:26-slim\n');
   write('.dockerignore', 'node_modules\n');
+  write('scripts/bundle-function.mjs', '// bundles a function\n');
   // Workspaces only, no registry packages: the lock file is written offline.
   await execFileP(
     'npm',
@@ -126,6 +127,7 @@ describe('affected-functions.sh', () => {
     ['the Dockerfile', 'Dockerfile'],
     ['.dockerignore', '.dockerignore'],
     ['turbo.json', 'turbo.json'],
+    ['the bundling script every build runs', 'scripts/bundle-function.mjs'],
   ])(
     'rebuilds every function when %s changes: the Dockerfile copies it into every image',
     async (_label, path) => {

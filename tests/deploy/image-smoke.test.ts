@@ -116,23 +116,31 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/npm ci --omit=peer/);
     const build = stage('build');
     expect(build).toContain('COPY scripts/bundle-function.mjs ./scripts/');
+    // A function's build script bundles it (functions/<name>/dist/main.js).
     expect(build).toContain('turbo run build --filter="@veba-functions/$FUNCTION"');
-    expect(build).toContain('node scripts/bundle-function.mjs "$FUNCTION"');
+    const pkg = JSON.parse(
+      readFileSync(join(repoRoot, 'functions', FUNCTION, 'package.json'), 'utf8'),
+    ) as { scripts: { build: string } };
+    expect(pkg.scripts.build).toBe(
+      'tsc -p tsconfig.build.json && node ../../scripts/bundle-function.mjs',
+    );
     // The compile cache is written by the runtime's user: Node names its folder after the uid.
     const cache = stage('compile-cache');
     expect(cache.indexOf('USER 1000:1000')).toBeGreaterThan(-1);
     expect(cache.indexOf('USER 1000:1000')).toBeLessThan(cache.indexOf('--compile-cache'));
-    // The runtime stage runs nothing and copies the bundle and its compile cache, nothing else.
+    // The runtime stage runs nothing and copies the bundle (with its map and licences), the
+    // function's package.json ("type": "module") and the compile cache, nothing else.
     const runtime = stage('runtime');
     expect(runtime).not.toMatch(/^RUN /m);
     expect(runtime.match(/^COPY .*$/gm)).toEqual([
-      'COPY --from=build /app/functions/${FUNCTION}/dist/bundle/ ./functions/${FUNCTION}/dist/bundle/',
+      'COPY --from=build /app/functions/${FUNCTION}/package.json ./functions/${FUNCTION}/',
+      'COPY --from=build /app/functions/${FUNCTION}/dist/main.js /app/functions/${FUNCTION}/dist/main.js.map /app/functions/${FUNCTION}/dist/THIRD-PARTY-LICENSES.txt ./functions/${FUNCTION}/dist/',
       'COPY --from=compile-cache /tmp/compile-cache/ ./.compile-cache/',
     ]);
     expect(runtime).toMatch(/^USER 1000:1000$/m);
     expect(runtime).toMatch(/NODE_ENV=production/);
     expect(runtime).toMatch(/NODE_COMPILE_CACHE=\/app\/\.compile-cache/);
-    expect(runtime).toContain('exec node \\"functions/${FUNCTION}/dist/bundle/main.mjs\\"');
+    expect(runtime).toContain('exec node \\"functions/${FUNCTION}/dist/main.js\\"');
   });
 
   it('has a .dockerignore that keeps node_modules, dist and git out of the context', () => {
@@ -176,13 +184,18 @@ describe(`image smoke test: ${FUNCTION} as the runtime stage holds and starts it
       join(app, 'scripts', 'bundle-function.mjs'),
     );
     await run('npx', ['turbo', 'run', 'build', `--filter=@veba-functions/${FUNCTION}`], app);
-    await run('node', ['scripts/bundle-function.mjs', FUNCTION], app);
     shipped = JSON.parse(
       await run('node', [join(repoRoot, 'scripts', 'image-runtime.mjs'), FUNCTION], repoRoot),
     ) as ImageRuntime;
     // 4. compile cache, written where the bundle will run (Node keys the cache on the path)
-    const bundleDir = join('functions', FUNCTION, 'dist', 'bundle');
-    cpSync(join(app, bundleDir), join(image, bundleDir), { recursive: true });
+    const dist = join('functions', FUNCTION, 'dist');
+    mkdirSync(join(image, dist), { recursive: true });
+    for (const file of ['main.js', 'main.js.map', 'THIRD-PARTY-LICENSES.txt'])
+      cpSync(join(app, dist, file), join(image, dist, file));
+    cpSync(
+      join(app, 'functions', FUNCTION, 'package.json'),
+      join(image, 'functions', FUNCTION, 'package.json'),
+    );
     cpSync(join(app, 'scripts'), join(image, 'scripts'), { recursive: true });
     const cacheOut = join(scratch, 'compile-cache');
     const said = await run(
@@ -207,15 +220,16 @@ describe(`image smoke test: ${FUNCTION} as the runtime stage holds and starts it
   });
 
   it('ships one bundle (with its source map and licences) and its compile cache: no node_modules, no sources', () => {
-    expect(shipped.entry).toBe(`functions/${FUNCTION}/dist/bundle/main.mjs`);
+    expect(shipped.entry).toBe(`functions/${FUNCTION}/dist/main.js`);
     const files = filesUnder(image).filter((file) => !file.startsWith('.compile-cache/'));
     expect(files).toEqual([
-      `functions/${FUNCTION}/dist/bundle/THIRD-PARTY-LICENSES.txt`,
-      `functions/${FUNCTION}/dist/bundle/main.mjs`,
-      `functions/${FUNCTION}/dist/bundle/main.mjs.map`,
+      `functions/${FUNCTION}/dist/THIRD-PARTY-LICENSES.txt`,
+      `functions/${FUNCTION}/dist/main.js`,
+      `functions/${FUNCTION}/dist/main.js.map`,
+      `functions/${FUNCTION}/package.json`,
     ]);
     const licences = readFileSync(
-      join(image, `functions/${FUNCTION}/dist/bundle/THIRD-PARTY-LICENSES.txt`),
+      join(image, `functions/${FUNCTION}/dist/THIRD-PARTY-LICENSES.txt`),
       'utf8',
     );
     for (const dependency of ['pino@', 'prom-client@', 'zod@', 'cloudevents@'])

@@ -105,7 +105,11 @@ func main() {
 	}
 
 	model.Service.Listen = &url.URL{Host: *listen}
-	model.Service.TLS = new(tls.Config)
+	certificate, err := serverCertificate()
+	if err != nil {
+		log.Fatalf("vcsim: make certificate: %v", err)
+	}
+	model.Service.TLS = &tls.Config{Certificates: []tls.Certificate{certificate}}
 	model.Service.RegisterEndpoints = true
 
 	server := model.Service.NewServer()

@@ -10,16 +10,17 @@ export type EchoContext = HandlerContext<undefined, EchoConfig>;
 /**
  * Logs one info line per event and returns nothing, so the runtime answers 204. The runtime's
  * per-event logger already carries the event's id, type and source (`ceId`, `ceType`,
- * `ceSource`); echo adds `subject` and `time`, and with `ECHO_LOG_DATA=true` the data.
+ * `ceSource`); echo adds `subject` and `eventTime` (the event's `time`: pino's line already has a
+ * `time`), and with `ECHO_LOG_DATA=true` the data.
  * Echo never reads a field of `data`: any valid CloudEvent is fine with it.
  */
 export function handle(event: CloudEvent<unknown>, ctx: EchoContext): void {
   if (!ctx.config.ECHO_LOG_DATA) {
-    ctx.logger.info({ subject: event.subject, time: event.time }, 'event received');
+    ctx.logger.info({ subject: event.subject, eventTime: event.time }, 'event received');
     return;
   }
   ctx.logger.info(
-    { subject: event.subject, time: event.time, data: dataText(event) },
+    { subject: event.subject, eventTime: event.time, data: dataText(event) },
     'event received',
   );
 }

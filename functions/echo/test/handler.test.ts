@@ -17,7 +17,11 @@ describe('echo handle(event, ctx)', () => {
     expect(handle(event, ctx)).toBeUndefined();
     const records = ctx.logs.records();
     expect(records).toHaveLength(1);
-    expect(records[0]).toMatchObject({ level: 'info', msg: 'event received', time: event.time });
+    expect(records[0]).toMatchObject({
+      level: 'info',
+      msg: 'event received',
+      eventTime: event.time,
+    });
     expect(records[0]).not.toHaveProperty('data');
   });
 

@@ -32,6 +32,11 @@ function tempRepoCopy(): string {
   ]) {
     cpSync(join(repoRoot, file), join(dir, file));
   }
+  // A function's build ends by bundling it with the repository's one bundling script.
+  cpSync(
+    join(repoRoot, 'scripts', 'bundle-function.mjs'),
+    join(dir, 'scripts', 'bundle-function.mjs'),
+  );
   cpSync(join(repoRoot, 'charts', 'veba-function'), join(dir, 'charts', 'veba-function'), {
     recursive: true,
   });
