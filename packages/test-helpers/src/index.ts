@@ -74,4 +74,5 @@ export {
   type TestFunction,
 } from './function-harness.js';
 export { functionReadmeProblems } from './function-readme.js';
+export { triggerTypes } from './trigger-types.js';
 export { FUNCTION_README_SECTIONS, readmeSections, readmeTableKeys } from './readme-sections.js';
