@@ -75,7 +75,7 @@ async function start(env: Record<string, string> = {}) {
   const fn = await startTestFunction(
     createEmailAlert({
       state: { storeOptions: { keyPrefix: `${redis.keyPrefix}email:` } },
-      keyPrefix: `${redis.keyPrefix}notifier:${Math.random()}:`,
+      notifier: { keyPrefix: `${redis.keyPrefix}notifier:${Math.random()}:` },
     }),
     {
       env: {

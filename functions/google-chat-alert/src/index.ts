@@ -1,27 +1,23 @@
 import { defineFunction } from '@veba-functions/runtime';
 import {
-  createNotifier,
-  connectNotifierRedis,
-  disconnectNotifierRedis,
   createGoogleChatTarget,
+  createNotifierLifecycle,
   resolveWebhookSettings,
-  type NotifierOptions,
+  type NotifierFunctionOptions,
 } from '@veba-functions/notifier';
-import { createStateGuards, type StateGuardsOptions } from '@veba-functions/state';
+import { createStateGuards } from '@veba-functions/state';
 import { vsphereEventParser } from '@veba-functions/vsphere-events';
-import { GOOGLE_CHAT_KEYS, config, secretVariables, sensitiveKeys } from './config.js';
-import { handle, type State } from './handler.js';
+import {
+  GOOGLE_CHAT_KEYS,
+  config,
+  secretVariables,
+  sensitiveKeys,
+  type GoogleChatAlertConfig,
+} from './config.js';
+import { handle } from './handler.js';
 
 /** Options of {@link createGoogleChatAlert} (tests and benchmarks; production uses the defaults). */
-export interface GoogleChatAlertOptions {
-  /** Dedupe store options (default: Redis from `REDIS_URL`, else in memory). */
-  state?: Pick<StateGuardsOptions, 'store' | 'storeOptions'>;
-  /** Notifier overrides: pacing rate, digests, send window, 429 retries, Redis key prefix. */
-  notifier?: Pick<
-    NotifierOptions<unknown>,
-    'rate' | 'digest' | 'minSendWindowMs' | 'maxRateLimitRetries' | 'keyPrefix'
-  >;
-}
+export type GoogleChatAlertOptions = NotifierFunctionOptions;
 
 /**
  * google-chat-alert: one card message per vSphere event its triggers select, posted to a Google
@@ -34,8 +30,19 @@ export interface GoogleChatAlertOptions {
  * await serve(createGoogleChatAlert());
  */
 export function createGoogleChatAlert(options: GoogleChatAlertOptions = {}) {
-  let redis: Awaited<ReturnType<typeof connectNotifierRedis>>;
-  let notifier: ReturnType<typeof createNotifier> | undefined;
+  const lifecycle = createNotifierLifecycle({
+    name: 'google-chat-alert',
+    setup(c: GoogleChatAlertConfig) {
+      const settings = resolveWebhookSettings(GOOGLE_CHAT_KEYS, c);
+      return {
+        target: createGoogleChatTarget(),
+        destination: settings.destination,
+        timeoutMs: c.GOOGLE_CHAT_TIMEOUT_MS,
+        ready: { webhook: settings.destination.masked },
+      };
+    },
+    overrides: options.notifier,
+  });
   return defineFunction({
     name: 'google-chat-alert',
     config,
@@ -44,34 +51,8 @@ export function createGoogleChatAlert(options: GoogleChatAlertOptions = {}) {
     // Every vSphere event its Triggers select: the Triggers are the filter (values.yaml).
     parse: vsphereEventParser(),
     guards: createStateGuards({ dedupe: true, ...options.state }),
-    async init({ config: c, logger, metrics }): Promise<State> {
-      const settings = resolveWebhookSettings(GOOGLE_CHAT_KEYS, c);
-      redis = await connectNotifierRedis(c, logger);
-      notifier = createNotifier({
-        target: createGoogleChatTarget(),
-        destination: settings.destination,
-        logger,
-        metrics,
-        timeoutMs: c.GOOGLE_CHAT_TIMEOUT_MS,
-        redis,
-        suppressInMaintenance: c.NOTIFY_SUPPRESS_IN_MAINTENANCE,
-        maintenanceTtlSeconds: c.NOTIFY_MAINTENANCE_TTL_SECONDS,
-        ...options.notifier,
-      });
-      logger.info(
-        {
-          webhook: notifier.destination,
-          pacing: notifier.pacing,
-          maintenance: notifier.maintenance,
-        },
-        'google-chat-alert ready',
-      );
-      return { notifier };
-    },
+    init: lifecycle.init,
     handle,
-    async shutdown() {
-      notifier?.close();
-      await disconnectNotifierRedis(redis);
-    },
+    shutdown: lifecycle.shutdown,
   });
 }

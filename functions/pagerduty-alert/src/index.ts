@@ -1,26 +1,19 @@
 import { ConfigError, defineFunction } from '@veba-functions/runtime';
 import {
   alarmDedupKey,
-  connectNotifierRedis,
-  createNotifier,
+  createNotifierLifecycle,
   createPagerDutyTarget,
-  disconnectNotifierRedis,
   notificationOf,
   parseDestination,
-  type NotifierOptions,
+  type NotifierFunctionOptions,
 } from '@veba-functions/notifier';
-import { createStateGuards, type StateGuardsOptions } from '@veba-functions/state';
+import { createStateGuards } from '@veba-functions/state';
 import { vsphereEventParser, type VSphereEvent } from '@veba-functions/vsphere-events';
-import { config, secretVariables, sensitiveKeys } from './config.js';
-import { handle, type State } from './handler.js';
+import { config, secretVariables, sensitiveKeys, type PagerDutyAlertConfig } from './config.js';
+import { handle } from './handler.js';
 
-/** Options of {@link createPagerDutyAlert} (tests; production uses the defaults). */
-export interface PagerDutyAlertOptions {
-  /** Dedupe and ordering store options (default: Redis from `REDIS_URL`, else in memory). */
-  state?: Pick<StateGuardsOptions<VSphereEvent>, 'store' | 'storeOptions'>;
-  /** Notifier overrides: pacing rate, Redis key prefix. */
-  notifier?: Pick<NotifierOptions<unknown>, 'rate' | 'keyPrefix'>;
-}
+/** Options of {@link createPagerDutyAlert} (tests; production uses the defaults): pacing rate, Redis key prefix. */
+export type PagerDutyAlertOptions = NotifierFunctionOptions<'rate' | 'keyPrefix'>;
 
 /**
  * The ordering scope of an alarm: one alarm on one object in one vCenter (its `dedup_key`).
@@ -43,20 +36,9 @@ export function alarmScope(event: VSphereEvent): string | undefined {
  * await serve(createPagerDutyAlert());
  */
 export function createPagerDutyAlert(options: PagerDutyAlertOptions = {}) {
-  let redis: Awaited<ReturnType<typeof connectNotifierRedis>>;
-  let notifier: ReturnType<typeof createNotifier> | undefined;
-  return defineFunction({
+  const lifecycle = createNotifierLifecycle({
     name: 'pagerduty-alert',
-    config,
-    secretVariables,
-    sensitiveKeys,
-    parse: vsphereEventParser(),
-    guards: createStateGuards<VSphereEvent>({
-      dedupe: true,
-      ordering: { policy: 'skip', scope: alarmScope },
-      ...options.state,
-    }),
-    async init({ config: c, logger, metrics }): Promise<State> {
+    setup(c: PagerDutyAlertConfig) {
       const routingKey = c.PAGERDUTY_ROUTING_KEY?.trim();
       if (!routingKey) {
         throw new ConfigError([
@@ -79,36 +61,34 @@ export function createPagerDutyAlert(options: PagerDutyAlertOptions = {}) {
             ? undefined
             : 'expected the Events API v2 endpoint, ending in /v2/enqueue',
       });
-      redis = await connectNotifierRedis(c, logger);
-      notifier = createNotifier({
+      return {
         target: createPagerDutyTarget({ routingKey }),
         destination,
-        logger,
-        metrics,
         timeoutMs: c.PAGERDUTY_TIMEOUT_SECONDS * 1000,
-        redis,
-        suppressInMaintenance: c.NOTIFY_SUPPRESS_IN_MAINTENANCE,
-        maintenanceTtlSeconds: c.NOTIFY_MAINTENANCE_TTL_SECONDS,
-        // A 429 answers 503 + Retry-After at once (PagerDuty suggests waiting 30 s); every
-        // sender of the routing key holds meanwhile.
-        maxRateLimitRetries: 0,
-        sequenceBy: alarmDedupKey,
-        ...options.notifier,
-      });
-      logger.info(
-        {
-          eventsUrl: destination.masked,
-          pacing: notifier.pacing,
-          maintenance: notifier.maintenance,
+        fixed: {
+          // A 429 answers 503 + Retry-After at once (PagerDuty suggests waiting 30 s); every
+          // sender of the routing key holds meanwhile.
+          maxRateLimitRetries: 0,
+          sequenceBy: alarmDedupKey,
         },
-        'pagerduty-alert ready',
-      );
-      return { notifier };
+        ready: { eventsUrl: destination.masked },
+      };
     },
+    overrides: options.notifier,
+  });
+  return defineFunction({
+    name: 'pagerduty-alert',
+    config,
+    secretVariables,
+    sensitiveKeys,
+    parse: vsphereEventParser(),
+    guards: createStateGuards<VSphereEvent>({
+      dedupe: true,
+      ordering: { policy: 'skip', scope: alarmScope },
+      ...options.state,
+    }),
+    init: lifecycle.init,
     handle,
-    async shutdown() {
-      notifier?.close();
-      await disconnectNotifierRedis(redis);
-    },
+    shutdown: lifecycle.shutdown,
   });
 }

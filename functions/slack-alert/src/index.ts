@@ -1,27 +1,23 @@
 import { defineFunction } from '@veba-functions/runtime';
 import {
-  createNotifier,
-  connectNotifierRedis,
-  disconnectNotifierRedis,
+  createNotifierLifecycle,
   createSlackTarget,
   resolveWebhookSettings,
-  type NotifierOptions,
+  type NotifierFunctionOptions,
 } from '@veba-functions/notifier';
-import { createStateGuards, type StateGuardsOptions } from '@veba-functions/state';
+import { createStateGuards } from '@veba-functions/state';
 import { vsphereEventParser } from '@veba-functions/vsphere-events';
-import { SLACK_KEYS, config, secretVariables, sensitiveKeys } from './config.js';
-import { handle, type State } from './handler.js';
+import {
+  SLACK_KEYS,
+  config,
+  secretVariables,
+  sensitiveKeys,
+  type SlackAlertConfig,
+} from './config.js';
+import { handle } from './handler.js';
 
 /** Options of {@link createSlackAlert} (tests and benchmarks; production uses the defaults). */
-export interface SlackAlertOptions {
-  /** Dedupe store options (default: Redis from `REDIS_URL`, else in memory). */
-  state?: Pick<StateGuardsOptions, 'store' | 'storeOptions'>;
-  /** Notifier overrides: pacing rate, digests, send window, 429 retries, Redis key prefix. */
-  notifier?: Pick<
-    NotifierOptions<unknown>,
-    'rate' | 'digest' | 'minSendWindowMs' | 'maxRateLimitRetries' | 'keyPrefix'
-  >;
-}
+export type SlackAlertOptions = NotifierFunctionOptions;
 
 /**
  * slack-alert: one Slack message per vSphere event its triggers select.
@@ -35,8 +31,19 @@ export interface SlackAlertOptions {
  * await serve(createSlackAlert());
  */
 export function createSlackAlert(options: SlackAlertOptions = {}) {
-  let redis: Awaited<ReturnType<typeof connectNotifierRedis>>;
-  let notifier: ReturnType<typeof createNotifier> | undefined;
+  const lifecycle = createNotifierLifecycle({
+    name: 'slack-alert',
+    setup(c: SlackAlertConfig) {
+      const settings = resolveWebhookSettings(SLACK_KEYS, c);
+      return {
+        target: createSlackTarget({ pretext: settings.pretext }),
+        destination: settings.destination,
+        timeoutMs: c.SLACK_TIMEOUT_MS,
+        ready: { webhook: settings.destination.masked, pretext: settings.pretext !== undefined },
+      };
+    },
+    overrides: options.notifier,
+  });
   return defineFunction({
     name: 'slack-alert',
     config,
@@ -45,35 +52,8 @@ export function createSlackAlert(options: SlackAlertOptions = {}) {
     // Every vSphere event its Triggers select: the Triggers are the filter (values.yaml).
     parse: vsphereEventParser(),
     guards: createStateGuards({ dedupe: true, ...options.state }),
-    async init({ config: c, logger, metrics }): Promise<State> {
-      const settings = resolveWebhookSettings(SLACK_KEYS, c);
-      redis = await connectNotifierRedis(c, logger);
-      notifier = createNotifier({
-        target: createSlackTarget({ pretext: settings.pretext }),
-        destination: settings.destination,
-        logger,
-        metrics,
-        timeoutMs: c.SLACK_TIMEOUT_MS,
-        redis,
-        suppressInMaintenance: c.NOTIFY_SUPPRESS_IN_MAINTENANCE,
-        maintenanceTtlSeconds: c.NOTIFY_MAINTENANCE_TTL_SECONDS,
-        ...options.notifier,
-      });
-      logger.info(
-        {
-          webhook: notifier.destination,
-          pretext: settings.pretext !== undefined,
-          pacing: notifier.pacing,
-          maintenance: notifier.maintenance,
-        },
-        'slack-alert ready',
-      );
-      return { notifier };
-    },
+    init: lifecycle.init,
     handle,
-    async shutdown() {
-      notifier?.close();
-      await disconnectNotifierRedis(redis);
-    },
+    shutdown: lifecycle.shutdown,
   });
 }

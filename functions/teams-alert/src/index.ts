@@ -1,27 +1,23 @@
 import { defineFunction } from '@veba-functions/runtime';
 import {
-  createNotifier,
-  connectNotifierRedis,
-  disconnectNotifierRedis,
+  createNotifierLifecycle,
   createTeamsTarget,
   resolveWebhookSettings,
-  type NotifierOptions,
+  type NotifierFunctionOptions,
 } from '@veba-functions/notifier';
-import { createStateGuards, type StateGuardsOptions } from '@veba-functions/state';
+import { createStateGuards } from '@veba-functions/state';
 import { vsphereEventParser } from '@veba-functions/vsphere-events';
-import { TEAMS_KEYS, config, secretVariables, sensitiveKeys } from './config.js';
-import { handle, type State } from './handler.js';
+import {
+  TEAMS_KEYS,
+  config,
+  secretVariables,
+  sensitiveKeys,
+  type TeamsAlertConfig,
+} from './config.js';
+import { handle } from './handler.js';
 
 /** Options of {@link createTeamsAlert} (tests and benchmarks; production uses the defaults). */
-export interface TeamsAlertOptions {
-  /** Dedupe store options (default: Redis from `REDIS_URL`, else in memory). */
-  state?: Pick<StateGuardsOptions, 'store' | 'storeOptions'>;
-  /** Notifier overrides: pacing rate, digests, send window, 429 retries, Redis key prefix. */
-  notifier?: Pick<
-    NotifierOptions<unknown>,
-    'rate' | 'digest' | 'minSendWindowMs' | 'maxRateLimitRetries' | 'keyPrefix'
-  >;
-}
+export type TeamsAlertOptions = NotifierFunctionOptions;
 
 /**
  * teams-alert: one Adaptive Card per vSphere event its triggers select, posted to a Teams channel
@@ -34,8 +30,19 @@ export interface TeamsAlertOptions {
  * await serve(createTeamsAlert());
  */
 export function createTeamsAlert(options: TeamsAlertOptions = {}) {
-  let redis: Awaited<ReturnType<typeof connectNotifierRedis>>;
-  let notifier: ReturnType<typeof createNotifier> | undefined;
+  const lifecycle = createNotifierLifecycle({
+    name: 'teams-alert',
+    setup(c: TeamsAlertConfig) {
+      const settings = resolveWebhookSettings(TEAMS_KEYS, c);
+      return {
+        target: createTeamsTarget({ pretext: settings.pretext }),
+        destination: settings.destination,
+        timeoutMs: c.TEAMS_TIMEOUT_MS,
+        ready: { webhook: settings.destination.masked, pretext: settings.pretext !== undefined },
+      };
+    },
+    overrides: options.notifier,
+  });
   return defineFunction({
     name: 'teams-alert',
     config,
@@ -44,35 +51,8 @@ export function createTeamsAlert(options: TeamsAlertOptions = {}) {
     // Every vSphere event its Triggers select: the Triggers are the filter (values.yaml).
     parse: vsphereEventParser(),
     guards: createStateGuards({ dedupe: true, ...options.state }),
-    async init({ config: c, logger, metrics }): Promise<State> {
-      const settings = resolveWebhookSettings(TEAMS_KEYS, c);
-      redis = await connectNotifierRedis(c, logger);
-      notifier = createNotifier({
-        target: createTeamsTarget({ pretext: settings.pretext }),
-        destination: settings.destination,
-        logger,
-        metrics,
-        timeoutMs: c.TEAMS_TIMEOUT_MS,
-        redis,
-        suppressInMaintenance: c.NOTIFY_SUPPRESS_IN_MAINTENANCE,
-        maintenanceTtlSeconds: c.NOTIFY_MAINTENANCE_TTL_SECONDS,
-        ...options.notifier,
-      });
-      logger.info(
-        {
-          webhook: notifier.destination,
-          pretext: settings.pretext !== undefined,
-          pacing: notifier.pacing,
-          maintenance: notifier.maintenance,
-        },
-        'teams-alert ready',
-      );
-      return { notifier };
-    },
+    init: lifecycle.init,
     handle,
-    async shutdown() {
-      notifier?.close();
-      await disconnectNotifierRedis(redis);
-    },
+    shutdown: lifecycle.shutdown,
   });
 }

@@ -36,6 +36,17 @@ export type {
 } from './maintenance.js';
 export { createNotifier } from './notifier.js';
 export type { Notifier, NotifierOptions, NotifyContext, PostedBody } from './notifier.js';
+export { createNotifierLifecycle } from './notifier-function.js';
+export type {
+  NotifierFunctionConfig,
+  NotifierFunctionOptions,
+  NotifierLifecycle,
+  NotifierLifecycleOptions,
+  NotifierOverrides,
+  NotifierSetupContext,
+  NotifierState,
+  NotifierTargetSetup,
+} from './notifier-function.js';
 export { fitText, truncateText, escapeAngles } from './text.js';
 export { jsonBytes } from './fit.js';
 export { SLACK_LIMITS, escapeMrkdwn, escapeAndTruncate } from './slack/slack-limits.js';
