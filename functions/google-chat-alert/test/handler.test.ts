@@ -1,13 +1,16 @@
-import { readFileSync } from 'node:fs';
-import { CloudEvent } from 'cloudevents';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DependencyUnavailableError, InvalidEventError, mapError } from '@veba-functions/runtime';
-import { createNotifier, createGoogleChatTarget, parseDestination } from '@veba-functions/notifier';
+import { DependencyUnavailableError } from '@veba-functions/runtime';
+import { createGoogleChatTarget, parseDestination } from '@veba-functions/notifier';
 import { startWebhookReceiver, type WebhookReceiver } from '@veba-functions/notifier/testing';
-import { handlerContext, loadVebaFixtures } from '@veba-functions/test-helpers';
-import { matchesEventClass, parseVSphereEvent } from '@veba-functions/vsphere-events';
+import {
+  expectMissingEntitiesRefused,
+  expectSentOrInvalid,
+  notifierContext,
+  triggeredSamples,
+  vsphereSample,
+} from '@veba-functions/notifier/testing/function';
 import type { GoogleChatAlertConfig } from '../src/config.js';
-import { handle, type State } from '../src/handler.js';
+import { handle } from '../src/handler.js';
 
 let receiver: WebhookReceiver | undefined;
 afterEach(async () => {
@@ -15,74 +18,41 @@ afterEach(async () => {
   receiver = undefined;
 });
 
-/** The event classes values.yaml subscribes to (`type: com.vmware.vsphere.<class>.v0`). */
-const TRIGGER_CLASSES = [
-  ...readFileSync(new URL('../values.yaml', import.meta.url), 'utf8').matchAll(
-    /type: com\.vmware\.vsphere\.(\S+)\.v0/g,
-  ),
-].map((m) => m[1]!);
-
-/** Corpus samples (CloudEvents 1.0) whose class one of the Triggers selects. */
-const selected = loadVebaFixtures().filter(
-  (f) =>
-    f.valid &&
-    f.attributes?.specversion === '1.0' &&
-    matchesEventClass(f.event as never, TRIGGER_CLASSES),
-);
+/** What values.yaml's Triggers select (`type: com.vmware.vsphere.<class>.v0`) from the corpus. */
+const { classes, files } = triggeredSamples(new URL('../values.yaml', import.meta.url));
 
 async function context() {
   receiver = await startWebhookReceiver('google-chat');
-  const ctx = handlerContext<State, GoogleChatAlertConfig>({ state: undefined as never });
-  ctx.state = {
-    notifier: createNotifier({
-      target: createGoogleChatTarget(),
-      destination: parseDestination(receiver.url, { key: 'GOOGLE_CHAT_WEBHOOK_URL', from: 'test' }),
-      logger: ctx.logger,
-      rate: { perSecond: 100, burst: 1 },
-    }),
-  };
-  return ctx;
+  return notifierContext<GoogleChatAlertConfig>({
+    target: createGoogleChatTarget(),
+    destination: parseDestination(receiver.url, { key: 'GOOGLE_CHAT_WEBHOOK_URL', from: 'test' }),
+  });
 }
-
-const event = (file: string, data?: Record<string, unknown>) => {
-  const fixture = loadVebaFixtures().find((f) => f.file === file)!;
-  const e = structuredClone(fixture.event) as Record<string, unknown>;
-  if (data) e.data = { ...(e.data as object), ...data };
-  return parseVSphereEvent(new CloudEvent<unknown>(e, false));
-};
 
 describe('google-chat-alert handle(event, ctx)', () => {
   it('the Triggers select corpus samples of every kind they name', () => {
-    expect(TRIGGER_CLASSES).toContain('AlarmStatusChangedEvent');
-    expect(TRIGGER_CLASSES).toContain('com.vmware.applmgmt.backup.job.failed.event');
-    expect(selected.length).toBeGreaterThanOrEqual(17);
+    expect(classes).toContain('AlarmStatusChangedEvent');
+    expect(classes).toContain('com.vmware.applmgmt.backup.job.failed.event');
+    expect(files.length).toBeGreaterThanOrEqual(17);
   });
 
-  it.each(selected.map((f) => [f.file]))(
-    '%s: posted (200) or refused naming the field (400)',
-    async (file) => {
-      const ctx = await context();
-      const parsed = event(file);
-      const result = await handle(parsed, ctx).catch((e: unknown) => e);
-      if (result instanceof Error) {
-        expect(result).toBeInstanceOf(InvalidEventError);
-        expect(mapError(result).status).toBe(400);
-        expect(receiver!.posts).toHaveLength(0);
-      } else {
-        expect(result).toMatchObject({
-          status: 200,
-          body: { posted: true, eventClass: parsed.eventClass },
-        });
-        expect(receiver!.posts).toHaveLength(1);
-      }
-    },
-  );
+  it.each(files)('%s: posted (200) or refused naming the field (400)', async (file) => {
+    const ctx = await context();
+    const event = vsphereSample(file);
+    await expectSentOrInvalid(handle(event, ctx), {
+      body: { posted: true, eventClass: event.eventClass },
+      sent: () => receiver!.posts.length,
+    });
+  });
 
   it('threads the status changes of one alarm on one object', async () => {
     const ctx = await context();
     for (const to of ['red', 'yellow', 'green']) {
       await handle(
-        event('kn-ps-slack-vsphere-alarm__test-payload.json', { To: to, Key: 7000 + to.length }),
+        vsphereSample('kn-ps-slack-vsphere-alarm__test-payload.json', {
+          To: to,
+          Key: 7000 + to.length,
+        }),
         ctx,
       );
     }
@@ -98,7 +68,7 @@ describe('google-chat-alert handle(event, ctx)', () => {
 
   it('logs one line per posted event', async () => {
     const ctx = await context();
-    await handle(event('kn-ps-slack__test-payload.json'), ctx);
+    await handle(vsphereSample('kn-ps-slack__test-payload.json'), ctx);
     expect(JSON.stringify(receiver!.posts[0]!.body)).toContain('VM powered off');
     expect(
       ctx.logs.messages('info').filter((m) => m.startsWith('posted Google Chat message')),
@@ -107,21 +77,17 @@ describe('google-chat-alert handle(event, ctx)', () => {
 
   it('a VM event without Vm, a host maintenance event without Host: 400 naming the field, nothing posted', async () => {
     const ctx = await context();
-    await expect(
-      handle(event('kn-ps-slack__test-payload.json', { Vm: null }), ctx),
-    ).rejects.toThrow(/data\.Vm is missing/);
-    await expect(
-      handle(event('kn-pcli-hostmaint-alarms__enter-maint-payload.json', { Host: null }), ctx),
-    ).rejects.toThrow(/data\.Host is missing/);
-    expect(receiver!.posts).toHaveLength(0);
+    await expectMissingEntitiesRefused(
+      (event) => handle(event, ctx),
+      () => receiver!.posts.length,
+    );
   });
 
   it("lets the target's refusal through as the runtime error it maps to", async () => {
     const ctx = await context();
     receiver!.script({ status: 503, body: 'unavailable' });
-    const error = await handle(event('kn-ps-slack__test-payload.json'), ctx).catch(
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(DependencyUnavailableError);
+    await expect(
+      handle(vsphereSample('kn-ps-slack__test-payload.json'), ctx),
+    ).rejects.toBeInstanceOf(DependencyUnavailableError);
   });
 });

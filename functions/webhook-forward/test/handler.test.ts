@@ -3,7 +3,6 @@
  * Webhooks receiver (@veba-functions/notifier/testing); signatures verified with the reference
  * `standardwebhooks` package.
  */
-import { readFileSync } from 'node:fs';
 import { CloudEvent } from 'cloudevents';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,7 +17,7 @@ import {
   startStandardWebhookReceiver,
   type StandardWebhookReceiver,
 } from '@veba-functions/notifier/testing';
-import { handlerContext, loadVebaFixtures } from '@veba-functions/test-helpers';
+import { handlerContext, loadVebaFixtures, triggerTypes } from '@veba-functions/test-helpers';
 import type { WebhookForwardConfig } from '../src/config.js';
 import { handle, type State } from '../src/handler.js';
 
@@ -28,9 +27,7 @@ afterEach(async () => {
   receiver = undefined;
 });
 
-const TRIGGER_TYPES = [
-  ...readFileSync(new URL('../values.yaml', import.meta.url), 'utf8').matchAll(/type: (\S+)/g),
-].map((m) => m[1]!);
+const TRIGGER_TYPES = triggerTypes(new URL('../values.yaml', import.meta.url));
 
 async function context() {
   receiver = await startStandardWebhookReceiver();
