@@ -1,14 +1,11 @@
-import { defineFunction } from '@veba-functions/runtime';
 import {
   createEmailTarget,
-  createNotifierLifecycle,
   createSmtpClient,
+  defineNotifierFunction,
   resolveSmtpSettings,
   type NotifierFunctionOptions,
 } from '@veba-functions/notifier';
-import { createStateGuards } from '@veba-functions/state';
-import { vsphereEventParser } from '@veba-functions/vsphere-events';
-import { config, secretVariables, sensitiveKeys, type EmailAlertConfig } from './config.js';
+import { config, secretVariables, sensitiveKeys } from './config.js';
 import { handle } from './handler.js';
 
 /** Options of {@link createEmailAlert} (tests; production uses the defaults): the Redis key prefix of the notifier (maintenance marks). */
@@ -26,39 +23,33 @@ export type EmailAlertOptions = NotifierFunctionOptions<'keyPrefix'>;
  * await serve(createEmailAlert());
  */
 export function createEmailAlert(options: EmailAlertOptions = {}) {
-  const lifecycle = createNotifierLifecycle({
-    name: 'email-alert',
-    setup(c: EmailAlertConfig, { logger, metrics }) {
-      const { settings, domain, warnings } = resolveSmtpSettings(c);
-      for (const warning of warnings) logger.warn({}, warning);
-      return {
-        target: createEmailTarget({ subjectPrefix: c.EMAIL_SUBJECT, domain }),
-        client: createSmtpClient({
-          ...settings,
-          logger,
-          metrics,
-          timeoutMs: c.SMTP_TIMEOUT_SECONDS * 1000,
-        }),
-        ready: {
-          smtpServer: `${settings.host}:${settings.port}`,
-          security: settings.security,
-          authenticated: settings.username !== undefined,
-          recipients: settings.to.length,
-        },
-      };
+  return defineNotifierFunction(
+    {
+      name: 'email-alert',
+      config,
+      secretVariables,
+      sensitiveKeys,
+      setup(c, { logger, metrics }) {
+        const { settings, domain, warnings } = resolveSmtpSettings(c);
+        for (const warning of warnings) logger.warn({}, warning);
+        return {
+          target: createEmailTarget({ subjectPrefix: c.EMAIL_SUBJECT, domain }),
+          client: createSmtpClient({
+            ...settings,
+            logger,
+            metrics,
+            timeoutMs: c.SMTP_TIMEOUT_SECONDS * 1000,
+          }),
+          ready: {
+            smtpServer: `${settings.host}:${settings.port}`,
+            security: settings.security,
+            authenticated: settings.username !== undefined,
+            recipients: settings.to.length,
+          },
+        };
+      },
+      handle,
     },
-    overrides: options.notifier,
-  });
-  return defineFunction({
-    name: 'email-alert',
-    config,
-    secretVariables,
-    sensitiveKeys,
-    // Every vSphere event its Triggers select: the Triggers are the filter (values.yaml).
-    parse: vsphereEventParser(),
-    guards: createStateGuards({ dedupe: true, ...options.state }),
-    init: lifecycle.init,
-    handle,
-    shutdown: lifecycle.shutdown,
-  });
+    options,
+  );
 }

@@ -1,19 +1,10 @@
-import { defineFunction } from '@veba-functions/runtime';
 import {
   createGoogleChatTarget,
-  createNotifierLifecycle,
-  resolveWebhookSettings,
+  defineNotifierFunction,
+  webhookAlertSetup,
   type NotifierFunctionOptions,
 } from '@veba-functions/notifier';
-import { createStateGuards } from '@veba-functions/state';
-import { vsphereEventParser } from '@veba-functions/vsphere-events';
-import {
-  GOOGLE_CHAT_KEYS,
-  config,
-  secretVariables,
-  sensitiveKeys,
-  type GoogleChatAlertConfig,
-} from './config.js';
+import { GOOGLE_CHAT_KEYS, config, secretVariables, sensitiveKeys } from './config.js';
 import { handle } from './handler.js';
 
 /** Options of {@link createGoogleChatAlert} (tests and benchmarks; production uses the defaults). */
@@ -30,29 +21,15 @@ export type GoogleChatAlertOptions = NotifierFunctionOptions;
  * await serve(createGoogleChatAlert());
  */
 export function createGoogleChatAlert(options: GoogleChatAlertOptions = {}) {
-  const lifecycle = createNotifierLifecycle({
-    name: 'google-chat-alert',
-    setup(c: GoogleChatAlertConfig) {
-      const settings = resolveWebhookSettings(GOOGLE_CHAT_KEYS, c);
-      return {
-        target: createGoogleChatTarget(),
-        destination: settings.destination,
-        timeoutMs: c.GOOGLE_CHAT_TIMEOUT_MS,
-        ready: { webhook: settings.destination.masked },
-      };
+  return defineNotifierFunction(
+    {
+      name: 'google-chat-alert',
+      config,
+      secretVariables,
+      sensitiveKeys,
+      setup: webhookAlertSetup(GOOGLE_CHAT_KEYS, () => createGoogleChatTarget()),
+      handle,
     },
-    overrides: options.notifier,
-  });
-  return defineFunction({
-    name: 'google-chat-alert',
-    config,
-    secretVariables,
-    sensitiveKeys,
-    // Every vSphere event its Triggers select: the Triggers are the filter (values.yaml).
-    parse: vsphereEventParser(),
-    guards: createStateGuards({ dedupe: true, ...options.state }),
-    init: lifecycle.init,
-    handle,
-    shutdown: lifecycle.shutdown,
-  });
+    options,
+  );
 }

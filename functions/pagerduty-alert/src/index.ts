@@ -1,15 +1,14 @@
-import { ConfigError, defineFunction } from '@veba-functions/runtime';
+import { ConfigError } from '@veba-functions/runtime';
 import {
   alarmDedupKey,
-  createNotifierLifecycle,
   createPagerDutyTarget,
+  defineNotifierFunction,
   notificationOf,
   parseDestination,
   type NotifierFunctionOptions,
 } from '@veba-functions/notifier';
-import { createStateGuards } from '@veba-functions/state';
-import { vsphereEventParser, type VSphereEvent } from '@veba-functions/vsphere-events';
-import { config, secretVariables, sensitiveKeys, type PagerDutyAlertConfig } from './config.js';
+import type { VSphereEvent } from '@veba-functions/vsphere-events';
+import { config, secretVariables, sensitiveKeys } from './config.js';
 import { handle } from './handler.js';
 
 /** Options of {@link createPagerDutyAlert} (tests; production uses the defaults): pacing rate, Redis key prefix. */
@@ -36,59 +35,51 @@ export function alarmScope(event: VSphereEvent): string | undefined {
  * await serve(createPagerDutyAlert());
  */
 export function createPagerDutyAlert(options: PagerDutyAlertOptions = {}) {
-  const lifecycle = createNotifierLifecycle({
-    name: 'pagerduty-alert',
-    setup(c: PagerDutyAlertConfig) {
-      const routingKey = c.PAGERDUTY_ROUTING_KEY?.trim();
-      if (!routingKey) {
-        throw new ConfigError([
-          'PAGERDUTY_ROUTING_KEY: missing (looked in env PAGERDUTY_ROUTING_KEY and JSON secret PAGERDUTY_SECRET)',
-        ]);
-      }
-      // "This is the 32 character Integration Key" (Events API v2, Send an Alert Event).
-      if (routingKey.length !== 32) {
-        throw new ConfigError([
-          'PAGERDUTY_ROUTING_KEY: invalid: an Events API v2 integration key has 32 characters',
-        ]);
-      }
-      const destination = parseDestination(c.PAGERDUTY_EVENTS_URL, {
-        key: 'PAGERDUTY_EVENTS_URL',
-        from: 'PAGERDUTY_EVENTS_URL',
-        secrets: [routingKey],
-        urlIsSecret: false,
-        refuse: (url) =>
-          /\/enqueue\/?$/.test(url.pathname)
-            ? undefined
-            : 'expected the Events API v2 endpoint, ending in /v2/enqueue',
-      });
-      return {
-        target: createPagerDutyTarget({ routingKey }),
-        destination,
-        timeoutMs: c.PAGERDUTY_TIMEOUT_SECONDS * 1000,
-        fixed: {
-          // A 429 answers 503 + Retry-After at once (PagerDuty suggests waiting 30 s); every
-          // sender of the routing key holds meanwhile.
-          maxRateLimitRetries: 0,
-          sequenceBy: alarmDedupKey,
-        },
-        ready: { eventsUrl: destination.masked },
-      };
+  return defineNotifierFunction(
+    {
+      name: 'pagerduty-alert',
+      config,
+      secretVariables,
+      sensitiveKeys,
+      orderBy: alarmScope,
+      setup(c) {
+        const routingKey = c.PAGERDUTY_ROUTING_KEY?.trim();
+        if (!routingKey) {
+          throw new ConfigError([
+            'PAGERDUTY_ROUTING_KEY: missing (looked in env PAGERDUTY_ROUTING_KEY and JSON secret PAGERDUTY_SECRET)',
+          ]);
+        }
+        // "This is the 32 character Integration Key" (Events API v2, Send an Alert Event).
+        if (routingKey.length !== 32) {
+          throw new ConfigError([
+            'PAGERDUTY_ROUTING_KEY: invalid: an Events API v2 integration key has 32 characters',
+          ]);
+        }
+        const destination = parseDestination(c.PAGERDUTY_EVENTS_URL, {
+          key: 'PAGERDUTY_EVENTS_URL',
+          from: 'PAGERDUTY_EVENTS_URL',
+          secrets: [routingKey],
+          urlIsSecret: false,
+          refuse: (url) =>
+            /\/enqueue\/?$/.test(url.pathname)
+              ? undefined
+              : 'expected the Events API v2 endpoint, ending in /v2/enqueue',
+        });
+        return {
+          target: createPagerDutyTarget({ routingKey }),
+          destination,
+          timeoutMs: c.PAGERDUTY_TIMEOUT_SECONDS * 1000,
+          fixed: {
+            // A 429 answers 503 + Retry-After at once (PagerDuty suggests waiting 30 s); every
+            // sender of the routing key holds meanwhile.
+            maxRateLimitRetries: 0,
+            sequenceBy: alarmDedupKey,
+          },
+          ready: { eventsUrl: destination.masked },
+        };
+      },
+      handle,
     },
-    overrides: options.notifier,
-  });
-  return defineFunction({
-    name: 'pagerduty-alert',
-    config,
-    secretVariables,
-    sensitiveKeys,
-    parse: vsphereEventParser(),
-    guards: createStateGuards<VSphereEvent>({
-      dedupe: true,
-      ordering: { policy: 'skip', scope: alarmScope },
-      ...options.state,
-    }),
-    init: lifecycle.init,
-    handle,
-    shutdown: lifecycle.shutdown,
-  });
+    options,
+  );
 }

@@ -1,19 +1,10 @@
-import { defineFunction } from '@veba-functions/runtime';
 import {
-  createNotifierLifecycle,
   createSlackTarget,
-  resolveWebhookSettings,
+  defineNotifierFunction,
+  webhookAlertSetup,
   type NotifierFunctionOptions,
 } from '@veba-functions/notifier';
-import { createStateGuards } from '@veba-functions/state';
-import { vsphereEventParser } from '@veba-functions/vsphere-events';
-import {
-  SLACK_KEYS,
-  config,
-  secretVariables,
-  sensitiveKeys,
-  type SlackAlertConfig,
-} from './config.js';
+import { SLACK_KEYS, config, secretVariables, sensitiveKeys } from './config.js';
 import { handle } from './handler.js';
 
 /** Options of {@link createSlackAlert} (tests and benchmarks; production uses the defaults). */
@@ -31,29 +22,15 @@ export type SlackAlertOptions = NotifierFunctionOptions;
  * await serve(createSlackAlert());
  */
 export function createSlackAlert(options: SlackAlertOptions = {}) {
-  const lifecycle = createNotifierLifecycle({
-    name: 'slack-alert',
-    setup(c: SlackAlertConfig) {
-      const settings = resolveWebhookSettings(SLACK_KEYS, c);
-      return {
-        target: createSlackTarget({ pretext: settings.pretext }),
-        destination: settings.destination,
-        timeoutMs: c.SLACK_TIMEOUT_MS,
-        ready: { webhook: settings.destination.masked, pretext: settings.pretext !== undefined },
-      };
+  return defineNotifierFunction(
+    {
+      name: 'slack-alert',
+      config,
+      secretVariables,
+      sensitiveKeys,
+      setup: webhookAlertSetup(SLACK_KEYS, ({ pretext }) => createSlackTarget({ pretext })),
+      handle,
     },
-    overrides: options.notifier,
-  });
-  return defineFunction({
-    name: 'slack-alert',
-    config,
-    secretVariables,
-    sensitiveKeys,
-    // Every vSphere event its Triggers select: the Triggers are the filter (values.yaml).
-    parse: vsphereEventParser(),
-    guards: createStateGuards({ dedupe: true, ...options.state }),
-    init: lifecycle.init,
-    handle,
-    shutdown: lifecycle.shutdown,
-  });
+    options,
+  );
 }

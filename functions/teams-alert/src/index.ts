@@ -1,19 +1,10 @@
-import { defineFunction } from '@veba-functions/runtime';
 import {
-  createNotifierLifecycle,
   createTeamsTarget,
-  resolveWebhookSettings,
+  defineNotifierFunction,
+  webhookAlertSetup,
   type NotifierFunctionOptions,
 } from '@veba-functions/notifier';
-import { createStateGuards } from '@veba-functions/state';
-import { vsphereEventParser } from '@veba-functions/vsphere-events';
-import {
-  TEAMS_KEYS,
-  config,
-  secretVariables,
-  sensitiveKeys,
-  type TeamsAlertConfig,
-} from './config.js';
+import { TEAMS_KEYS, config, secretVariables, sensitiveKeys } from './config.js';
 import { handle } from './handler.js';
 
 /** Options of {@link createTeamsAlert} (tests and benchmarks; production uses the defaults). */
@@ -30,29 +21,15 @@ export type TeamsAlertOptions = NotifierFunctionOptions;
  * await serve(createTeamsAlert());
  */
 export function createTeamsAlert(options: TeamsAlertOptions = {}) {
-  const lifecycle = createNotifierLifecycle({
-    name: 'teams-alert',
-    setup(c: TeamsAlertConfig) {
-      const settings = resolveWebhookSettings(TEAMS_KEYS, c);
-      return {
-        target: createTeamsTarget({ pretext: settings.pretext }),
-        destination: settings.destination,
-        timeoutMs: c.TEAMS_TIMEOUT_MS,
-        ready: { webhook: settings.destination.masked, pretext: settings.pretext !== undefined },
-      };
+  return defineNotifierFunction(
+    {
+      name: 'teams-alert',
+      config,
+      secretVariables,
+      sensitiveKeys,
+      setup: webhookAlertSetup(TEAMS_KEYS, ({ pretext }) => createTeamsTarget({ pretext })),
+      handle,
     },
-    overrides: options.notifier,
-  });
-  return defineFunction({
-    name: 'teams-alert',
-    config,
-    secretVariables,
-    sensitiveKeys,
-    // Every vSphere event its Triggers select: the Triggers are the filter (values.yaml).
-    parse: vsphereEventParser(),
-    guards: createStateGuards({ dedupe: true, ...options.state }),
-    init: lifecycle.init,
-    handle,
-    shutdown: lifecycle.shutdown,
-  });
+    options,
+  );
 }

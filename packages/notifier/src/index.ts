@@ -36,9 +36,14 @@ export type {
 } from './maintenance.js';
 export { createNotifier } from './notifier.js';
 export type { Notifier, NotifierOptions, NotifyContext, PostedBody } from './notifier.js';
-export { createNotifierLifecycle } from './notifier-function.js';
+export {
+  createNotifierLifecycle,
+  defineNotifierFunction,
+  webhookAlertSetup,
+} from './notifier-function.js';
 export type {
   NotifierFunctionConfig,
+  NotifierFunctionDefinition,
   NotifierFunctionOptions,
   NotifierLifecycle,
   NotifierLifecycleOptions,
@@ -46,6 +51,7 @@ export type {
   NotifierSetupContext,
   NotifierState,
   NotifierTargetSetup,
+  WebhookAlertKeys,
 } from './notifier-function.js';
 export { fitText, truncateText, escapeAngles } from './text.js';
 export { jsonBytes } from './fit.js';

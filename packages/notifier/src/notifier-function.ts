@@ -3,14 +3,33 @@
  * the notifier Redis, the notifier and one ready line; in `shutdown`, the notifier and Redis
  * closed. A function's `index.ts` says only what is specific to it (its target and keys).
  */
-import type { InitContext, Logger } from '@veba-functions/runtime';
-import type { RedisConfig, StateGuardsOptions } from '@veba-functions/state';
-import type { VSphereEvent } from '@veba-functions/vsphere-events';
+import {
+  defineFunction,
+  type Config,
+  type HandleResult,
+  type HandlerContext,
+  type InitContext,
+  type Logger,
+} from '@veba-functions/runtime';
+import {
+  createStateGuards,
+  type RedisConfig,
+  type StateGuardsOptions,
+} from '@veba-functions/state';
+import { vsphereEventParser, type VSphereEvent } from '@veba-functions/vsphere-events';
 import type { Registry } from 'prom-client';
+import type { z } from 'zod';
+import type { notifierConfigShape } from './config.js';
 import type { Destination } from './destination.js';
 import { createNotifier, type Notifier, type NotifierOptions } from './notifier.js';
 import { connectNotifierRedis, disconnectNotifierRedis } from './redis-connection.js';
+import type { NotificationTarget } from './target.js';
 import type { TargetClient } from './target-client.js';
+import {
+  resolveWebhookSettings,
+  type WebhookKeys,
+  type WebhookSettings,
+} from './webhook-settings.js';
 
 /** The keys of `notifierConfigShape` the lifecycle reads (a function's config has them). */
 export type NotifierFunctionConfig = RedisConfig & {
@@ -71,7 +90,7 @@ export interface NotifierLifecycleOptions<C extends NotifierFunctionConfig, M> {
    * The function's target from its config. Runs first in `init`, before Redis is reached, so a
    * configuration error is reported as such (`ConfigError`).
    */
-  setup(config: C, ctx: NotifierSetupContext): NotifierTargetSetup<M>;
+  setup: (config: C, ctx: NotifierSetupContext) => NotifierTargetSetup<M>;
   /** From the function's options (tests and benchmarks). */
   overrides?: Partial<NotifierOverrides> | undefined;
 }
@@ -146,5 +165,99 @@ export function createNotifierLifecycle<C extends NotifierFunctionConfig, M>(
       notifier?.close();
       await disconnectNotifierRedis(redis);
     },
+  };
+}
+
+/** A notifier function: its keys, its target from them, its handler (see {@link defineNotifierFunction}). */
+export interface NotifierFunctionDefinition<Shape extends z.ZodRawShape, M> {
+  /** Also the dedupe namespace, the metrics label and the ready line's name. */
+  name: string;
+  config: Shape;
+  secretVariables: string[];
+  sensitiveKeys: string[];
+  /**
+   * Ordering on: an event older (by `Key`) than one already handled in its scope is skipped as
+   * stale (PagerDuty: a late trigger must not reopen a resolved incident). Default off: each
+   * message stands alone with its own vCenter time, and a late alarm dropped as stale would hide it.
+   */
+  orderBy?: (event: VSphereEvent) => string | undefined;
+  /** The function's target from its loaded config (see {@link createNotifierLifecycle}). */
+  setup: (config: Config<Shape>, ctx: NotifierSetupContext) => NotifierTargetSetup<M>;
+  handle: (
+    event: VSphereEvent,
+    ctx: HandlerContext<NotifierState, Config<Shape>>,
+  ) => Promise<HandleResult>;
+}
+
+/**
+ * The definition of a notifier function: every vSphere event its Triggers select (the Triggers
+ * are the filter, values.yaml), dedupe on (a message cannot be unsent, and no target has an
+ * idempotency key), ordering as `orderBy` says, and the shared lifecycle around its `setup`.
+ * A fresh instance per call; nothing starts before `init`.
+ *
+ * @example
+ * export function createSlackAlert(options: NotifierFunctionOptions = {}) {
+ *   return defineNotifierFunction(
+ *     { name: 'slack-alert', config, secretVariables, sensitiveKeys, setup, handle },
+ *     options,
+ *   );
+ * }
+ */
+export function defineNotifierFunction<Shape extends z.ZodRawShape & typeof notifierConfigShape, M>(
+  definition: NotifierFunctionDefinition<Shape, M>,
+  options: NotifierFunctionOptions = {},
+) {
+  const lifecycle = createNotifierLifecycle<Config<Shape> & NotifierFunctionConfig, M>({
+    name: definition.name,
+    setup: definition.setup,
+    overrides: options.notifier,
+  });
+  const { orderBy } = definition;
+  return defineFunction({
+    name: definition.name,
+    config: definition.config,
+    secretVariables: definition.secretVariables,
+    sensitiveKeys: definition.sensitiveKeys,
+    parse: vsphereEventParser(),
+    guards: createStateGuards<VSphereEvent>({
+      dedupe: true,
+      ...(orderBy !== undefined ? { ordering: { policy: 'skip', scope: orderBy } } : {}),
+      ...options.state,
+    }),
+    init: lifecycle.init,
+    handle: definition.handle,
+    shutdown: lifecycle.shutdown,
+  });
+}
+
+/** Where a webhook alert's keys are: its URL, pretext and secret, and its POST timeout (ms). */
+export type WebhookAlertKeys = WebhookKeys & { timeout: string };
+
+/**
+ * The `setup` of a webhook alert (Slack, Teams, Google Chat): the URL and pretext from its keys
+ * (`resolveWebhookSettings`: plain variables, a JSON secret or a raw-URL secret), its target from
+ * them, the POST timeout from `keys.timeout`; the ready line names the masked URL (and whether a
+ * pretext is set, for a target that has one).
+ *
+ * @example
+ * setup: webhookAlertSetup(SLACK_KEYS, ({ pretext }) => createSlackTarget({ pretext })),
+ */
+export function webhookAlertSetup<M>(
+  keys: WebhookAlertKeys,
+  createTarget: (settings: WebhookSettings) => NotificationTarget<M>,
+): (config: Readonly<Record<string, unknown>>) => NotifierTargetSetup<M> {
+  return (config) => {
+    const settings = resolveWebhookSettings(keys, config);
+    const timeoutMs = config[keys.timeout];
+    const webhook = settings.destination.masked;
+    return {
+      target: createTarget(settings),
+      destination: settings.destination,
+      ...(typeof timeoutMs === 'number' ? { timeoutMs } : {}),
+      ready:
+        keys.pretext === undefined
+          ? { webhook }
+          : { webhook, pretext: settings.pretext !== undefined },
+    };
   };
 }

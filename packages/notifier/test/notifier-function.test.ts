@@ -1,7 +1,8 @@
 /**
  * The lifecycle every notifier function shares, against a real redis-server and the Slack
  * stand-in: setup first (a configuration error is reported before Redis is reached), then the
- * notifier Redis and the notifier, one ready line; shutdown closes what init opened.
+ * notifier Redis and the notifier, one ready line; shutdown closes what init opened. And the
+ * definition and the webhook setup built on it.
  */
 import { ConfigError } from '@veba-functions/runtime';
 import {
@@ -13,10 +14,18 @@ import {
 } from '@veba-functions/test-helpers';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
+import type { VSphereEvent } from '@veba-functions/vsphere-events';
+import { z } from 'zod';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseDestination } from '../src/destination.js';
 import { createEmailTarget } from '../src/email/email-target.js';
-import { createNotifierLifecycle, type NotifierFunctionConfig } from '../src/notifier-function.js';
+import { notifierConfigShape, timeoutKey } from '../src/config.js';
+import {
+  createNotifierLifecycle,
+  defineNotifierFunction,
+  webhookAlertSetup,
+  type NotifierFunctionConfig,
+} from '../src/notifier-function.js';
 import { createSlackTarget } from '../src/slack/slack-target.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../src/testing/webhook-receiver.js';
 import { corpusEvent } from './corpus.js';
@@ -117,5 +126,73 @@ describe('createNotifierLifecycle', () => {
     expect(ready).toMatchObject({ smtpServer: 'relay:25', maintenance: 'memory' });
     expect(ready).not.toHaveProperty('pacing');
     await lifecycle.shutdown();
+  });
+});
+
+describe('defineNotifierFunction', () => {
+  const config = { TEST_WEBHOOK_URL: z.string().optional(), ...notifierConfigShape };
+  const definition = (orderBy?: (event: VSphereEvent) => string | undefined) =>
+    defineNotifierFunction(
+      {
+        name: 'test-alert',
+        config,
+        secretVariables: ['TEST_SECRET'],
+        sensitiveKeys: ['TEST_WEBHOOK_URL'],
+        ...(orderBy ? { orderBy } : {}),
+        setup: () => ({ target: createSlackTarget(), ready: {} }),
+        handle: (event, ctx) => ctx.state.notifier.notify(event, ctx),
+      },
+      { state: { storeOptions: { keyPrefix: 'x:' } } },
+    );
+
+  it('keeps the keys, parses vSphere events only, dedupes; orders only with orderBy', () => {
+    const plain = definition();
+    expect(plain).toMatchObject({
+      name: 'test-alert',
+      config,
+      secretVariables: ['TEST_SECRET'],
+      sensitiveKeys: ['TEST_WEBHOOK_URL'],
+    });
+    expect(plain.guards?.map((g) => g.name)).toEqual(['dedupe']);
+    expect(definition(() => 'scope').guards?.map((g) => g.name)).toEqual(['dedupe', 'ordering']);
+    const skipped = plain.parse!({
+      specversion: '1.0',
+      id: '1',
+      source: '/harbor',
+      type: 'com.vmware.harbor.push_artifact.v0',
+    } as never);
+    expect(skipped).toMatchObject({
+      skipped: expect.stringMatching(/not a vSphere event type/) as unknown,
+    });
+  });
+});
+
+describe('webhookAlertSetup', () => {
+  const keys = {
+    url: 'TEST_WEBHOOK_URL',
+    pretext: 'TEST_PRETEXT',
+    secret: 'TEST_SECRET',
+    timeout: 'TEST_TIMEOUT_MS',
+  };
+
+  it('the URL from a raw-URL secret, the pretext, the timeout; the ready line masks the URL', () => {
+    const setup = webhookAlertSetup(keys, ({ pretext }) => createSlackTarget({ pretext }));
+    const own = setup({
+      TEST_SECRET: 'https://hooks.example/services/T/B/secret-token',
+      TEST_PRETEXT: 'prod',
+      TEST_TIMEOUT_MS: timeoutKey().parse('2500'),
+    });
+    expect(own.timeoutMs).toBe(2500);
+    expect(own.destination?.masked).not.toContain('secret-token');
+    expect(own.ready).toEqual({ webhook: own.destination?.masked, pretext: true });
+  });
+
+  it('a target without a pretext key has no pretext in its ready line; a missing URL names the keys', () => {
+    const { pretext: _none, ...noPretext } = keys;
+    const setup = webhookAlertSetup(noPretext, () => createSlackTarget());
+    const own = setup({ TEST_WEBHOOK_URL: 'https://hooks.example/x/y' });
+    expect(own.ready).toEqual({ webhook: own.destination?.masked });
+    expect(own).not.toHaveProperty('timeoutMs');
+    expect(() => setup({})).toThrow(/TEST_WEBHOOK_URL: missing .*TEST_SECRET/);
   });
 });
