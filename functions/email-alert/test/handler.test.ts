@@ -3,32 +3,24 @@
  * in-process (@veba-functions/notifier/testing/smtp): every corpus sample its Triggers select is
  * mailed (200) or refused naming the field (400).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DependencyUnavailableError, UpstreamRejectedError } from '@veba-functions/runtime';
 import { createEmailTarget, createSmtpClient } from '@veba-functions/notifier';
 import {
-  expectSentOrInvalid,
-  notifierContext,
+  itSendsOrRefusesEverySample,
   triggeredSamples,
+  useNotifierHandler,
   vsphereSample,
 } from '@veba-functions/notifier/testing/function';
-import { startSmtpReceiver, type SmtpReceiver } from '@veba-functions/notifier/testing/smtp';
-import type { EmailAlertConfig } from '../src/config.js';
+import { startSmtpReceiver } from '@veba-functions/notifier/testing/smtp';
 import { handle } from '../src/handler.js';
-
-let smtp: SmtpReceiver | undefined;
-afterEach(async () => {
-  await smtp?.close();
-  smtp = undefined;
-});
 
 /** What values.yaml's Triggers select (`type: com.vmware.vsphere.<class>.v0`) from the corpus. */
 const { classes, files } = triggeredSamples(new URL('../values.yaml', import.meta.url));
 
-async function context() {
-  smtp = await startSmtpReceiver({ tls: 'none' });
-  const server = smtp;
-  return notifierContext<EmailAlertConfig>((logger) => ({
+const smtp = useNotifierHandler({
+  receiver: () => startSmtpReceiver({ tls: 'none' }),
+  notifier: (server, logger) => ({
     target: createEmailTarget({ subjectPrefix: '[vCenter]', domain: 'corp.example' }),
     client: createSmtpClient({
       host: server.host,
@@ -39,8 +31,9 @@ async function context() {
       logger,
       timeoutMs: 5_000,
     }),
-  }));
-}
+  }),
+  sent: (server) => server.mails.length,
+});
 
 describe('email-alert handle(event, ctx)', () => {
   it('the Triggers select corpus samples of the VEBA email examples', () => {
@@ -54,20 +47,18 @@ describe('email-alert handle(event, ctx)', () => {
     );
   });
 
-  it.each(files)('%s: mailed (200) or refused naming the field (400)', async (file) => {
-    const ctx = await context();
-    const event = vsphereSample(file);
-    const mailed = await expectSentOrInvalid(handle(event, ctx), {
-      body: { posted: true, eventClass: event.eventClass, accepted: 1, refused: 0 },
-      sent: () => smtp!.mails.length,
-    });
-    if (mailed) expect(smtp!.mails[0]!.parsed.subject?.startsWith('[vCenter] ')).toBe(true);
+  itSendsOrRefusesEverySample(files, smtp, handle, {
+    body: (event) => ({ posted: true, eventClass: event.eventClass, accepted: 1, refused: 0 }),
+    after(_event, mailed) {
+      if (mailed)
+        expect(smtp.receiver.mails[0]!.parsed.subject?.startsWith('[vCenter] ')).toBe(true);
+    },
   });
 
   it("kn-ps-email's VmRemovedEvent: the VM, the user and the time in both parts", async () => {
-    const ctx = await context();
+    const ctx = await smtp.context();
     await handle(vsphereSample('kn-ps-email__test-payload.json'), ctx);
-    const mail = smtp!.mails[0]!.parsed;
+    const mail = smtp.receiver.mails[0]!.parsed;
     for (const text of ['FooBar', 'VSPHERE.LOCAL\\william', '2021-04-23T20:21:02.277Z']) {
       expect(mail.text).toContain(text);
       expect(mail.html).toContain(text);
@@ -75,20 +66,20 @@ describe('email-alert handle(event, ctx)', () => {
   });
 
   it('a VM event without Vm: 400 naming the field, nothing sent', async () => {
-    const ctx = await context();
+    const ctx = await smtp.context();
     await expect(
       handle(vsphereSample('kn-ps-email__test-payload.json', { Vm: null }), ctx),
     ).rejects.toThrow(/data\.Vm is missing/);
-    expect(smtp!.mails).toHaveLength(0);
+    expect(smtp.sent()).toBe(0);
   });
 
   it("lets the server's refusals through as the runtime errors they map to", async () => {
-    const ctx = await context();
-    smtp!.script({ stage: 'mail', code: 451, message: 'try later' });
+    const ctx = await smtp.context();
+    smtp.receiver.script({ stage: 'mail', code: 451, message: 'try later' });
     await expect(
       handle(vsphereSample('kn-ps-email__test-payload.json'), ctx),
     ).rejects.toBeInstanceOf(DependencyUnavailableError);
-    smtp!.script({ stage: 'after-data', code: 554, message: 'rejected as spam' });
+    smtp.receiver.script({ stage: 'after-data', code: 554, message: 'rejected as spam' });
     await expect(
       handle(vsphereSample('kn-ps-email__test-payload.json'), ctx),
     ).rejects.toBeInstanceOf(UpstreamRejectedError);

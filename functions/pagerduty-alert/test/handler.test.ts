@@ -3,41 +3,38 @@
  * that answers as PagerDuty's Events API v2 documents (@veba-functions/notifier/testing): every
  * corpus sample its Triggers select is sent (200) or refused naming the field (400).
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { DependencyUnavailableError } from '@veba-functions/runtime';
+import { describe, expect, it } from 'vitest';
 import { alarmDedupKey, createPagerDutyTarget, parseDestination } from '@veba-functions/notifier';
-import { startPagerDutyReceiver, type PagerDutyReceiver } from '@veba-functions/notifier/testing';
+import { startPagerDutyReceiver } from '@veba-functions/notifier/testing';
 import {
-  expectSentOrInvalid,
-  notifierContext,
+  itMapsUnavailable,
+  itSendsOrRefusesEverySample,
   triggeredSamples,
+  useNotifierHandler,
   vsphereSample,
 } from '@veba-functions/notifier/testing/function';
-import type { PagerDutyAlertConfig } from '../src/config.js';
 import { handle } from '../src/handler.js';
-
-let pd: PagerDutyReceiver | undefined;
-afterEach(async () => {
-  await pd?.close();
-  pd = undefined;
-});
 
 const { classes, files } = triggeredSamples(new URL('../values.yaml', import.meta.url));
 
-async function context() {
-  pd = await startPagerDutyReceiver();
-  return notifierContext<PagerDutyAlertConfig>({
-    target: createPagerDutyTarget({ routingKey: pd.routingKey }),
-    destination: parseDestination(pd.url, {
+const alarm = (event: { eventClass: string }) => event.eventClass === 'AlarmStatusChangedEvent';
+
+const pd = useNotifierHandler({
+  receiver: () => startPagerDutyReceiver(),
+  notifier: (receiver) => ({
+    target: createPagerDutyTarget({ routingKey: receiver.routingKey }),
+    destination: parseDestination(receiver.url, {
       key: 'PAGERDUTY_EVENTS_URL',
       from: 'test',
-      secrets: [pd.routingKey],
+      secrets: [receiver.routingKey],
       urlIsSecret: false,
     }),
     maxRateLimitRetries: 0,
     sequenceBy: alarmDedupKey,
-  });
-}
+  }),
+  // Alerts and change events accepted (202).
+  sent: (receiver) => receiver.alerts.length + receiver.changes.length,
+});
 
 describe('pagerduty-alert handle(event, ctx)', () => {
   it('the Triggers select alarms and change events of the corpus', () => {
@@ -45,38 +42,33 @@ describe('pagerduty-alert handle(event, ctx)', () => {
     expect(files.length).toBeGreaterThanOrEqual(10);
   });
 
-  it.each(files)('%s: sent (200) or refused naming the field (400)', async (file) => {
-    const ctx = await context();
-    const event = vsphereSample(file);
-    const alarm = event.eventClass === 'AlarmStatusChangedEvent';
-    const sent = await expectSentOrInvalid(handle(event, ctx), {
-      body: { posted: true, action: alarm ? 'trigger' : 'change' },
-      sent: () => (alarm ? pd!.alerts : pd!.changes).length,
-    });
-    if (!sent) expect(pd!.requests).toHaveLength(0);
+  itSendsOrRefusesEverySample(files, pd, handle, {
+    body: (event) => ({ posted: true, action: alarm(event) ? 'trigger' : 'change' }),
+    after(event, sent) {
+      if (sent) expect((alarm(event) ? pd.receiver.alerts : pd.receiver.changes).length).toBe(1);
+      else expect(pd.receiver.requests).toHaveLength(0);
+    },
   });
 
   it('the OpenFaaS pagerduty-trigger sample (VmReconfiguredEvent) is a change event with the VM as its source', async () => {
-    const ctx = await context();
+    const ctx = await pd.context();
     await handle(vsphereSample('legacy/openfaas-pagerduty-trigger__valid-event.json'), ctx);
-    const change = pd!.changes[0] as { payload: { source: string; summary: string } };
+    const change = pd.receiver.changes[0] as { payload: { source: string; summary: string } };
     expect(change.payload.source.length).toBeGreaterThan(0);
     expect(change.payload.summary.length).toBeGreaterThan(0);
   });
 
   it('an alarm without a known To: 400 naming the field, nothing sent', async () => {
-    const ctx = await context();
+    const ctx = await pd.context();
     await expect(
       handle(vsphereSample('kn-ps-slack-vsphere-alarm__test-payload.json', { To: 'blue' }), ctx),
     ).rejects.toThrow(/data\.To must be red, yellow, green or gray/);
-    expect(pd!.requests).toHaveLength(0);
+    expect(pd.receiver.requests).toHaveLength(0);
   });
 
-  it("lets PagerDuty's 5xx through as a 503", async () => {
-    const ctx = await context();
-    pd!.script({ status: 500, body: '' });
-    await expect(
-      handle(vsphereSample('kn-ps-slack-vsphere-alarm__test-payload.json'), ctx),
-    ).rejects.toBeInstanceOf(DependencyUnavailableError);
+  // PagerDuty's 5xx, for an alarm.
+  itMapsUnavailable(pd, handle, {
+    script: (receiver) => receiver.script({ status: 500, body: '' }),
+    file: 'kn-ps-slack-vsphere-alarm__test-payload.json',
   });
 });

@@ -4,8 +4,9 @@
  * started function + receiver pair of its HTTP tests, and the checks they all make. Each function's
  * tests call them through its own handler and definition, and keep what is specific to it.
  */
-import { expect } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import {
+  DependencyUnavailableError,
   InvalidEventError,
   mapError,
   type HandleResult,
@@ -33,7 +34,14 @@ import {
   type VSphereEvent,
 } from '@veba-functions/vsphere-events';
 import type { NotifierFunctionOptions, NotifierState } from '../notifier-function.js';
+import { parseDestination } from '../destination.js';
 import { createNotifier, type NotifierOptions } from '../notifier.js';
+import type { NotificationTarget } from '../target.js';
+import {
+  startWebhookReceiver,
+  type ReceiverKind,
+  type WebhookReceiver,
+} from './webhook-receiver.js';
 
 const VSPHERE_TYPE = /^com\.vmware\.vsphere\.(\S+)\.v0$/;
 
@@ -146,6 +154,157 @@ export async function expectMissingEntitiesRefused(
     notify(vsphereSample('kn-pcli-hostmaint-alarms__enter-maint-payload.json', { Host: null })),
   ).rejects.toThrow(/data\.Host is missing/);
   expect(sent()).toBe(0);
+}
+
+/** The context {@link useNotifierHandler} gives a test (its config is not read by the handlers). */
+export type NotifierHandlerContext = ReturnType<typeof handlerContext<NotifierState, never>>;
+
+/** A notifier function's handler, as the shared checks call it. */
+export type NotifierHandle = (
+  event: VSphereEvent,
+  ctx: NotifierHandlerContext,
+) => Promise<HandleResult>;
+
+/** Options of {@link useNotifierHandler}. */
+export interface NotifierHandlerOptions<R, A extends unknown[]> {
+  /** Starts the stand-in of one test (closed after the test). */
+  receiver: () => Promise<R>;
+  /** The notifier the handler gets, sending to the test's stand-in; `args` are the test's own. */
+  notifier: (receiver: R, logger: Logger, ...args: A) => NotifierContextOptions<unknown>;
+  /** How many messages the stand-in got. */
+  sent: (receiver: R) => number;
+}
+
+/** What {@link useNotifierHandler} gives a handler test file. */
+export interface NotifierHandlerTest<R, A extends unknown[]> {
+  /** The stand-in of the current test (after `context`). */
+  readonly receiver: R;
+  /** Starts the test's stand-in and returns a handler context whose notifier sends to it. */
+  context: (...args: A) => Promise<NotifierHandlerContext>;
+  /** How many messages the test's stand-in got. */
+  sent: () => number;
+}
+
+/**
+ * Registers what a notifier function's handler tests need: a stand-in per test (closed after
+ * it) and a handler context whose notifier sends to it.
+ *
+ * @example
+ * const slack = useNotifierHandler({
+ *   receiver: () => startWebhookReceiver('slack'),
+ *   notifier: (receiver, _logger, pretext?: string) => ({
+ *     target: createSlackTarget({ pretext }),
+ *     destination: parseDestination(receiver.url, { key: 'SLACK_WEBHOOK_URL', from: 'test' }),
+ *   }),
+ *   sent: (receiver) => receiver.posts.length,
+ * });
+ * const ctx = await slack.context(':rotating_light: prod');
+ */
+export function useNotifierHandler<R extends { close(): Promise<void> }, A extends unknown[] = []>(
+  options: NotifierHandlerOptions<R, A>,
+): NotifierHandlerTest<R, A> {
+  let receiver: R | undefined;
+  afterEach(async () => {
+    await receiver?.close();
+    receiver = undefined;
+  });
+  const current = (): R => {
+    if (receiver === undefined) throw new Error('no stand-in yet: call context() first');
+    return receiver;
+  };
+  return {
+    get receiver() {
+      return current();
+    },
+    context: async (...args) => {
+      const started = await options.receiver();
+      receiver = started;
+      return notifierContext<never>((logger) => options.notifier(started, logger, ...args));
+    },
+    sent: () => options.sent(current()),
+  };
+}
+
+/**
+ * {@link useNotifierHandler} for a webhook alert (Slack, Teams, Google Chat): the stand-in of
+ * its kind, and its target (`createTarget`, given the test's pretext) posting to it, the URL under
+ * its configuration key `urlKey`.
+ *
+ * @example
+ * const slack = useWebhookAlertHandler('slack', (pretext) => createSlackTarget({ pretext }), 'SLACK_WEBHOOK_URL');
+ */
+export function useWebhookAlertHandler<M>(
+  kind: ReceiverKind,
+  createTarget: (pretext?: string) => NotificationTarget<M>,
+  urlKey: string,
+): NotifierHandlerTest<WebhookReceiver, [pretext?: string]> {
+  return useNotifierHandler({
+    receiver: () => startWebhookReceiver(kind),
+    notifier: (receiver, _logger, pretext?: string) => ({
+      target: createTarget(pretext),
+      destination: parseDestination(receiver.url, { key: urlKey, from: 'test' }),
+    }),
+    sent: (receiver) => receiver.posts.length,
+  });
+}
+
+/**
+ * Registers the corpus test of a notifier handler: every sample its Triggers select is sent
+ * (200 with `body(event)`, one message) or refused naming the field (400, none); `after` adds the
+ * function's own checks.
+ *
+ * @example
+ * itSendsOrRefusesEverySample(files, slack, handle);
+ */
+export function itSendsOrRefusesEverySample(
+  files: readonly string[],
+  test: Pick<NotifierHandlerTest<unknown, []>, 'context' | 'sent'>,
+  handle: NotifierHandle,
+  options: {
+    /** The 200 body of a sample sent; default `{ posted: true, eventClass }`. */
+    body?: (event: VSphereEvent) => Record<string, unknown>;
+    after?: (event: VSphereEvent, sent: boolean) => void;
+  } = {},
+): void {
+  it.each(files)('%s: sent (200) or refused naming the field (400)', async (file) => {
+    const ctx = await test.context();
+    const event = vsphereSample(file);
+    const sent = await expectSentOrInvalid(handle(event, ctx), {
+      body: options.body?.(event) ?? { posted: true, eventClass: event.eventClass },
+      sent: test.sent,
+    });
+    options.after?.(event, sent);
+  });
+}
+
+/** Registers {@link expectMissingEntitiesRefused} as a test of the handler. */
+export function itRefusesMissingEntities(
+  test: Pick<NotifierHandlerTest<unknown, []>, 'context' | 'sent'>,
+  handle: NotifierHandle,
+): void {
+  it('a VM event without Vm, a host maintenance event without Host: 400 naming the field, nothing sent', async () => {
+    const ctx = await test.context();
+    await expectMissingEntitiesRefused((event) => handle(event, ctx), test.sent);
+  });
+}
+
+/**
+ * Registers a test that the target's "unavailable" answer (`script` puts it on the stand-in)
+ * reaches the runtime as `DependencyUnavailableError` (503: the broker retries), for `file`
+ * (default: kn-ps-slack's power-off).
+ */
+export function itMapsUnavailable<R>(
+  test: Pick<NotifierHandlerTest<R, []>, 'context' | 'receiver'>,
+  handle: NotifierHandle,
+  options: { script: (receiver: R) => void; file?: string },
+): void {
+  it("the target's unavailable answer is the runtime's DependencyUnavailableError (503)", async () => {
+    const ctx = await test.context();
+    options.script(test.receiver);
+    await expect(
+      handle(vsphereSample(options.file ?? 'kn-ps-slack__test-payload.json'), ctx),
+    ).rejects.toBeInstanceOf(DependencyUnavailableError);
+  });
 }
 
 /** What a notifier function's HTTP tests run against: a real redis-server and the receiver. */
