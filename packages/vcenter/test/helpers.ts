@@ -1,10 +1,8 @@
 /** Shared test plumbing: raw vcsim access, a recording proxy, and an in-memory pino destination. */
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
-import type { VcsimServer } from '@veba-functions/test-helpers';
+import { startVcsimProxy, type VcsimServer } from '@veba-functions/test-helpers';
 
 export interface RawAnswer {
   status: number;
@@ -88,52 +86,25 @@ export interface RecordingProxy {
 
 /** Plain-HTTP front for vcsim that records what the client sends (session ids included). */
 export async function startRecordingProxy(vcsim: VcsimServer): Promise<RecordingProxy> {
-  const ca = readFileSync(vcsim.caFile, 'utf8');
   const seen: RecordingProxy['seen'] = [];
   let inFlight = 0;
   let maxInFlight = 0;
-  const server = http.createServer((req, res) => {
-    inFlight += 1;
-    maxInFlight = Math.max(maxInFlight, inFlight);
-    res.on('close', () => (inFlight -= 1));
-    const sessionHeader = req.headers['vmware-api-session-id'];
-    seen.push({
-      method: req.method ?? '',
-      path: req.url ?? '',
-      sessionId: typeof sessionHeader === 'string' ? sessionHeader : undefined,
-      authorization: req.headers.authorization !== undefined,
-    });
-    const upstream = https.request(
-      `${vcsim.url}${req.url ?? '/'}`,
-      {
-        method: req.method,
-        headers: { ...req.headers, host: `${vcsim.host}:${vcsim.port}` },
-        ca,
-        agent: false,
-      },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    upstream.on('error', () => {
-      res.writeHead(502);
-      res.end();
-    });
-    req.pipe(upstream);
+  const proxy = await startVcsimProxy(vcsim, {
+    intercept(req, res) {
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      res.on('close', () => (inFlight -= 1));
+      const sessionHeader = req.headers['vmware-api-session-id'];
+      seen.push({
+        method: req.method ?? '',
+        path: req.url ?? '',
+        sessionId: typeof sessionHeader === 'string' ? sessionHeader : undefined,
+        authorization: req.headers.authorization !== undefined,
+      });
+      return false;
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    seen,
-    maxInFlight: () => maxInFlight,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { url: proxy.url, seen, maxInFlight: () => maxInFlight, close: proxy.close };
 }
 
 export interface CapturedLogs {
