@@ -3,8 +3,7 @@ import {
   vcenterConfig,
   vcenterGoExampleConfig,
   vcenterTagConfig,
-  type TagAction,
-  type TagTargetOptions,
+  type TagSettings,
 } from '@veba-functions/vcenter';
 import { z } from 'zod';
 
@@ -45,14 +44,9 @@ export const sensitiveKeys: string[] = [];
 
 export type VmTagConfig = Config<typeof config>;
 
-/** What the function does, from the loaded keys. */
-export interface TagSettings {
-  action: TagAction;
-  target: TagTargetOptions;
-}
-
 /**
- * The tag and the action: `VCENTER_TAG_NAME` wins over kn-go-tagging's `TAG_NAME`.
+ * What the function does: the tag and the action. `VCENTER_TAG_NAME` wins over kn-go-tagging's
+ * `TAG_NAME`.
  *
  * @throws ConfigError naming both keys when neither is set.
  */

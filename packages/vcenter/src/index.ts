@@ -8,7 +8,7 @@ export {
   type VCenterConfigInput,
 } from './config.js';
 export { VCenterError, isRetryable, normaliseVapiType, type VCenterErrorType } from './errors.js';
-export { toRuntimeError } from './runtime-errors.js';
+export { toRuntimeError, vmEventError, type VmEventFailure } from './runtime-errors.js';
 export type {
   AttachManyResult,
   AttachResult,
@@ -59,3 +59,13 @@ export {
   vcenterTagConfig,
   type VCenterTagConfig,
 } from './tag-config.js';
+export {
+  applyTagToVm,
+  createTagFunction,
+  openVCenter,
+  type ApplyToVmOptions,
+  type TagFunction,
+  type TagFunctionState,
+  type TagSettings,
+  type VCenterInitContext,
+} from './tag-function.js';
