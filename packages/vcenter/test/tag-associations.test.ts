@@ -16,6 +16,7 @@ import {
   type VCenterClient,
   type VCenterClientOptions,
 } from '../src/index.js';
+import { vcsimClient } from '../src/testing/index.js';
 import { POWERED_ON_TAG, startApiServer, type ApiServer } from './api-server.js';
 import { captureLogs, rawVcsim } from './helpers.js';
 
@@ -23,15 +24,7 @@ let vcsim: VcsimServer;
 const clients: VCenterClient[] = [];
 
 function client(overrides: Partial<VCenterClientOptions> = {}): VCenterClient {
-  const created = createVCenterClient({
-    server: vcsim.url,
-    username: vcsim.username,
-    password: vcsim.password,
-    ca: vcsim.caFile,
-    flavour: 'rest',
-    keepAliveIntervalMs: 0,
-    ...overrides,
-  });
+  const created = vcsimClient(vcsim, { flavour: 'rest', ...overrides });
   clients.push(created);
   return created;
 }

@@ -12,20 +12,14 @@ import {
   type VCenterClient,
   type VCenterClientOptions,
 } from '../src/index.js';
+import { vcsimClient } from '../src/testing/index.js';
 import { captureLogs, rawVcsim, sleep, startRecordingProxy } from './helpers.js';
 
 let vcsim: VcsimServer;
 const clients: VCenterClient[] = [];
 
 function client(overrides: Partial<VCenterClientOptions> = {}): VCenterClient {
-  const created = createVCenterClient({
-    server: vcsim.url,
-    username: vcsim.username,
-    password: vcsim.password,
-    ca: vcsim.caFile,
-    keepAliveIntervalMs: 0,
-    ...overrides,
-  });
+  const created = vcsimClient(vcsim, overrides);
   clients.push(created);
   return created;
 }
