@@ -138,6 +138,24 @@ export function useFunctionHarness<P>(options: FunctionHarnessOptions<P>): Funct
 }
 
 /**
+ * The harness with a package's own members added (getters stay getters, read when used): how a
+ * package builds its harness on this one.
+ *
+ * @example
+ * return extendHarness(harness, { get redis() { return harness.peers.redis; } });
+ */
+export function extendHarness<P, X extends object>(
+  harness: FunctionHarness<P>,
+  extension: X,
+  // NoInfer: X comes from the extension, never from where the result goes.
+): FunctionHarness<P> & NoInfer<X> {
+  return Object.defineProperties(
+    harness,
+    Object.getOwnPropertyDescriptors(extension),
+  ) as FunctionHarness<P> & X;
+}
+
+/**
  * The forms a secret may leak in: as it is, URL-encoded, base64 and base64url (a `Basic` header,
  * an AUTH PLAIN line, a URL echoed in an error page).
  */

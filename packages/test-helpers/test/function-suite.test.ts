@@ -17,6 +17,7 @@ import { fixtureEvent, triggerTypes, type TestFunction } from '../src/index.js';
 import {
   expectCorpusAnswered,
   expectStartRefused,
+  extendHarness,
   leakedSecrets,
   secretForms,
   useFunctionHarness,
@@ -104,6 +105,26 @@ describe('useFunctionHarness', () => {
     await expect(expectStartRefused(h.start(definition()), /never/)).rejects.toThrow(
       /expected the start to fail/,
     );
+  });
+});
+
+describe('extendHarness', () => {
+  it('adds members to the harness, a getter read when used', () => {
+    let reads = 0;
+    const extended = extendHarness(h, {
+      get counted() {
+        reads += 1;
+        return h.peers.name;
+      },
+      twice: (n: number) => n * 2,
+    });
+    expect(reads).toBe(0);
+    expect([extended.counted, extended.twice(2), extended.peers]).toEqual([
+      'peer',
+      4,
+      { name: 'peer' },
+    ]);
+    expect(reads).toBe(1);
   });
 });
 

@@ -4,6 +4,7 @@
  * started function + receiver pair of its HTTP tests, and the checks they all make. Each function's
  * tests call them through its own handler and definition, and keep what is specific to it.
  */
+import { Webhook } from 'standardwebhooks';
 import { afterEach, expect, it } from 'vitest';
 import {
   DependencyUnavailableError,
@@ -24,6 +25,8 @@ import {
   type TestFunction,
 } from '@veba-functions/test-helpers';
 import {
+  expectStartRefused,
+  extendHarness,
   useFunctionHarness,
   type FunctionHarness,
   type TestEnv,
@@ -37,6 +40,8 @@ import type { NotifierFunctionOptions, NotifierState } from '../notifier-functio
 import { parseDestination } from '../destination.js';
 import { createNotifier, type NotifierOptions } from '../notifier.js';
 import type { NotificationTarget } from '../target.js';
+import type { WebhookKeys } from '../webhook-settings.js';
+import type { RecordedRequest } from './http-receiver.js';
 import {
   startWebhookReceiver,
   type ReceiverKind,
@@ -379,14 +384,7 @@ export function useNotifierHarness<R extends ResettableReceiver>(
       ...options.env(receiver),
     }),
   });
-  return {
-    get peers() {
-      return harness.peers;
-    },
-    start: harness.start,
-    stop: harness.stop,
-    send: harness.send,
-    sendWithRetries: harness.sendWithRetries,
+  return extendHarness(harness, {
     get redis() {
       return harness.peers.redis;
     },
@@ -407,7 +405,7 @@ export function useNotifierHarness<R extends ResettableReceiver>(
       for (const final of finals) expect(final.status).toBe(200);
       return finals;
     },
-  };
+  });
 }
 
 /**
@@ -440,4 +438,47 @@ export function alarmOnHost(
     Entity: { Name: host.Name, Entity: { Type: 'HostSystem', Value: host.Host.Value } },
   };
   return alarm;
+}
+
+/**
+ * Expects a start with the webhook URL carrying a user name and password (`url` with
+ * `svc:hunter2@`) to be refused naming the key and where it came from, never echoing the
+ * password. `keys` are the function's own (`SLACK_KEYS`); `start(env)` starts it with `env`.
+ */
+export async function expectUserInfoUrlRefused(
+  start: (env: Record<string, string>) => Promise<unknown>,
+  keys: Pick<WebhookKeys, 'url' | 'secret'>,
+  url: string,
+): Promise<void> {
+  await expectStartRefused(
+    start({ [keys.secret]: '', [keys.url]: url.replace('http://', 'http://svc:hunter2@') }),
+    new RegExp(
+      `${keys.url}: invalid \\(from env ${keys.url}\\): the URL contains a user name or password`,
+    ),
+    'hunter2',
+  );
+}
+
+/**
+ * Verifies a request to the Standard Webhooks stand-in with the reference library
+ * (`standardwebhooks`: signature, id and timestamp) under `secret`, and expects its body to be
+ * `event` in the structured CloudEvents JSON format. The verified body.
+ */
+export function expectSignedCloudEvent(
+  request: RecordedRequest,
+  secret: string,
+  event: { id: string; source: string; type: string; data?: unknown },
+): Record<string, unknown> {
+  const verified = new Webhook(secret).verify(
+    request.raw,
+    request.headers as Record<string, string>,
+  ) as Record<string, unknown>;
+  expect(verified).toMatchObject({
+    specversion: '1.0',
+    id: event.id,
+    source: event.source,
+    type: event.type,
+    data: event.data,
+  });
+  return verified;
 }

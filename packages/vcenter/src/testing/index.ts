@@ -15,6 +15,7 @@ import {
   type VcsimServer,
 } from '@veba-functions/test-helpers';
 import {
+  extendHarness,
   useFunctionHarness,
   type FunctionHarness,
   type TestEnv,
@@ -81,14 +82,7 @@ export function useVCenterHarness(): VCenterHarness {
       await Promise.all([redis.stop(), vcsim.stop()]);
     },
   });
-  return {
-    get peers() {
-      return harness.peers;
-    },
-    start: harness.start,
-    stop: harness.stop,
-    send: harness.send,
-    sendWithRetries: harness.sendWithRetries,
+  const members: Omit<VCenterHarness, keyof FunctionHarness<VCenterPeers>> = {
     get redis() {
       return harness.peers.redis;
     },
@@ -98,7 +92,7 @@ export function useVCenterHarness(): VCenterHarness {
     get admin() {
       return harness.peers.admin;
     },
-    env(overrides = {}, vcsim = harness.peers.vcsim) {
+    env(overrides: TestEnv = {}, vcsim: VcsimServer = harness.peers.vcsim): TestEnv {
       return {
         VCENTER_SERVER: vcsim.url,
         VCENTER_USERNAME: vcsim.username,
@@ -110,6 +104,7 @@ export function useVCenterHarness(): VCenterHarness {
       };
     },
   };
+  return extendHarness(harness, members);
 }
 
 /** vCenter requests a function has made (`veba_vcenter_requests_total`), of one operation or all. */
