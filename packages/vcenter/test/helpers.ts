@@ -1,8 +1,14 @@
-/** Shared test plumbing: raw vcsim access, a recording proxy, and an in-memory pino destination. */
+/**
+ * Shared test plumbing: a vcsim per file with its clients, raw vcsim access, a recording proxy,
+ * and an in-memory pino destination.
+ */
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { pino, type Logger } from 'pino';
-import { startVcsimProxy, type VcsimServer } from '@veba-functions/test-helpers';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { startVcsim, startVcsimProxy, type VcsimServer } from '@veba-functions/test-helpers';
+import type { VCenterClient, VCenterClientOptions } from '../src/index.js';
+import { vcsimClient } from '../src/testing/index.js';
 
 export interface RawAnswer {
   status: number;
@@ -131,3 +137,39 @@ export function captureLogs(): CapturedLogs {
 
 export const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A vcsim for the test file and the clients of its tests (see {@link useVcsim}). */
+export interface VcsimFixture {
+  readonly vcsim: VcsimServer;
+  /** A client of vcsim (the file's defaults under `overrides`), closed after the test. */
+  client(overrides?: Partial<VCenterClientOptions>): VCenterClient;
+}
+
+/** Starts vcsim once for the test file; the clients a test made are closed after it. */
+export function useVcsim(defaults: Partial<VCenterClientOptions> = {}): VcsimFixture {
+  let vcsim: VcsimServer | undefined;
+  const clients: VCenterClient[] = [];
+  beforeAll(async () => {
+    vcsim = await startVcsim();
+  }, 300_000);
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+  });
+  afterAll(async () => {
+    await vcsim?.stop();
+  });
+  const started = (): VcsimServer => {
+    if (vcsim === undefined) throw new Error('vcsim is not started yet (beforeAll)');
+    return vcsim;
+  };
+  return {
+    get vcsim() {
+      return started();
+    },
+    client(overrides = {}) {
+      const created = vcsimClient(started(), { ...defaults, ...overrides });
+      clients.push(created);
+      return created;
+    },
+  };
+}
