@@ -4,7 +4,6 @@
  * `standardwebhooks` package.
  */
 import { CloudEvent } from 'cloudevents';
-import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DependencyUnavailableError, UpstreamRejectedError } from '@veba-functions/runtime';
 import {
@@ -17,6 +16,7 @@ import {
   startStandardWebhookReceiver,
   type StandardWebhookReceiver,
 } from '@veba-functions/notifier/testing';
+import { expectSignedCloudEvent } from '@veba-functions/notifier/testing/function';
 import { handlerContext, loadVebaFixtures, triggerTypes } from '@veba-functions/test-helpers';
 import type { WebhookForwardConfig } from '../src/config.js';
 import { handle, type State } from '../src/handler.js';
@@ -60,17 +60,7 @@ describe('webhook-forward handle(event, ctx)', () => {
     const result = await handle(event, ctx);
     expect(result).toMatchObject({ status: 200, body: { forwarded: true } });
     const request = receiver!.accepted[0]!;
-    const verified = new Webhook(receiver!.secrets[0]!).verify(
-      request.raw,
-      request.headers as Record<string, string>,
-    ) as Record<string, unknown>;
-    expect(verified).toMatchObject({
-      specversion: '1.0',
-      id: event.id,
-      source: event.source,
-      type: event.type,
-      data: event.data,
-    });
+    expectSignedCloudEvent(request, receiver!.secrets[0]!, event);
     expect(request.headers['webhook-id']).toBe(
       (result as { body: { webhookId: string } }).body.webhookId,
     );

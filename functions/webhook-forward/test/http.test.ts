@@ -9,7 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { newWebhookSecret, startStandardWebhookReceiver } from '@veba-functions/notifier/testing';
-import { useNotifierHarness } from '@veba-functions/notifier/testing/function';
+import {
+  expectSignedCloudEvent,
+  useNotifierHarness,
+} from '@veba-functions/notifier/testing/function';
 import { fixtureEvent, functionReadmeProblems } from '@veba-functions/test-helpers';
 import { expectCorpusAnswered } from '@veba-functions/test-helpers/vitest';
 import { createWebhookForward } from '../src/index.js';
@@ -59,19 +62,7 @@ describe('signed per Standard Webhooks', () => {
     const request = h.receiver.accepted[0]!;
     expect(request.headers['content-type']).toBe('application/cloudevents+json; charset=utf-8');
     expect(String(request.headers['webhook-signature']).split(' ')).toHaveLength(2);
-    for (const secret of h.receiver.secrets) {
-      const verified = new Webhook(secret).verify(request.raw, headers(request)) as Record<
-        string,
-        unknown
-      >;
-      expect(verified).toMatchObject({
-        specversion: '1.0',
-        id: event.id,
-        source: event.source,
-        type: event.type,
-        data: event.data,
-      });
-    }
+    for (const secret of h.receiver.secrets) expectSignedCloudEvent(request, secret, event);
     const tampered = request.raw.replace('"UserName"', '"Username"');
     expect(tampered).not.toBe(request.raw);
     expect(() => new Webhook(h.receiver.secrets[0]!).verify(tampered, headers(request))).toThrow(
