@@ -19,12 +19,12 @@ import {
   pagerDutyEventOf,
 } from '../src/pagerduty/pagerduty-event.js';
 import { changeEventsUrl, createPagerDutyTarget } from '../src/pagerduty/pagerduty-target.js';
-import type { NotifierLogger } from '../src/target-client.js';
 import {
   startPagerDutyReceiver,
   type PagerDutyReceiver,
 } from '../src/testing/pagerduty-receiver.js';
 import { EXPECTED, corpusEvent, vsphereCorpusFiles } from './corpus.js';
+import { captureLogger, type LogLine } from './capture-logger.js';
 
 const ALARM = 'kn-ps-slack-vsphere-alarm__test-payload.json';
 const alarm = (data: Record<string, unknown> = {}) => corpusEvent(ALARM, data);
@@ -143,17 +143,6 @@ describe('pagerDutyEventOf', () => {
     );
   });
 });
-
-interface LogLine {
-  level: string;
-  obj: object;
-  msg: string | undefined;
-}
-function captureLogger(): NotifierLogger & { lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, obj, msg });
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
 
 let pd: PagerDutyReceiver | undefined;
 afterEach(async () => {
