@@ -13,7 +13,8 @@
  * sent, the outcome of that message is its outcome.
  */
 import { DependencyUnavailableError } from '@veba-functions/runtime';
-import { Counter, type Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
+import { registeredCounter } from './metrics.js';
 import { RateLimitedError } from './errors.js';
 import type { Notification } from './model.js';
 import type { RateLimiter } from './rate-limiter.js';
@@ -302,12 +303,10 @@ function abortReason(signal: AbortSignal): Error {
 const MESSAGES_METRIC = 'veba_notifier_messages_total';
 
 function messageCounter(registry: Registry): Counter<'target' | 'kind'> {
-  const existing = registry.getSingleMetric(MESSAGES_METRIC);
-  if (existing) return existing as Counter<'target' | 'kind'>;
-  return new Counter({
-    name: MESSAGES_METRIC,
-    help: 'Notifier messages by kind: single (one event), digest (several events), paced_out (an event refused: its send slot came after its deadline)',
-    labelNames: ['target', 'kind'],
-    registers: [registry],
-  });
+  return registeredCounter(
+    registry,
+    MESSAGES_METRIC,
+    'Notifier messages by kind: single (one event), digest (several events), paced_out (an event refused: its send slot came after its deadline)',
+    ['target', 'kind'],
+  );
 }

@@ -10,7 +10,8 @@ import {
 } from '@veba-functions/runtime';
 import type { VSphereEvent } from '@veba-functions/vsphere-events';
 import type { Cluster, Redis } from 'ioredis';
-import { Counter, type Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
+import { registeredCounter } from './metrics.js';
 import type { Destination } from './destination.js';
 import { createDigestDispatcher, type DigestDispatcher } from './digest-dispatcher.js';
 import {
@@ -266,12 +267,10 @@ export function createNotifier<M>(options: NotifierOptions<M>): Notifier {
 const SUPPRESSED_METRIC = 'veba_notifier_suppressed_total';
 
 function suppressedCounter(registry: Registry): Counter<'target' | 'reason'> {
-  const existing = registry.getSingleMetric(SUPPRESSED_METRIC);
-  if (existing) return existing as Counter<'target' | 'reason'>;
-  return new Counter({
-    name: SUPPRESSED_METRIC,
-    help: 'Events not posted on purpose, by reason (host_in_maintenance: an alarm on a host in maintenance mode)',
-    labelNames: ['target', 'reason'],
-    registers: [registry],
-  });
+  return registeredCounter(
+    registry,
+    SUPPRESSED_METRIC,
+    'Events not posted on purpose, by reason (host_in_maintenance: an alarm on a host in maintenance mode)',
+    ['target', 'reason'],
+  );
 }
