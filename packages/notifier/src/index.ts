@@ -1,4 +1,4 @@
-export { buildNotification, notificationOf } from './model.js';
+export { buildNotification, eventContext, notificationOf } from './model.js';
 export type { AlarmChange, Fact, Icon, Notification, Severity } from './model.js';
 export { digestLine, digestTitle, familyCounts, worstSeverity } from './digest.js';
 export { parseDestination, destinationOf, maskUrl } from './destination.js';

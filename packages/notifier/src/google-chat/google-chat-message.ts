@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { digestLine, digestTitle, familyCounts, moreLine } from '../digest.js';
 import { fitBytes, scaled, unicodeEmoji } from '../fit.js';
-import type { Notification } from '../model.js';
+import { eventContext, type Notification } from '../model.js';
 import { escapeAngles, fitText, truncateText } from '../text.js';
 
 /** A card widget the renderer uses. */
@@ -136,13 +136,7 @@ export function renderGoogleChatMessage(
     }
     if (sections.length === 0)
       sections.push({ widgets: [{ textParagraph: { text: cardText(n.title, 200) } }] });
-    const subtitle = [
-      n.vcenter ? `vCenter ${n.vcenter}` : undefined,
-      `event ${n.key ?? '?'}`,
-      n.eventClass,
-    ]
-      .filter((part): part is string => part !== undefined)
-      .join(' · ');
+    const subtitle = eventContext(n);
     const message: GoogleChatMessage = {
       text: fallbackText(`${unicodeEmoji(n.icon)} ${n.title}: ${n.headline}`, options, scale),
       cardsV2: [

@@ -15,7 +15,7 @@
  */
 import { digestLine, digestTitle, familyCounts, moreLine, worstSeverity } from '../digest.js';
 import { fitBytes, scaled, unicodeEmoji } from '../fit.js';
-import type { Notification, Severity } from '../model.js';
+import { eventContext, type Notification, type Severity } from '../model.js';
 import { truncateText } from '../text.js';
 
 /** An Adaptive Card element the renderer uses. */
@@ -188,13 +188,7 @@ function cardFor(n: Notification, options: TeamsRenderOptions, scale: number): A
       wrap: true,
     });
   }
-  const context = [
-    n.vcenter ? `vCenter ${n.vcenter}` : undefined,
-    `event ${n.key ?? '?'}`,
-    n.eventClass,
-  ]
-    .filter((part): part is string => part !== undefined)
-    .join(' · ');
+  const context = eventContext(n);
   body.push({
     type: 'TextBlock',
     text: teamsText(context, scaled(BUDGET.context, scale)),
