@@ -13,7 +13,7 @@
  * sent, the outcome of that message is its outcome.
  */
 import { DependencyUnavailableError } from '@veba-functions/runtime';
-import type { Counter, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { registeredCounter } from './metrics.js';
 import { RateLimitedError } from './errors.js';
 import type { Notification } from './model.js';
@@ -93,7 +93,7 @@ export function createDigestDispatcher<M>(options: DigestDispatcherOptions<M>): 
   const minSendWindowMs = options.minSendWindowMs ?? 500;
   const maxRetries = options.maxRateLimitRetries ?? 3;
   const maxBatch = digest ? (options.maxDigestEvents ?? 500) : 1;
-  const counter = options.metrics ? messageCounter(options.metrics) : undefined;
+  const counter = options.metrics ? registeredCounter(options.metrics, MESSAGES_METRIC) : undefined;
   const queue: Entry[] = [];
   let running = false;
   let closed = false;
@@ -300,13 +300,8 @@ function abortReason(signal: AbortSignal): Error {
   return signal.reason instanceof Error ? signal.reason : new Error('aborted');
 }
 
-const MESSAGES_METRIC = 'veba_notifier_messages_total';
-
-function messageCounter(registry: Registry): Counter<'target' | 'kind'> {
-  return registeredCounter(
-    registry,
-    MESSAGES_METRIC,
-    'Notifier messages by kind: single (one event), digest (several events), paced_out (an event refused: its send slot came after its deadline)',
-    ['target', 'kind'],
-  );
-}
+const MESSAGES_METRIC = {
+  name: 'veba_notifier_messages_total',
+  help: 'Notifier messages by kind: single (one event), digest (several events), paced_out (an event refused: its send slot came after its deadline)',
+  labelNames: ['target', 'kind'],
+} as const;

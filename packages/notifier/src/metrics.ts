@@ -7,11 +7,9 @@ import { Counter, type Registry } from 'prom-client';
  */
 export function registeredCounter<L extends string>(
   registry: Registry,
-  name: string,
-  help: string,
-  labelNames: L[],
+  metric: { name: string; help: string; labelNames: readonly L[] },
 ): Counter<L> {
-  const existing = registry.getSingleMetric(name);
+  const existing = registry.getSingleMetric(metric.name);
   if (existing) return existing as Counter<L>;
-  return new Counter({ name, help, labelNames, registers: [registry] });
+  return new Counter({ ...metric, registers: [registry] });
 }

@@ -10,7 +10,7 @@ import {
 } from '@veba-functions/runtime';
 import type { VSphereEvent } from '@veba-functions/vsphere-events';
 import type { Cluster, Redis } from 'ioredis';
-import type { Counter, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { registeredCounter } from './metrics.js';
 import type { Destination } from './destination.js';
 import { createDigestDispatcher, type DigestDispatcher } from './digest-dispatcher.js';
@@ -157,7 +157,9 @@ export function createNotifier<M>(options: NotifierOptions<M>): Notifier {
       ? { maxRateLimitRetries: options.maxRateLimitRetries }
       : {}),
   });
-  const suppressed = options.metrics ? suppressedCounter(options.metrics) : undefined;
+  const suppressed = options.metrics
+    ? registeredCounter(options.metrics, SUPPRESSED_METRIC)
+    : undefined;
 
   /** Entered / exit maintenance events mark / unmark their host. */
   async function observeMaintenance(event: VSphereEvent): Promise<void> {
@@ -264,13 +266,8 @@ export function createNotifier<M>(options: NotifierOptions<M>): Notifier {
   };
 }
 
-const SUPPRESSED_METRIC = 'veba_notifier_suppressed_total';
-
-function suppressedCounter(registry: Registry): Counter<'target' | 'reason'> {
-  return registeredCounter(
-    registry,
-    SUPPRESSED_METRIC,
-    'Events not posted on purpose, by reason (host_in_maintenance: an alarm on a host in maintenance mode)',
-    ['target', 'reason'],
-  );
-}
+const SUPPRESSED_METRIC = {
+  name: 'veba_notifier_suppressed_total',
+  help: 'Events not posted on purpose, by reason (host_in_maintenance: an alarm on a host in maintenance mode)',
+  labelNames: ['target', 'reason'],
+} as const;

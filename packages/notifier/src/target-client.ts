@@ -177,12 +177,11 @@ export function createTargetClient<M>(options: TargetClientOptions<M>): TargetCl
 
 // A re-created client on the same registry reuses the counter instead of letting prom-client throw.
 function requestCounter(registry: Registry, metricName: string, label: string): Counter<'result'> {
-  return registeredCounter(
-    registry,
-    `veba_${metricName}_webhook_requests_total`,
-    `${label} webhook posts by result: ok, rate_limited, unavailable, misconfigured, rejected_payload`,
-    ['result'],
-  );
+  return registeredCounter(registry, {
+    name: `veba_${metricName}_webhook_requests_total`,
+    help: `${label} webhook posts by result: ok, rate_limited, unavailable, misconfigured, rejected_payload`,
+    labelNames: ['result'],
+  });
 }
 
 async function readBody(response: Response): Promise<string> {

@@ -286,5 +286,5 @@ function refusedList(error: SmtpErrorLike): unknown {
 }
 
 function counter(registry: Registry, name: string, help: string): Counter<'result'> {
-  return registeredCounter(registry, name, help, ['result']);
+  return registeredCounter(registry, { name, help, labelNames: ['result'] });
 }
