@@ -4,11 +4,12 @@
  * corpus sample its Triggers select is sent (200) or refused naming the field (400).
  */
 import { describe, expect, it } from 'vitest';
-import { alarmDedupKey, createPagerDutyTarget, parseDestination } from '@veba-functions/notifier';
+import { alarmDedupKey } from '@veba-functions/notifier';
 import { startPagerDutyReceiver } from '@veba-functions/notifier/testing';
 import {
   itMapsUnavailable,
   itSendsOrRefusesEverySample,
+  pagerDutyTargetOf,
   triggeredSamples,
   useNotifierHandler,
   vsphereSample,
@@ -22,13 +23,7 @@ const alarm = (event: { eventClass: string }) => event.eventClass === 'AlarmStat
 const pd = useNotifierHandler({
   receiver: () => startPagerDutyReceiver(),
   notifier: (receiver) => ({
-    target: createPagerDutyTarget({ routingKey: receiver.routingKey }),
-    destination: parseDestination(receiver.url, {
-      key: 'PAGERDUTY_EVENTS_URL',
-      from: 'test',
-      secrets: [receiver.routingKey],
-      urlIsSecret: false,
-    }),
+    ...pagerDutyTargetOf(receiver),
     maxRateLimitRetries: 0,
     sequenceBy: alarmDedupKey,
   }),

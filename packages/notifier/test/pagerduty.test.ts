@@ -9,7 +9,6 @@
 import { InvalidEventError, mapError } from '@veba-functions/runtime';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseDestination } from '../src/destination.js';
 import { buildNotification } from '../src/model.js';
 import { createNotifier } from '../src/notifier.js';
 import {
@@ -18,11 +17,12 @@ import {
   checkPagerDutyEvent,
   pagerDutyEventOf,
 } from '../src/pagerduty/pagerduty-event.js';
-import { changeEventsUrl, createPagerDutyTarget } from '../src/pagerduty/pagerduty-target.js';
+import { changeEventsUrl } from '../src/pagerduty/pagerduty-target.js';
 import {
   startPagerDutyReceiver,
   type PagerDutyReceiver,
 } from '../src/testing/pagerduty-receiver.js';
+import { pagerDutyTargetOf } from '../src/testing/function.js';
 import { EXPECTED, corpusEvent, vsphereCorpusFiles } from './corpus.js';
 import { captureLogger, type LogLine } from './capture-logger.js';
 
@@ -154,13 +154,7 @@ async function setup() {
   pd = await startPagerDutyReceiver();
   const logger = captureLogger();
   const notifier = createNotifier({
-    target: createPagerDutyTarget({ routingKey: pd.routingKey }),
-    destination: parseDestination(pd.url, {
-      key: 'PAGERDUTY_EVENTS_URL',
-      from: 'test',
-      secrets: [pd.routingKey],
-      urlIsSecret: false,
-    }),
+    ...pagerDutyTargetOf(pd),
     logger,
     metrics: new Registry(),
     rate: { perSecond: 100, burst: 5 },

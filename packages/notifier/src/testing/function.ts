@@ -42,6 +42,8 @@ import { createNotifier, type NotifierOptions } from '../notifier.js';
 import type { NotificationTarget } from '../target.js';
 import type { WebhookKeys } from '../webhook-settings.js';
 import type { RecordedRequest } from './http-receiver.js';
+import type { PagerDutyReceiver } from './pagerduty-receiver.js';
+import { createPagerDutyTarget } from '../pagerduty/pagerduty-target.js';
 import {
   startWebhookReceiver,
   type ReceiverKind,
@@ -481,4 +483,20 @@ export function expectSignedCloudEvent(
     data: event.data,
   });
   return verified;
+}
+
+/**
+ * The PagerDuty target and destination that send to the stand-in (its routing key a further
+ * secret of the destination, its events URL not a secret), as pagerduty-alert builds them.
+ */
+export function pagerDutyTargetOf(receiver: Pick<PagerDutyReceiver, 'url' | 'routingKey'>) {
+  return {
+    target: createPagerDutyTarget({ routingKey: receiver.routingKey }),
+    destination: parseDestination(receiver.url, {
+      key: 'PAGERDUTY_EVENTS_URL',
+      from: 'test',
+      secrets: [receiver.routingKey],
+      urlIsSecret: false,
+    }),
+  };
 }
