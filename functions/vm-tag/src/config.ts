@@ -1,18 +1,12 @@
 import { ConfigError, type Config } from '@veba-functions/runtime';
 import {
+  optionalText,
   vcenterConfig,
   vcenterGoExampleConfig,
   vcenterTagConfig,
   type TagSettings,
 } from '@veba-functions/vcenter';
 import { z } from 'zod';
-
-/** An unset or empty variable reads as absent. */
-const optionalText = z
-  .string()
-  .trim()
-  .optional()
-  .transform((value) => (value === '' ? undefined : value));
 
 /**
  * vm-tag's keys: the vCenter connection and the tag as VEBA's kn-pcli-tag `TAG_SECRET` names

@@ -54,6 +54,7 @@ export {
   type TagTargetOptions,
 } from './tag-target.js';
 export {
+  optionalText,
   tagBatchOptionsFromConfig,
   tagTargetOptionsFromConfig,
   vcenterTagConfig,
