@@ -51,8 +51,7 @@ async function ownersOf(vm: string, category = 'Owner'): Promise<string[]> {
 describe('vm-owner-tag over HTTP (Redis + vcsim)', () => {
   it('end to end on real events: a vcsim clone by CORP\\alice tags the clone "alice", not its source; the category is created single-cardinality for VMs', async () => {
     const fn = await start();
-    await h.vcsim.source.addSink(fn.url);
-    try {
+    await h.withSinks([fn.url], async () => {
       const result = await h.vcsim.actions.clone('DC0_H0_VM0', 'web-07', { user: 'CORP\\alice' });
 
       const clone = result.vm!.moref;
@@ -66,22 +65,17 @@ describe('vm-owner-tag over HTTP (Redis + vcsim)', () => {
       });
       // VmCreatedEvent and VmClonedEvent name the same clone: one attach, the other unchanged or stale
       expect(await vcenterRequests(fn, 'tag.attach_many')).toBe(1);
-    } finally {
-      await h.vcsim.source.removeSink(fn.url);
-    }
+    });
   });
 
   it('end to end: a VM created by a service account is owned by whom OWNER_USER_MAP names', async () => {
     const fn = await start(
       h.env({ OWNER_USER_MAP: JSON.stringify({ 'svc-terraform': 'CORP\\carol' }) }),
     );
-    await h.vcsim.source.addSink(fn.url);
-    try {
+    await h.withSinks([fn.url], async () => {
       const result = await h.vcsim.actions.create('db-01', { user: 'svc-terraform@corp.local' });
       expect(await ownersOf(result.vm!.moref)).toEqual(['carol']);
-    } finally {
-      await h.vcsim.source.removeSink(fn.url);
-    }
+    });
   });
 
   it('two replicas creating the same new owner tag at once: one tag, both VMs owned by it', async () => {

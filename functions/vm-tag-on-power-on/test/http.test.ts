@@ -59,8 +59,7 @@ describe('vm-tag-on-power-on over HTTP (Redis + vcsim)', () => {
     const name = 'DC0_C0_RP0_VM0'; // in vcsim's DRS cluster: still a VmPoweredOnEvent
     const vm = h.vcsim.inventory.vms[name]!;
     await h.vcsim.actions.powerOff(name);
-    await h.vcsim.source.addSink(fn.url);
-    try {
+    await h.withSinks([fn.url], async () => {
       expect(await tagsOn(vm)).not.toContain(tag.id);
 
       const result = await h.vcsim.actions.powerOn(name);
@@ -76,9 +75,7 @@ describe('vm-tag-on-power-on over HTTP (Redis + vcsim)', () => {
       expect(await tagsOn(vm)).toContain(tag.id);
       expect(fn.logs.messages('info')).toContain(`attached tag ${TAG_NAME} to ${vm} (${name})`);
       expect(await vcenterRequests(fn, 'tag.attach_many')).toBe(1);
-    } finally {
-      await h.vcsim.source.removeSink(fn.url);
-    }
+    });
   });
 
   it('tags the VM of a power-on event; each lone event costs one vCenter call and no wait for a window', async () => {

@@ -88,8 +88,7 @@ describe('vm-tag over HTTP (Redis + vcsim)', () => {
     const vm = h.vcsim.inventory.vms[name]!;
     await h.vcsim.actions.powerOff(name);
     const sinks = [await trigger(attach.url, [ON]), await trigger(detach.url, [OFF])];
-    for (const sink of sinks) await h.vcsim.source.addSink(sink);
-    try {
+    await h.withSinks(sinks, async () => {
       const on = await h.vcsim.actions.powerOn(name);
       expect(on.delivered).toBe(true);
       expect(await h.admin.tagging.listAttachedTags(vm)).toContain(tag.id);
@@ -103,9 +102,7 @@ describe('vm-tag over HTTP (Redis + vcsim)', () => {
       expect(detach.logs.messages('info')).toContain(
         `detached tag ${TAG_NAME} from ${vm} (${name}) on VmPoweredOffEvent`,
       );
-    } finally {
-      for (const sink of sinks) await h.vcsim.source.removeSink(sink);
-    }
+    });
   });
 
   it("starts from kn-go-tagging's configuration unchanged: VCENTER_URL, a mounted vsphere-credentials secret, TAG_NAME, TAG_ACTION", async () => {

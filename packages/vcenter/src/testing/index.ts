@@ -60,6 +60,11 @@ export interface VCenterHarness extends FunctionHarness<VCenterPeers> {
    * info, under `overrides` (`undefined` removes one).
    */
   env(overrides?: TestEnv, vcsim?: VcsimServer): TestEnv;
+  /**
+   * Runs `run` with `sinks` added to vcsim's VEBA source emulator (real vCenter events delivered
+   * to them), removed again afterwards whatever happens.
+   */
+  withSinks<T>(sinks: readonly string[], run: () => Promise<T>): Promise<T>;
 }
 
 /**
@@ -102,6 +107,15 @@ export function useVCenterHarness(): VCenterHarness {
         LOG_LEVEL: 'info',
         ...overrides,
       };
+    },
+    async withSinks(sinks, run) {
+      const { source } = harness.peers.vcsim;
+      for (const sink of sinks) await source.addSink(sink);
+      try {
+        return await run();
+      } finally {
+        for (const sink of sinks) await source.removeSink(sink);
+      }
     },
   };
   return extendHarness(harness, members);
