@@ -38,12 +38,7 @@ export function createVmTagOnPowerOn() {
       ...createStateGuards<VSphereEvent>({
         // The tag resolved in init is part of the identity, so two deployments attaching
         // different tags and sharing one Redis do not take each other's events for duplicates.
-        dedupe: {
-          identity(event) {
-            const identity = defaultIdentity(event);
-            return identity && { source: identity.source, id: `${identity.id}|${tagging.tagId()}` };
-          },
-        },
+        dedupe: { identity: (event) => tagging.identity(defaultIdentity(event)) },
         // One VM of one vCenter: a late power-on never re-tags after a newer one was handled, and
         // power-ons of different VMs never hold each other up.
         ordering: { policy: 'skip', scope: vmOrderingScope },

@@ -34,15 +34,7 @@ export function createVmTag() {
         // The same event may reach two deployments (say, one attaching tag A, one detaching
         // tag B): each must do its own work, so the action and the tag are part of the identity.
         dedupe: {
-          identity(event) {
-            const identity = defaultIdentity(event);
-            return (
-              identity && {
-                source: identity.source,
-                id: `${identity.id}|${tagging.action()}|${tagging.tagId()}`,
-              }
-            );
-          },
+          identity: (event) => tagging.identity(defaultIdentity(event), { withAction: true }),
         },
         // One VM of one vCenter and one tag, whatever the action: a deployment attaching the tag
         // and one detaching it share the mark, so a late power-on is skipped after a newer

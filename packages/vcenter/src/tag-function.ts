@@ -73,6 +73,16 @@ export interface TagFunction<E extends object> {
   tagId: () => string | undefined;
   /** The action, once `init` read it. */
   action: () => TagAction;
+  /**
+   * The dedupe identity of an event for this deployment: the event's own (`base`, e.g. the state
+   * package's `defaultIdentity(event)`) with the resolved tag's id, and with `withAction` the
+   * action, appended to its id: `<id>|<tag id>` or `<id>|<action>|<tag id>`. Two deployments
+   * applying different tags (or actions) to the same events then each do their own work.
+   */
+  identity: <I extends { source: string; id: string }>(
+    base: I | undefined,
+    options?: { withAction?: boolean },
+  ) => I | undefined;
   /** Opens the session, the batched associations and the tag target, and resolves the tag. */
   init: (
     config: VCenterConfigInput & { VCENTER_TAG_BATCH_MAX: number },
@@ -111,6 +121,12 @@ export function createTagFunction<E extends object>(
     arrivals,
     tagId: () => target?.current().id,
     action: () => action,
+    identity: (base, identityOptions = {}) => {
+      if (base === undefined) return undefined;
+      const tag = target?.current().id;
+      const id = identityOptions.withAction ? `${base.id}|${action}|${tag}` : `${base.id}|${tag}`;
+      return { ...base, id };
+    },
     init: async (config, ctx, settings) => {
       action = settings.action;
       return openVCenter(config, ctx, async (vcenter) => {

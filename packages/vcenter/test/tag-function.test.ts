@@ -88,6 +88,13 @@ describe('createTagFunction against vcsim', () => {
     });
     expect(resolved).toEqual({ id: tag.id, name: 'applied' });
     expect([tagging.tagId(), tagging.action(), state.action]).toEqual([tag.id, 'detach', 'detach']);
+    const base = { source: 'https://vc/sdk', id: '42' };
+    expect(tagging.identity(base)).toEqual({ source: base.source, id: `42|${tag.id}` });
+    expect(tagging.identity(base, { withAction: true })).toEqual({
+      source: base.source,
+      id: `42|detach|${tag.id}`,
+    });
+    expect(tagging.identity(undefined)).toBeUndefined();
 
     const named = { vm: 'vm-8801' };
     const none = {};
