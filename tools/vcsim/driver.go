@@ -435,10 +435,30 @@ func (d *driver) power(ctx context.Context, c *govmomi.Client, req *actionReques
 	} else {
 		t, err = o.PowerOff(ctx)
 	}
+	return nil, await(ctx, t, err)
+}
+
+// await waits for a task that started (err is the start's error).
+func await(ctx context.Context, t *object.Task, err error) error {
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return nil, t.Wait(ctx)
+	return t.Wait(ctx)
+}
+
+// awaitNewVM waits for a task that makes a VM (a clone, a create) and records the new VM.
+func awaitNewVM(ctx context.Context, res *actionResult, name string, t *object.Task, err error) error {
+	if err != nil {
+		return err
+	}
+	info, err := t.WaitForResult(ctx)
+	if err != nil {
+		return err
+	}
+	if moref, ok := info.Result.(types.ManagedObjectReference); ok {
+		res.VM = &entityRef{Name: name, Moref: moref.Value}
+	}
+	return nil
 }
 
 func (d *driver) powerOn(ctx context.Context, c *govmomi.Client, req *actionRequest, res *actionResult) ([]string, error) {
@@ -467,17 +487,7 @@ func (d *driver) clone(ctx context.Context, c *govmomi.Client, req *actionReques
 	}
 	o := object.NewVirtualMachine(c.Client, ref("VirtualMachine", src))
 	t, err := o.Clone(ctx, object.NewFolder(c.Client, *vm.Parent), req.Name, types.VirtualMachineCloneSpec{})
-	if err != nil {
-		return nil, err
-	}
-	info, err := t.WaitForResult(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if moref, ok := info.Result.(types.ManagedObjectReference); ok {
-		res.VM = &entityRef{Name: req.Name, Moref: moref.Value}
-	}
-	return nil, nil
+	return nil, awaitNewVM(ctx, res, req.Name, t, err)
 }
 
 func (d *driver) create(ctx context.Context, c *govmomi.Client, req *actionRequest, res *actionResult) ([]string, error) {
@@ -527,17 +537,7 @@ func (d *driver) create(ctx context.Context, c *govmomi.Client, req *actionReque
 	hostObj := object.NewHostSystem(c.Client, ref("HostSystem", host))
 	t, err := object.NewFolder(c.Client, dcmo.VmFolder).CreateVM(ctx, spec,
 		object.NewResourcePool(c.Client, *cr.ResourcePool), hostObj)
-	if err != nil {
-		return nil, err
-	}
-	info, err := t.WaitForResult(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if moref, ok := info.Result.(types.ManagedObjectReference); ok {
-		res.VM = &entityRef{Name: req.Name, Moref: moref.Value}
-	}
-	return nil, nil
+	return nil, awaitNewVM(ctx, res, req.Name, t, err)
 }
 
 // datacenterOf walks up the parents of an entity to its datacenter.
@@ -610,41 +610,34 @@ func (d *driver) maintenance(ctx context.Context, c *govmomi.Client, req *action
 		}
 	}
 	var posted []string
+	// announce posts a maintenance event (unless asked not to) and records its class.
+	announce := func(e types.BaseEvent, class string) error {
+		if !postEvents {
+			return nil
+		}
+		if err := post(ctx, c, e); err != nil {
+			return err
+		}
+		posted = append(posted, class)
+		return nil
+	}
 	o := object.NewHostSystem(c.Client, ref("HostSystem", host))
 	if enter {
-		if postEvents {
-			if err := post(ctx, c, &types.EnteringMaintenanceModeEvent{HostEvent: args}); err != nil {
-				return nil, err
-			}
-			posted = append(posted, "EnteringMaintenanceModeEvent")
-		}
-		t, err := o.EnterMaintenanceMode(ctx, 0, false, nil)
-		if err != nil {
-			return posted, err
-		}
-		if err := t.Wait(ctx); err != nil {
-			return posted, err
-		}
-		if postEvents {
-			if err := post(ctx, c, &types.EnteredMaintenanceModeEvent{HostEvent: args}); err != nil {
-				return posted, err
-			}
-			posted = append(posted, "EnteredMaintenanceModeEvent")
-		}
-		return posted, nil
-	}
-	t, err := o.ExitMaintenanceMode(ctx, 0)
-	if err != nil {
-		return nil, err
-	}
-	if err := t.Wait(ctx); err != nil {
-		return nil, err
-	}
-	if postEvents {
-		if err := post(ctx, c, &types.ExitMaintenanceModeEvent{HostEvent: args}); err != nil {
+		if err := announce(&types.EnteringMaintenanceModeEvent{HostEvent: args}, "EnteringMaintenanceModeEvent"); err != nil {
 			return nil, err
 		}
-		posted = append(posted, "ExitMaintenanceModeEvent")
+		t, err := o.EnterMaintenanceMode(ctx, 0, false, nil)
+		if err := await(ctx, t, err); err != nil {
+			return posted, err
+		}
+		return posted, announce(&types.EnteredMaintenanceModeEvent{HostEvent: args}, "EnteredMaintenanceModeEvent")
+	}
+	t, err := o.ExitMaintenanceMode(ctx, 0)
+	if err := await(ctx, t, err); err != nil {
+		return nil, err
+	}
+	if err := announce(&types.ExitMaintenanceModeEvent{HostEvent: args}, "ExitMaintenanceModeEvent"); err != nil {
+		return nil, err
 	}
 	return posted, nil
 }

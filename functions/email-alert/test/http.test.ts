@@ -4,61 +4,18 @@
  * configured through VEBA's kn-ps-email secret as it is.
  */
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useNotifierHarness } from '@veba-functions/notifier/testing/function';
 import { startSmtpReceiver, type SmtpReceiver } from '@veba-functions/notifier/testing/smtp';
-import {
-  fixtureEvent,
-  functionReadmeProblems,
-  loadVebaFixtures,
-  sendCloudEvent,
-  startRedis,
-  startTestFunction,
-  type HttpReply,
-  type RedisServer,
-  type TestFunction,
-} from '@veba-functions/test-helpers';
+import { fixtureEvent, functionReadmeProblems } from '@veba-functions/test-helpers';
+import { expectCorpusAnswered } from '@veba-functions/test-helpers/vitest';
 import { createEmailAlert } from '../src/index.js';
 
 const USER = 'veba-notify@primp-industries.example';
 const PASSWORD = 'S3cret-SMTP-pa55w0rd';
 
-let redis: RedisServer;
-let smtp: SmtpReceiver;
-const running: TestFunction[] = [];
-const logText: string[] = [];
-const answers: string[] = [];
-
-beforeAll(async () => {
-  redis = await startRedis();
-  smtp = await startSmtpReceiver({ auth: { username: USER, password: PASSWORD } });
-});
-afterEach(async () => {
-  for (const fn of running.splice(0)) {
-    await fn.stop();
-    logText.push(fn.logs.text());
-  }
-  smtp.mails.length = 0;
-  smtp.unanswered.length = 0;
-});
-afterAll(async () => {
-  await smtp?.close();
-  await redis?.stop();
-  // Across every test: the SMTP credentials reached no log line and no HTTP answer, in any form.
-  const all = [...logText, ...answers].join('\n');
-  expect(all.length).toBeGreaterThan(0);
-  for (const secret of [USER, PASSWORD]) {
-    for (const form of [
-      secret,
-      encodeURIComponent(secret),
-      Buffer.from(secret).toString('base64'),
-      Buffer.from(`\0${USER}\0${PASSWORD}`).toString('base64'),
-    ])
-      expect(all).not.toContain(form);
-  }
-});
-
 /** VEBA's kn-ps-email email_secret.json, with this test's server in it. */
-function emailSecret(overrides: Record<string, unknown> = {}): string {
+function emailSecret(smtp: SmtpReceiver, overrides: Record<string, unknown> = {}): string {
   return JSON.stringify({
     SMTP_SERVER: smtp.host,
     SMTP_PORT: String(smtp.port),
@@ -71,47 +28,22 @@ function emailSecret(overrides: Record<string, unknown> = {}): string {
   });
 }
 
-async function start(env: Record<string, string> = {}) {
-  const fn = await startTestFunction(
-    createEmailAlert({
-      state: { storeOptions: { keyPrefix: `${redis.keyPrefix}email:` } },
-      keyPrefix: `${redis.keyPrefix}notifier:${Math.random()}:`,
+// Across every test: the SMTP credentials reached no log line and no HTTP answer, in any form
+// (AUTH PLAIN's base64 of both included).
+const h = useNotifierHarness(
+  () => startSmtpReceiver({ auth: { username: USER, password: PASSWORD } }),
+  {
+    secrets: () => [USER, PASSWORD, `\0${USER}\0${PASSWORD}`],
+    env: (smtp) => ({
+      EMAIL_SECRET: emailSecret(smtp),
+      SMTP_CA_FILE: smtp.caFile!,
+      SMTP_TIMEOUT_SECONDS: '5',
     }),
-    {
-      env: {
-        EMAIL_SECRET: emailSecret(),
-        SMTP_CA_FILE: smtp.caFile!,
-        SMTP_TIMEOUT_SECONDS: '5',
-        REDIS_URL: redis.url,
-        FUNCTION_TIMEOUT_SECONDS: '10',
-        LOG_LEVEL: 'debug',
-        ...env,
-      },
-    },
-  );
-  running.push(fn);
-  return fn;
-}
+  },
+);
 
-async function send(
-  fn: TestFunction,
-  event: Parameters<typeof sendCloudEvent>[1],
-): Promise<HttpReply> {
-  const reply = await sendCloudEvent(fn.url, event);
-  answers.push(reply.body);
-  return reply;
-}
-
-/** Like the broker: retries 409 and 5xx until a final answer. */
-async function sendWithRetries(fn: TestFunction, event: Parameters<typeof sendCloudEvent>[1]) {
-  const attempts: HttpReply[] = [];
-  for (let i = 0; i < 20; i++) {
-    const reply = await send(fn, event);
-    attempts.push(reply);
-    if (reply.status !== 409 && reply.status < 500) break;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  return attempts;
+function start(env: Record<string, string> = {}) {
+  return h.start(createEmailAlert(h.isolated('email')), env);
 }
 
 const vmRemoved = (id: string) => fixtureEvent('kn-ps-email__test-payload.json', { id });
@@ -119,10 +51,10 @@ const vmRemoved = (id: string) => fixtureEvent('kn-ps-email__test-payload.json',
 describe('exactly one mail per event', () => {
   it("VEBA's kn-ps-email secret as it is: STARTTLS, AUTH, both recipients, the subject prefix, text and HTML", async () => {
     const fn = await start();
-    const reply = await send(fn, vmRemoved(`secret-${Date.now()}`));
+    const reply = await h.send(fn, vmRemoved(`secret-${Date.now()}`));
     expect(reply.status).toBe(200);
     expect(reply.json()).toMatchObject({ posted: true, accepted: 2, refused: 0 });
-    const mail = smtp.mails[0]!;
+    const mail = h.receiver.mails[0]!;
     expect(mail.secure).toBe(true);
     expect(mail.user).toBe(USER);
     expect(mail.envelope.to).toEqual([
@@ -138,56 +70,50 @@ describe('exactly one mail per event', () => {
     const a = await start();
     const b = await start();
     const event = vmRemoved(`dup-${Date.now()}`);
-    const results = await Promise.all([
-      sendWithRetries(a, event),
-      sendWithRetries(b, event),
-      sendWithRetries(a, event),
-    ]);
-    expect(smtp.mails).toHaveLength(1);
-    const finals = results.map((attempts) => attempts.at(-1)!);
-    for (const final of finals) expect(final.status).toBe(200);
+    const finals = await h.deliverConcurrently([a, b, a], event);
+    expect(h.receiver.mails).toHaveLength(1);
     expect(finals.filter((f) => f.json().posted === true)).toHaveLength(1);
-    expect((await send(b, event)).json()).toMatchObject({
+    expect((await h.send(b, event)).json()).toMatchObject({
       skipped: expect.stringMatching(/^duplicate/) as unknown,
     });
-    expect(smtp.mails).toHaveLength(1);
+    expect(h.receiver.mails).toHaveLength(1);
   });
 
   it('a 4xx is retried by the broker and then mails once; a 5xx is a 502', async () => {
     const fn = await start();
     const event = vmRemoved(`retry-${Date.now()}`);
-    smtp.script({ stage: 'rcpt', code: 452, message: '4.3.1 Insufficient system storage' });
-    smtp.script({ stage: 'rcpt', code: 452, message: '4.3.1 Insufficient system storage' });
-    expect((await send(fn, event)).status).toBe(503);
-    expect((await send(fn, event)).status).toBe(200);
-    expect(smtp.mails).toHaveLength(1);
-    smtp.script({ stage: 'after-data', code: 554, message: '5.7.1 rejected as spam' });
-    expect((await send(fn, vmRemoved(`spam-${Date.now()}`))).status).toBe(502);
+    h.receiver.script({ stage: 'rcpt', code: 452, message: '4.3.1 Insufficient system storage' });
+    h.receiver.script({ stage: 'rcpt', code: 452, message: '4.3.1 Insufficient system storage' });
+    expect((await h.send(fn, event)).status).toBe(503);
+    expect((await h.send(fn, event)).status).toBe(200);
+    expect(h.receiver.mails).toHaveLength(1);
+    h.receiver.script({ stage: 'after-data', code: 554, message: '5.7.1 rejected as spam' });
+    expect((await h.send(fn, vmRemoved(`spam-${Date.now()}`))).status).toBe(502);
     expect(await fn.metric('veba_email_sends_total', { result: 'rejected' })).toBe(1);
   });
 
   it('one recipient refused: 200 for the other, logged and counted, and a redelivery sends nothing', async () => {
     const fn = await start();
-    smtp.rejectRecipient('sre@primp-industries.example', 550, '5.1.1 mailbox unavailable');
+    h.receiver.rejectRecipient('sre@primp-industries.example', 550, '5.1.1 mailbox unavailable');
     const event = vmRemoved(`partial-${Date.now()}`);
-    const reply = await send(fn, event);
+    const reply = await h.send(fn, event);
     expect(reply.status).toBe(200);
     expect(reply.json()).toMatchObject({ accepted: 1, refused: 1 });
     expect(await fn.metric('veba_email_recipients_total', { result: 'refused' })).toBe(1);
     expect(fn.logs.text()).toContain('sre@primp-industries.example');
-    expect((await send(fn, event)).status).toBe(200);
-    expect(smtp.mails).toHaveLength(1);
-    smtp.acceptRecipient('sre@primp-industries.example');
+    expect((await h.send(fn, event)).status).toBe(200);
+    expect(h.receiver.mails).toHaveLength(1);
+    h.receiver.acceptRecipient('sre@primp-industries.example');
   });
 
   it('a timeout after DATA: 503 with a "may have been delivered" warning; the retry carries the same Message-ID', async () => {
     const fn = await start({ SMTP_TIMEOUT_SECONDS: '1' });
-    smtp.script({ stage: 'after-data', hang: true });
+    h.receiver.script({ stage: 'after-data', hang: true });
     const event = vmRemoved(`hang-${Date.now()}`);
-    expect((await send(fn, event)).status).toBe(503);
+    expect((await h.send(fn, event)).status).toBe(503);
     expect(fn.logs.messages('warn').some((m) => m.includes('may have been delivered'))).toBe(true);
-    expect((await send(fn, event)).status).toBe(200);
-    expect(smtp.mails[0]!.parsed.messageId).toBe(smtp.unanswered[0]!.parsed.messageId);
+    expect((await h.send(fn, event)).status).toBe(200);
+    expect(h.receiver.mails[0]!.parsed.messageId).toBe(h.receiver.unanswered[0]!.parsed.messageId);
   });
 });
 
@@ -214,7 +140,7 @@ describe('configuration', () => {
         SMTP_SECURITY: 'none',
         SMTP_ALLOW_INSECURE: 'true',
       });
-      const reply = await send(
+      const reply = await h.send(
         fn,
         fixtureEvent('kn-ps-email__test-payload.json', { id: `ha-${Date.now()}` }),
       );
@@ -234,13 +160,13 @@ describe('configuration', () => {
 
   it('a relay whose certificate is not trusted: 502 naming SMTP_CA_FILE', async () => {
     const fn = await start({ SMTP_CA_FILE: '' });
-    expect((await send(fn, vmRemoved(`untrusted-${Date.now()}`))).status).toBe(502);
+    expect((await h.send(fn, vmRemoved(`untrusted-${Date.now()}`))).status).toBe(502);
     expect(fn.logs.text()).toContain('SMTP_CA_FILE');
   });
 
   it('wrong credentials: 502, and the credentials in no log line or answer', async () => {
     const fn = await start({ SMTP_PASSWORD: 'wrong-password-0' });
-    expect((await send(fn, vmRemoved(`auth-${Date.now()}`))).status).toBe(502);
+    expect((await h.send(fn, vmRemoved(`auth-${Date.now()}`))).status).toBe(502);
     expect(fn.logs.text()).toContain('535');
   });
 
@@ -253,26 +179,8 @@ describe('configuration', () => {
 describe('the VEBA sample events over HTTP', () => {
   it('answers 200 or 400 (never 500) to every sample the broker could deliver', async () => {
     const fn = await start();
-    let mailed = 0;
-    for (const [index, fixture] of loadVebaFixtures().entries()) {
-      if (fixture.attributes?.specversion !== '1.0' || fixture.attributes.type === undefined)
-        continue;
-      const source = `https://vc-${index}.example/sdk`;
-      const reply = fixture.valid
-        ? await send(fn, fixtureEvent(fixture.file, { source }))
-        : await sendCloudEvent(
-            fn.url,
-            { ...(fixture.attributes as { id: string; source: string; type: string }), source },
-            { rawBody: fixture.body },
-          );
-      answers.push(reply.body);
-      expect({ file: fixture.file, status: reply.status }).toEqual({
-        file: fixture.file,
-        status: expect.toSatisfy((s: number) => s === 200 || s === 400) as unknown,
-      });
-      if (reply.status === 200 && reply.json().posted === true) mailed += 1;
-    }
+    const mailed = await expectCorpusAnswered(h, fn, (reply) => reply.json().posted === true);
     expect(mailed).toBeGreaterThanOrEqual(20);
-    expect(smtp.mails).toHaveLength(mailed);
+    expect(h.receiver.mails).toHaveLength(mailed);
   });
 });

@@ -1,5 +1,5 @@
 import type { Config } from '@veba-functions/runtime';
-import { notifierConfigShape, timeoutKey, type WebhookKeys } from '@veba-functions/notifier';
+import { notifierConfigShape, timeoutKey, type WebhookAlertKeys } from '@veba-functions/notifier';
 import { z } from 'zod';
 
 /**
@@ -22,10 +22,11 @@ export const secretVariables: string[] = [];
 /** The webhook URL carries its credentials (the `key` and `token` query parameters). */
 export const sensitiveKeys: string[] = ['GOOGLE_CHAT_WEBHOOK_URL'];
 
-/** Where `resolveWebhookSettings` looks. */
-export const GOOGLE_CHAT_KEYS: WebhookKeys = {
+/** Where `webhookAlertSetup` looks (the URL through `resolveWebhookSettings`, and the timeout). */
+export const GOOGLE_CHAT_KEYS: WebhookAlertKeys = {
   url: 'GOOGLE_CHAT_WEBHOOK_URL',
   secret: 'GOOGLE_CHAT_SECRET',
+  timeout: 'GOOGLE_CHAT_TIMEOUT_MS',
 };
 
 export type GoogleChatAlertConfig = Config<typeof config>;

@@ -1,27 +1,14 @@
-import { defineFunction } from '@veba-functions/runtime';
 import {
-  createNotifier,
-  connectNotifierRedis,
-  disconnectNotifierRedis,
   createGoogleChatTarget,
-  resolveWebhookSettings,
-  type NotifierOptions,
+  defineNotifierFunction,
+  webhookAlertSetup,
+  type NotifierFunctionOptions,
 } from '@veba-functions/notifier';
-import { createStateGuards, type StateGuardsOptions } from '@veba-functions/state';
-import { vsphereEventParser } from '@veba-functions/vsphere-events';
 import { GOOGLE_CHAT_KEYS, config, secretVariables, sensitiveKeys } from './config.js';
-import { handle, type State } from './handler.js';
+import { handle } from './handler.js';
 
 /** Options of {@link createGoogleChatAlert} (tests and benchmarks; production uses the defaults). */
-export interface GoogleChatAlertOptions {
-  /** Dedupe store options (default: Redis from `REDIS_URL`, else in memory). */
-  state?: Pick<StateGuardsOptions, 'store' | 'storeOptions'>;
-  /** Notifier overrides: pacing rate, digests, send window, 429 retries, Redis key prefix. */
-  notifier?: Pick<
-    NotifierOptions<unknown>,
-    'rate' | 'digest' | 'minSendWindowMs' | 'maxRateLimitRetries' | 'keyPrefix'
-  >;
-}
+export type GoogleChatAlertOptions = NotifierFunctionOptions;
 
 /**
  * google-chat-alert: one card message per vSphere event its triggers select, posted to a Google
@@ -34,44 +21,15 @@ export interface GoogleChatAlertOptions {
  * await serve(createGoogleChatAlert());
  */
 export function createGoogleChatAlert(options: GoogleChatAlertOptions = {}) {
-  let redis: Awaited<ReturnType<typeof connectNotifierRedis>>;
-  let notifier: ReturnType<typeof createNotifier> | undefined;
-  return defineFunction({
-    name: 'google-chat-alert',
-    config,
-    secretVariables,
-    sensitiveKeys,
-    // Every vSphere event its Triggers select: the Triggers are the filter (values.yaml).
-    parse: vsphereEventParser(),
-    guards: createStateGuards({ dedupe: true, ...options.state }),
-    async init({ config: c, logger, metrics }): Promise<State> {
-      const settings = resolveWebhookSettings(GOOGLE_CHAT_KEYS, c);
-      redis = await connectNotifierRedis(c, logger);
-      notifier = createNotifier({
-        target: createGoogleChatTarget(),
-        destination: settings.destination,
-        logger,
-        metrics,
-        timeoutMs: c.GOOGLE_CHAT_TIMEOUT_MS,
-        redis,
-        suppressInMaintenance: c.NOTIFY_SUPPRESS_IN_MAINTENANCE,
-        maintenanceTtlSeconds: c.NOTIFY_MAINTENANCE_TTL_SECONDS,
-        ...options.notifier,
-      });
-      logger.info(
-        {
-          webhook: notifier.destination,
-          pacing: notifier.pacing,
-          maintenance: notifier.maintenance,
-        },
-        'google-chat-alert ready',
-      );
-      return { notifier };
+  return defineNotifierFunction(
+    {
+      name: 'google-chat-alert',
+      config,
+      secretVariables,
+      sensitiveKeys,
+      setup: webhookAlertSetup(GOOGLE_CHAT_KEYS, () => createGoogleChatTarget()),
+      handle,
     },
-    handle,
-    async shutdown() {
-      notifier?.close();
-      await disconnectNotifierRedis(redis);
-    },
-  });
+    options,
+  );
 }

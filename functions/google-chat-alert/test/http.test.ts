@@ -6,77 +6,32 @@
  * https://developers.google.com/workspace/chat/limits).
  */
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { googleError, startWebhookReceiver } from '@veba-functions/notifier/testing';
 import {
-  googleError,
-  startWebhookReceiver,
-  type WebhookReceiver,
-} from '@veba-functions/notifier/testing';
-import {
-  fixtureEvent,
-  functionReadmeProblems,
-  loadVebaFixtures,
-  sendCloudEvent,
-  startRedis,
-  startTestFunction,
-  type HttpReply,
-  type RedisServer,
-  type TestFunction,
-} from '@veba-functions/test-helpers';
+  expectUserInfoUrlRefused,
+  useNotifierHarness,
+} from '@veba-functions/notifier/testing/function';
+import { fixtureEvent, functionReadmeProblems } from '@veba-functions/test-helpers';
+import { expectCorpusAnswered } from '@veba-functions/test-helpers/vitest';
+import { GOOGLE_CHAT_KEYS } from '../src/config.js';
 import { createGoogleChatAlert, type GoogleChatAlertOptions } from '../src/index.js';
 
-let redis: RedisServer;
-let receiver: WebhookReceiver;
-const running: TestFunction[] = [];
-const seen: string[] = [];
-
-beforeAll(async () => {
-  redis = await startRedis();
-  receiver = await startWebhookReceiver('google-chat');
-});
-afterEach(async () => {
-  for (const fn of running.splice(0)) {
-    await fn.stop();
-    seen.push(fn.logs.text());
-  }
-  receiver.posts.length = 0;
-});
-afterAll(async () => {
-  await receiver?.close();
-  await redis?.stop();
-  // The webhook's token and key reached no log line and no HTTP answer, in any form.
-  const all = seen.join('\n');
-  expect(all.length).toBeGreaterThan(0);
-  const key = new URL(receiver.url).searchParams.get('key')!;
-  for (const secret of [receiver.secret, key])
-    for (const form of [secret, encodeURIComponent(secret), Buffer.from(secret).toString('base64')])
-      expect(all).not.toContain(form);
+// The webhook's token and key reached no log line and no HTTP answer, in any form.
+const h = useNotifierHarness(() => startWebhookReceiver('google-chat'), {
+  secrets: (receiver) => [receiver.secret, new URL(receiver.url).searchParams.get('key')!],
+  // kn-ps-google-chat's secret, unchanged.
+  env: (receiver) => ({
+    GOOGLE_CHAT_SECRET: JSON.stringify({ GOOGLE_CHAT_WEBHOOK_URL: receiver.url }),
+  }),
 });
 
-async function start(env: Record<string, string> = {}, options: GoogleChatAlertOptions = {}) {
-  const fn = await startTestFunction(
-    createGoogleChatAlert({
-      state: { storeOptions: { keyPrefix: `${redis.keyPrefix}gchat:` } },
-      notifier: { keyPrefix: `${redis.keyPrefix}notifier:${Math.random()}:`, ...options.notifier },
-    }),
-    {
-      env: {
-        // kn-ps-google-chat's secret, unchanged.
-        GOOGLE_CHAT_SECRET: JSON.stringify({ GOOGLE_CHAT_WEBHOOK_URL: receiver.url }),
-        REDIS_URL: redis.url,
-        FUNCTION_TIMEOUT_SECONDS: '10',
-        ...env,
-      },
-    },
+function start(env: Record<string, string> = {}, options: GoogleChatAlertOptions = {}) {
+  const isolated = h.isolated('gchat');
+  return h.start(
+    createGoogleChatAlert({ ...isolated, notifier: { ...isolated.notifier, ...options.notifier } }),
+    env,
   );
-  running.push(fn);
-  return fn;
-}
-
-async function send(fn: TestFunction, event: Parameters<typeof sendCloudEvent>[1], options = {}) {
-  const reply: HttpReply = await sendCloudEvent(fn.url, event, options);
-  seen.push(reply.body);
-  return reply;
 }
 
 describe('google-chat-alert over HTTP', () => {
@@ -85,12 +40,12 @@ describe('google-chat-alert over HTTP', () => {
     const event = fixtureEvent('kn-ps-google-chat__test-payload.json', {
       id: `backup-${Date.now()}`,
     });
-    expect((await send(fn, event)).json()).toMatchObject({ posted: true, family: 'backup-job' });
-    expect((await send(fn, event)).json()).toMatchObject({
+    expect((await h.send(fn, event)).json()).toMatchObject({ posted: true, family: 'backup-job' });
+    expect((await h.send(fn, event)).json()).toMatchObject({
       skipped: expect.stringMatching(/^duplicate/) as unknown,
     });
-    expect(receiver.posts).toHaveLength(1);
-    const body = receiver.posts[0]!.body as {
+    expect(h.receiver.posts).toHaveLength(1);
+    const body = h.receiver.posts[0]!.body as {
       text: string;
       cardsV2: Array<{ card: { header: { title: string } } }>;
     };
@@ -106,14 +61,14 @@ describe('google-chat-alert over HTTP', () => {
         id: `alarm-${base}-${i}`,
       });
       alarm.data = { ...(alarm.data as object), Key: 5000 + i, To: to };
-      expect((await send(fn, alarm)).status).toBe(200);
+      expect((await h.send(fn, alarm)).status).toBe(200);
     }
-    const keys = receiver.posts.map(
+    const keys = h.receiver.posts.map(
       (p) => (p.body as { thread?: { threadKey: string } }).thread?.threadKey,
     );
     expect(keys).toHaveLength(3);
     expect(new Set(keys).size).toBe(1);
-    for (const post of receiver.posts)
+    for (const post of h.receiver.posts)
       expect(post.path).toContain('messageReplyOption=REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD');
   });
 
@@ -125,8 +80,8 @@ describe('google-chat-alert over HTTP', () => {
     [googleError(400, 'INVALID_ARGUMENT', 'Invalid JSON payload received.'), undefined, 500],
   ])('%j -> %i', async (answer, retryAfter, status) => {
     const fn = await start();
-    receiver.script(retryAfter ? ({ ...(answer as object), retryAfter } as never) : answer);
-    const reply = await send(
+    h.receiver.script(retryAfter ? ({ ...(answer as object), retryAfter } as never) : answer);
+    const reply = await h.send(
       fn,
       fixtureEvent('kn-ps-slack__test-payload.json', { id: `a-${Math.random()}` }),
     );
@@ -135,31 +90,14 @@ describe('google-chat-alert over HTTP', () => {
   });
 
   it('refuses a URL with user:password in it at start, without echoing it', async () => {
-    const url = receiver.url.replace('http://', 'http://svc:hunter2@');
-    const error = await start({ GOOGLE_CHAT_SECRET: '', GOOGLE_CHAT_WEBHOOK_URL: url }).then(
-      () => new Error('expected the start to fail'),
-      (e: unknown) => e as Error,
-    );
-    expect(error.message).toMatch(
-      /GOOGLE_CHAT_WEBHOOK_URL: invalid \(from env GOOGLE_CHAT_WEBHOOK_URL\): the URL contains a user name or password/,
-    );
-    expect(error.message).not.toContain('hunter2');
+    await expectUserInfoUrlRefused(start, GOOGLE_CHAT_KEYS, h.receiver.url);
   });
 
   it('answers 200 or 400 (never 500) to every corpus sample the broker could deliver, each within 32,000 bytes', async () => {
     const fn = await start({}, { notifier: { rate: { perSecond: 50, burst: 1 } } });
-    let posted = 0;
-    for (const [index, fixture] of loadVebaFixtures().entries()) {
-      if (!fixture.valid || fixture.attributes?.specversion !== '1.0') continue;
-      const reply = await send(
-        fn,
-        fixtureEvent(fixture.file, { source: `https://vc-${index}.example/sdk` }),
-      );
-      expect([200, 400], fixture.file).toContain(reply.status);
-      if (reply.status === 200 && reply.json().posted === true) posted += 1;
-    }
+    const posted = await expectCorpusAnswered(h, fn, (reply) => reply.json().posted === true);
     expect(posted).toBeGreaterThanOrEqual(20);
-    for (const post of receiver.posts) expect(post.bytes).toBeLessThanOrEqual(32_000);
+    for (const post of h.receiver.posts) expect(post.bytes).toBeLessThanOrEqual(32_000);
   });
 
   it('its README has the sections of every function and documents exactly its keys', () => {

@@ -5,99 +5,32 @@
  * @veba-functions/notifier/testing).
  */
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startPagerDutyReceiver, type PagerDutyReceiver } from '@veba-functions/notifier/testing';
-import {
-  fixtureEvent,
-  functionReadmeProblems,
-  loadVebaFixtures,
-  sendCloudEvent,
-  startRedis,
-  startTestFunction,
-  type HttpReply,
-  type RedisServer,
-  type TestFunction,
-} from '@veba-functions/test-helpers';
+import { describe, expect, it } from 'vitest';
+import { startPagerDutyReceiver } from '@veba-functions/notifier/testing';
+import { alarmOnHost, useNotifierHarness } from '@veba-functions/notifier/testing/function';
+import { fixtureEvent, functionReadmeProblems } from '@veba-functions/test-helpers';
+import { expectCorpusAnswered } from '@veba-functions/test-helpers/vitest';
 import { createPagerDutyAlert } from '../src/index.js';
 
-let redis: RedisServer;
-let pd: PagerDutyReceiver;
-const running: TestFunction[] = [];
-const logText: string[] = [];
-const answers: string[] = [];
-
-beforeAll(async () => {
-  redis = await startRedis();
-  pd = await startPagerDutyReceiver();
-});
-afterEach(async () => {
-  for (const fn of running.splice(0)) {
-    await fn.stop();
-    logText.push(fn.logs.text());
-  }
-  pd.requests.length = 0;
-  pd.alerts.length = 0;
-  pd.changes.length = 0;
-  pd.incidents.clear();
-});
-afterAll(async () => {
-  await pd?.close();
-  await redis?.stop();
-  // Across every test: the routing key reached no log line and no HTTP answer, in any form.
-  const all = [...logText, ...answers].join('\n');
-  expect(all.length).toBeGreaterThan(0);
-  for (const form of [
-    pd.routingKey,
-    encodeURIComponent(pd.routingKey),
-    Buffer.from(pd.routingKey).toString('base64'),
-    Buffer.from(pd.routingKey).toString('base64url'),
-  ])
-    expect(all).not.toContain(form);
+// Across every test: the routing key reached no log line and no HTTP answer, in any form.
+const h = useNotifierHarness(() => startPagerDutyReceiver(), {
+  secrets: (pd) => [pd.routingKey],
+  env: (pd) => ({
+    PAGERDUTY_SECRET: JSON.stringify({ PAGERDUTY_ROUTING_KEY: pd.routingKey }),
+    PAGERDUTY_EVENTS_URL: pd.url,
+  }),
 });
 
-let prefix = 0;
-async function start(env: Record<string, string> = {}, shared = `${Date.now()}`) {
-  const fn = await startTestFunction(
+/** Instances given the same `shared` share their dedupe and ordering marks. */
+function start(env: Record<string, string> = {}, shared = `${Date.now()}`) {
+  const isolated = h.isolated(`pd:${shared}`);
+  return h.start(
     createPagerDutyAlert({
-      state: { storeOptions: { keyPrefix: `${redis.keyPrefix}pd:${shared}:` } },
-      notifier: {
-        keyPrefix: `${redis.keyPrefix}notifier:${prefix++}:`,
-        rate: { perSecond: 50, burst: 5 },
-      },
+      ...isolated,
+      notifier: { ...isolated.notifier, rate: { perSecond: 50, burst: 5 } },
     }),
-    {
-      env: {
-        PAGERDUTY_SECRET: JSON.stringify({ PAGERDUTY_ROUTING_KEY: pd.routingKey }),
-        PAGERDUTY_EVENTS_URL: pd.url,
-        REDIS_URL: redis.url,
-        FUNCTION_TIMEOUT_SECONDS: '10',
-        LOG_LEVEL: 'debug',
-        ...env,
-      },
-    },
+    env,
   );
-  running.push(fn);
-  return fn;
-}
-
-async function send(
-  fn: TestFunction,
-  event: Parameters<typeof sendCloudEvent>[1],
-): Promise<HttpReply> {
-  const reply = await sendCloudEvent(fn.url, event);
-  answers.push(reply.body);
-  return reply;
-}
-
-async function sendWithRetries(fn: TestFunction, event: Parameters<typeof sendCloudEvent>[1]) {
-  const attempts: HttpReply[] = [];
-  for (let i = 0; i < 20; i++) {
-    const reply = await send(fn, event);
-    attempts.push(reply);
-    if (reply.status !== 409 && reply.status < 500) break;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  return attempts;
 }
 
 const DEDUP = 'vsphere-alarm/vcenter.local/alarm-906/datastore-13';
@@ -111,16 +44,16 @@ describe('alarms open and close incidents', () => {
   it('red triggers (critical), green resolves the same dedup_key: one incident opened and closed', async () => {
     const fn = await start();
     const base = Date.now();
-    const red = await send(fn, alarm(`red-${base}`, 1000, 'red'));
+    const red = await h.send(fn, alarm(`red-${base}`, 1000, 'red'));
     expect(red.json()).toMatchObject({ posted: true, action: 'trigger', dedupKey: DEDUP });
-    const green = await send(fn, alarm(`green-${base}`, 1001, 'green'));
+    const green = await h.send(fn, alarm(`green-${base}`, 1001, 'green'));
     expect(green.json()).toMatchObject({ posted: true, action: 'resolve', dedupKey: DEDUP });
-    expect(pd.alerts.map((a) => [a.event_action, a.dedup_key])).toEqual([
+    expect(h.receiver.alerts.map((a) => [a.event_action, a.dedup_key])).toEqual([
       ['trigger', DEDUP],
       ['resolve', DEDUP],
     ]);
-    expect((pd.alerts[0]!.payload as { severity: string }).severity).toBe('critical');
-    expect(pd.incidents.get(DEDUP)).toBe('resolved');
+    expect((h.receiver.alerts[0]!.payload as { severity: string }).severity).toBe('critical');
+    expect(h.receiver.incidents.get(DEDUP)).toBe('resolved');
     expect(await fn.metric('veba_pagerduty_webhook_requests_total', { result: 'ok' })).toBe(2);
   });
 
@@ -129,12 +62,12 @@ describe('alarms open and close incidents', () => {
     const a = await start({}, shared);
     const b = await start({}, shared);
     const base = Date.now();
-    expect((await send(a, alarm(`late-green-${base}`, 2001, 'green'))).status).toBe(200);
-    const late = await send(b, alarm(`late-red-${base}`, 2000, 'red'));
+    expect((await h.send(a, alarm(`late-green-${base}`, 2001, 'green'))).status).toBe(200);
+    const late = await h.send(b, alarm(`late-red-${base}`, 2000, 'red'));
     expect(late.status).toBe(200);
     expect(late.json()).toMatchObject({ skipped: expect.stringMatching(/^stale/) as unknown });
-    expect(pd.alerts.map((x) => x.event_action)).toEqual(['resolve']);
-    expect(pd.incidents.get(DEDUP)).toBeUndefined();
+    expect(h.receiver.alerts.map((x) => x.event_action)).toEqual(['resolve']);
+    expect(h.receiver.incidents.get(DEDUP)).toBeUndefined();
   });
 
   it('three concurrent deliveries of one alarm to two instances sharing Redis page once', async () => {
@@ -142,31 +75,26 @@ describe('alarms open and close incidents', () => {
     const a = await start({}, shared);
     const b = await start({}, shared);
     const event = alarm(`dup-${Date.now()}`, 3000, 'yellow');
-    const results = await Promise.all([
-      sendWithRetries(a, event),
-      sendWithRetries(b, event),
-      sendWithRetries(a, event),
-    ]);
-    expect(pd.alerts).toHaveLength(1);
-    for (const attempts of results) expect(attempts.at(-1)!.status).toBe(200);
+    await h.deliverConcurrently([a, b, a], event);
+    expect(h.receiver.alerts).toHaveLength(1);
   });
 
   it('other vSphere events are change events to /v2/change/enqueue', async () => {
     const fn = await start();
-    const reply = await send(
+    const reply = await h.send(
       fn,
       fixtureEvent('kn-ps-slack__test-payload.json', { id: `chg-${Date.now()}` }),
     );
     expect(reply.json()).toMatchObject({ posted: true, action: 'change' });
-    expect(pd.changes).toHaveLength(1);
-    expect(pd.requests[0]!.path).toBe('/v2/change/enqueue');
+    expect(h.receiver.changes).toHaveLength(1);
+    expect(h.receiver.requests[0]!.path).toBe('/v2/change/enqueue');
   });
 });
 
 describe("PagerDuty's answers become broker statuses", () => {
   it("400 -> 502 with PagerDuty's message logged", async () => {
     const fn = await start();
-    pd.script({
+    h.receiver.script({
       status: 400,
       body: JSON.stringify({
         status: 'invalid event',
@@ -174,7 +102,7 @@ describe("PagerDuty's answers become broker statuses", () => {
         errors: ["'payload.summary' is missing or blank"],
       }),
     });
-    const reply = await send(fn, alarm(`bad-${Date.now()}`, 4000, 'red'));
+    const reply = await h.send(fn, alarm(`bad-${Date.now()}`, 4000, 'red'));
     expect(reply.status).toBe(502);
     expect(fn.logs.messages('error').join('\n')).toContain(
       "Event object is invalid: 'payload.summary' is missing or blank",
@@ -183,9 +111,9 @@ describe("PagerDuty's answers become broker statuses", () => {
 
   it('429 -> 503 with Retry-After 30 (PagerDuty asks for a backoff), then the retry pages', async () => {
     const fn = await start();
-    pd.script({ status: 429, body: '' });
+    h.receiver.script({ status: 429, body: '' });
     const event = alarm(`limited-${Date.now()}`, 5000, 'red');
-    const reply = await send(fn, event);
+    const reply = await h.send(fn, event);
     expect(reply.status).toBe(503);
     expect(reply.headers['retry-after']).toBe('30');
     expect(
@@ -195,11 +123,11 @@ describe("PagerDuty's answers become broker statuses", () => {
 
   it.each([500, 502, 503])("%i -> 503, and the broker's retry pages once", async (status) => {
     const fn = await start();
-    pd.script({ status, body: '' });
+    h.receiver.script({ status, body: '' });
     const event = alarm(`down-${status}-${Date.now()}`, 6000 + status, 'red');
-    expect((await send(fn, event)).status).toBe(503);
-    expect((await send(fn, event)).status).toBe(200);
-    expect(pd.alerts).toHaveLength(1);
+    expect((await h.send(fn, event)).status).toBe(503);
+    expect((await h.send(fn, event)).status).toBe(200);
+    expect(h.receiver.alerts).toHaveLength(1);
   });
 });
 
@@ -214,7 +142,7 @@ describe('configuration', () => {
 
   it('an events URL that is not the Events API v2 endpoint is refused at start', async () => {
     await expect(
-      start({ PAGERDUTY_EVENTS_URL: pd.url.replace('/v2/enqueue', '/v2/incidents') }),
+      start({ PAGERDUTY_EVENTS_URL: h.receiver.url.replace('/v2/enqueue', '/v2/incidents') }),
     ).rejects.toThrow(/PAGERDUTY_EVENTS_URL: invalid.*\/v2\/enqueue/);
   });
 
@@ -223,25 +151,19 @@ describe('configuration', () => {
     const enter = fixtureEvent('kn-pcli-hostmaint-alarms__enter-maint-payload.json', {
       id: `enter-${Date.now()}`,
     });
-    expect((await send(fn, enter)).status).toBe(200);
-    const host = (enter.data as { Host: { Name: string; Host: { Value: string } } }).Host;
-    const onHost = (id: string, key: number, to: string) => {
-      const event = alarm(id, key, to);
-      event.source = enter.source;
-      event.data = {
-        ...(event.data as object),
-        Entity: { Name: host.Name, Entity: { Type: 'HostSystem', Value: host.Host.Value } },
-      };
-      return event;
-    };
+    expect((await h.send(fn, enter)).status).toBe(200);
+    const onHost = (id: string, key: number, to: string) =>
+      alarmOnHost(enter, id, { Key: key, To: to });
     const base = Date.now();
-    expect((await send(fn, onHost(`m-red-${base}`, 99_000_001, 'red'))).json()).toEqual({
+    expect((await h.send(fn, onHost(`m-red-${base}`, 99_000_001, 'red'))).json()).toEqual({
       skipped: 'host in maintenance',
     });
-    expect((await send(fn, onHost(`m-green-${base}`, 99_000_002, 'green'))).json()).toMatchObject({
-      action: 'resolve',
-    });
-    expect(pd.alerts.map((a) => a.event_action)).toEqual(['resolve']);
+    expect((await h.send(fn, onHost(`m-green-${base}`, 99_000_002, 'green'))).json()).toMatchObject(
+      {
+        action: 'resolve',
+      },
+    );
+    expect(h.receiver.alerts.map((a) => a.event_action)).toEqual(['resolve']);
   });
 
   it('its README has the sections of every function and documents exactly its keys', () => {
@@ -253,26 +175,8 @@ describe('configuration', () => {
 describe('the VEBA sample events over HTTP', () => {
   it('answers 200 or 400 (never 500) to every sample the broker could deliver', async () => {
     const fn = await start();
-    let sent = 0;
-    for (const [index, fixture] of loadVebaFixtures().entries()) {
-      if (fixture.attributes?.specversion !== '1.0' || fixture.attributes.type === undefined)
-        continue;
-      const source = `https://vc-${index}.example/sdk`;
-      const reply = fixture.valid
-        ? await send(fn, fixtureEvent(fixture.file, { source }))
-        : await sendCloudEvent(
-            fn.url,
-            { ...(fixture.attributes as { id: string; source: string; type: string }), source },
-            { rawBody: fixture.body },
-          );
-      answers.push(reply.body);
-      expect({ file: fixture.file, status: reply.status }).toEqual({
-        file: fixture.file,
-        status: expect.toSatisfy((s: number) => s === 200 || s === 400) as unknown,
-      });
-      if (reply.status === 200 && reply.json().posted === true) sent += 1;
-    }
+    const sent = await expectCorpusAnswered(h, fn, (reply) => reply.json().posted === true);
     expect(sent).toBeGreaterThanOrEqual(20);
-    expect(pd.alerts.length + pd.changes.length).toBe(sent);
+    expect(h.receiver.alerts.length + h.receiver.changes.length).toBe(sent);
   });
 });

@@ -1,5 +1,5 @@
 import type { Config } from '@veba-functions/runtime';
-import { notifierConfigShape, timeoutKey, type WebhookKeys } from '@veba-functions/notifier';
+import { notifierConfigShape, timeoutKey, type WebhookAlertKeys } from '@veba-functions/notifier';
 import { z } from 'zod';
 
 /**
@@ -28,11 +28,12 @@ export const secretVariables: string[] = [];
 /** The webhook URL is secret by its name (`WEBHOOK`); listed so the rule does not hang on the name. */
 export const sensitiveKeys: string[] = ['SLACK_WEBHOOK_URL'];
 
-/** Where `resolveWebhookSettings` looks. */
-export const SLACK_KEYS: WebhookKeys = {
+/** Where `webhookAlertSetup` looks (the URL through `resolveWebhookSettings`, and the timeout). */
+export const SLACK_KEYS: WebhookAlertKeys = {
   url: 'SLACK_WEBHOOK_URL',
   pretext: 'SLACK_MESSAGE_PRETEXT',
   secret: 'SLACK_SECRET',
+  timeout: 'SLACK_TIMEOUT_MS',
 };
 
 export type SlackAlertConfig = Config<typeof config>;

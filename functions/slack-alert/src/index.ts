@@ -1,27 +1,14 @@
-import { defineFunction } from '@veba-functions/runtime';
 import {
-  createNotifier,
-  connectNotifierRedis,
-  disconnectNotifierRedis,
   createSlackTarget,
-  resolveWebhookSettings,
-  type NotifierOptions,
+  defineNotifierFunction,
+  webhookAlertSetup,
+  type NotifierFunctionOptions,
 } from '@veba-functions/notifier';
-import { createStateGuards, type StateGuardsOptions } from '@veba-functions/state';
-import { vsphereEventParser } from '@veba-functions/vsphere-events';
 import { SLACK_KEYS, config, secretVariables, sensitiveKeys } from './config.js';
-import { handle, type State } from './handler.js';
+import { handle } from './handler.js';
 
 /** Options of {@link createSlackAlert} (tests and benchmarks; production uses the defaults). */
-export interface SlackAlertOptions {
-  /** Dedupe store options (default: Redis from `REDIS_URL`, else in memory). */
-  state?: Pick<StateGuardsOptions, 'store' | 'storeOptions'>;
-  /** Notifier overrides: pacing rate, digests, send window, 429 retries, Redis key prefix. */
-  notifier?: Pick<
-    NotifierOptions<unknown>,
-    'rate' | 'digest' | 'minSendWindowMs' | 'maxRateLimitRetries' | 'keyPrefix'
-  >;
-}
+export type SlackAlertOptions = NotifierFunctionOptions;
 
 /**
  * slack-alert: one Slack message per vSphere event its triggers select.
@@ -35,45 +22,15 @@ export interface SlackAlertOptions {
  * await serve(createSlackAlert());
  */
 export function createSlackAlert(options: SlackAlertOptions = {}) {
-  let redis: Awaited<ReturnType<typeof connectNotifierRedis>>;
-  let notifier: ReturnType<typeof createNotifier> | undefined;
-  return defineFunction({
-    name: 'slack-alert',
-    config,
-    secretVariables,
-    sensitiveKeys,
-    // Every vSphere event its Triggers select: the Triggers are the filter (values.yaml).
-    parse: vsphereEventParser(),
-    guards: createStateGuards({ dedupe: true, ...options.state }),
-    async init({ config: c, logger, metrics }): Promise<State> {
-      const settings = resolveWebhookSettings(SLACK_KEYS, c);
-      redis = await connectNotifierRedis(c, logger);
-      notifier = createNotifier({
-        target: createSlackTarget({ pretext: settings.pretext }),
-        destination: settings.destination,
-        logger,
-        metrics,
-        timeoutMs: c.SLACK_TIMEOUT_MS,
-        redis,
-        suppressInMaintenance: c.NOTIFY_SUPPRESS_IN_MAINTENANCE,
-        maintenanceTtlSeconds: c.NOTIFY_MAINTENANCE_TTL_SECONDS,
-        ...options.notifier,
-      });
-      logger.info(
-        {
-          webhook: notifier.destination,
-          pretext: settings.pretext !== undefined,
-          pacing: notifier.pacing,
-          maintenance: notifier.maintenance,
-        },
-        'slack-alert ready',
-      );
-      return { notifier };
+  return defineNotifierFunction(
+    {
+      name: 'slack-alert',
+      config,
+      secretVariables,
+      sensitiveKeys,
+      setup: webhookAlertSetup(SLACK_KEYS, ({ pretext }) => createSlackTarget({ pretext })),
+      handle,
     },
-    handle,
-    async shutdown() {
-      notifier?.close();
-      await disconnectNotifierRedis(redis);
-    },
-  });
+    options,
+  );
 }

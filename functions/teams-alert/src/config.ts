@@ -3,7 +3,7 @@ import {
   notifierConfigShape,
   retiredTeamsConnector,
   timeoutKey,
-  type WebhookKeys,
+  type WebhookAlertKeys,
 } from '@veba-functions/notifier';
 import { z } from 'zod';
 
@@ -28,11 +28,12 @@ export const secretVariables: string[] = [];
 /** The webhook URL carries its credential (the `sig` query parameter). */
 export const sensitiveKeys: string[] = ['TEAMS_WEBHOOK_URL'];
 
-/** Where `resolveWebhookSettings` looks; retired Office 365 connector URLs are refused. */
-export const TEAMS_KEYS: WebhookKeys = {
+/** Where `webhookAlertSetup` looks (the URL through `resolveWebhookSettings`, and the timeout); retired Office 365 connector URLs are refused. */
+export const TEAMS_KEYS: WebhookAlertKeys = {
   url: 'TEAMS_WEBHOOK_URL',
   pretext: 'TEAMS_MESSAGE_PRETEXT',
   secret: 'TEAMS_SECRET',
+  timeout: 'TEAMS_TIMEOUT_MS',
   refuse: retiredTeamsConnector,
 };
 

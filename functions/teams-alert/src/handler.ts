@@ -1,12 +1,10 @@
 import type { HandleResult, HandlerContext } from '@veba-functions/runtime';
-import type { Notifier } from '@veba-functions/notifier';
+import type { NotifierState } from '@veba-functions/notifier';
 import type { VSphereEvent } from '@veba-functions/vsphere-events';
 import type { TeamsAlertConfig } from './config.js';
 
 /** What `init` builds once and every event shares: the notifier for the one webhook. */
-export interface State {
-  notifier: Pick<Notifier, 'notify'>;
-}
+export type State = NotifierState;
 
 /** What the handler gets from the runtime. */
 export type Context = HandlerContext<State, TeamsAlertConfig>;

@@ -1,27 +1,14 @@
-import { defineFunction } from '@veba-functions/runtime';
 import {
-  createNotifier,
-  connectNotifierRedis,
-  disconnectNotifierRedis,
   createTeamsTarget,
-  resolveWebhookSettings,
-  type NotifierOptions,
+  defineNotifierFunction,
+  webhookAlertSetup,
+  type NotifierFunctionOptions,
 } from '@veba-functions/notifier';
-import { createStateGuards, type StateGuardsOptions } from '@veba-functions/state';
-import { vsphereEventParser } from '@veba-functions/vsphere-events';
 import { TEAMS_KEYS, config, secretVariables, sensitiveKeys } from './config.js';
-import { handle, type State } from './handler.js';
+import { handle } from './handler.js';
 
 /** Options of {@link createTeamsAlert} (tests and benchmarks; production uses the defaults). */
-export interface TeamsAlertOptions {
-  /** Dedupe store options (default: Redis from `REDIS_URL`, else in memory). */
-  state?: Pick<StateGuardsOptions, 'store' | 'storeOptions'>;
-  /** Notifier overrides: pacing rate, digests, send window, 429 retries, Redis key prefix. */
-  notifier?: Pick<
-    NotifierOptions<unknown>,
-    'rate' | 'digest' | 'minSendWindowMs' | 'maxRateLimitRetries' | 'keyPrefix'
-  >;
-}
+export type TeamsAlertOptions = NotifierFunctionOptions;
 
 /**
  * teams-alert: one Adaptive Card per vSphere event its triggers select, posted to a Teams channel
@@ -34,45 +21,15 @@ export interface TeamsAlertOptions {
  * await serve(createTeamsAlert());
  */
 export function createTeamsAlert(options: TeamsAlertOptions = {}) {
-  let redis: Awaited<ReturnType<typeof connectNotifierRedis>>;
-  let notifier: ReturnType<typeof createNotifier> | undefined;
-  return defineFunction({
-    name: 'teams-alert',
-    config,
-    secretVariables,
-    sensitiveKeys,
-    // Every vSphere event its Triggers select: the Triggers are the filter (values.yaml).
-    parse: vsphereEventParser(),
-    guards: createStateGuards({ dedupe: true, ...options.state }),
-    async init({ config: c, logger, metrics }): Promise<State> {
-      const settings = resolveWebhookSettings(TEAMS_KEYS, c);
-      redis = await connectNotifierRedis(c, logger);
-      notifier = createNotifier({
-        target: createTeamsTarget({ pretext: settings.pretext }),
-        destination: settings.destination,
-        logger,
-        metrics,
-        timeoutMs: c.TEAMS_TIMEOUT_MS,
-        redis,
-        suppressInMaintenance: c.NOTIFY_SUPPRESS_IN_MAINTENANCE,
-        maintenanceTtlSeconds: c.NOTIFY_MAINTENANCE_TTL_SECONDS,
-        ...options.notifier,
-      });
-      logger.info(
-        {
-          webhook: notifier.destination,
-          pretext: settings.pretext !== undefined,
-          pacing: notifier.pacing,
-          maintenance: notifier.maintenance,
-        },
-        'teams-alert ready',
-      );
-      return { notifier };
+  return defineNotifierFunction(
+    {
+      name: 'teams-alert',
+      config,
+      secretVariables,
+      sensitiveKeys,
+      setup: webhookAlertSetup(TEAMS_KEYS, ({ pretext }) => createTeamsTarget({ pretext })),
+      handle,
     },
-    handle,
-    async shutdown() {
-      notifier?.close();
-      await disconnectNotifierRedis(redis);
-    },
-  });
+    options,
+  );
 }

@@ -1,109 +1,46 @@
-import { readFileSync } from 'node:fs';
-import { CloudEvent } from 'cloudevents';
-import { afterEach, describe, expect, it } from 'vitest';
-import { DependencyUnavailableError, InvalidEventError, mapError } from '@veba-functions/runtime';
-import { createNotifier, createTeamsTarget, parseDestination } from '@veba-functions/notifier';
-import { startWebhookReceiver, type WebhookReceiver } from '@veba-functions/notifier/testing';
-import { handlerContext, loadVebaFixtures } from '@veba-functions/test-helpers';
-import { matchesEventClass, parseVSphereEvent } from '@veba-functions/vsphere-events';
-import type { TeamsAlertConfig } from '../src/config.js';
-import { handle, type State } from '../src/handler.js';
+import { describe, expect, it } from 'vitest';
+import { createTeamsTarget } from '@veba-functions/notifier';
+import {
+  itMapsUnavailable,
+  itRefusesMissingEntities,
+  itSendsOrRefusesEverySample,
+  triggeredSamples,
+  useWebhookAlertHandler,
+  vsphereSample,
+} from '@veba-functions/notifier/testing/function';
+import { handle } from '../src/handler.js';
 
-let receiver: WebhookReceiver | undefined;
-afterEach(async () => {
-  await receiver?.close();
-  receiver = undefined;
-});
+/** What values.yaml's Triggers select (`type: com.vmware.vsphere.<class>.v0`) from the corpus. */
+const { classes, files } = triggeredSamples(new URL('../values.yaml', import.meta.url));
 
-/** The event classes values.yaml subscribes to (`type: com.vmware.vsphere.<class>.v0`). */
-const TRIGGER_CLASSES = [
-  ...readFileSync(new URL('../values.yaml', import.meta.url), 'utf8').matchAll(
-    /type: com\.vmware\.vsphere\.(\S+)\.v0/g,
-  ),
-].map((m) => m[1]!);
-
-/** Corpus samples (CloudEvents 1.0) whose class one of the Triggers selects. */
-const selected = loadVebaFixtures().filter(
-  (f) =>
-    f.valid &&
-    f.attributes?.specversion === '1.0' &&
-    matchesEventClass(f.event as never, TRIGGER_CLASSES),
+const teams = useWebhookAlertHandler(
+  'teams',
+  (pretext) => createTeamsTarget({ pretext }),
+  'TEAMS_WEBHOOK_URL',
 );
-
-async function context(pretext?: string) {
-  receiver = await startWebhookReceiver('teams');
-  const ctx = handlerContext<State, TeamsAlertConfig>({ state: undefined as never });
-  ctx.state = {
-    notifier: createNotifier({
-      target: createTeamsTarget({ pretext }),
-      destination: parseDestination(receiver.url, { key: 'TEAMS_WEBHOOK_URL', from: 'test' }),
-      logger: ctx.logger,
-      rate: { perSecond: 100, burst: 1 },
-    }),
-  };
-  return ctx;
-}
-
-const event = (file: string, data?: Record<string, unknown>) => {
-  const fixture = loadVebaFixtures().find((f) => f.file === file)!;
-  const e = structuredClone(fixture.event) as Record<string, unknown>;
-  if (data) e.data = { ...(e.data as object), ...data };
-  return parseVSphereEvent(new CloudEvent<unknown>(e, false));
-};
 
 describe('teams-alert handle(event, ctx)', () => {
   it('the Triggers select corpus samples of every kind they name', () => {
-    expect(TRIGGER_CLASSES).toContain('AlarmStatusChangedEvent');
-    expect(TRIGGER_CLASSES).toContain('com.vmware.applmgmt.backup.job.failed.event');
-    expect(selected.length).toBeGreaterThanOrEqual(17);
+    expect(classes).toContain('AlarmStatusChangedEvent');
+    expect(classes).toContain('com.vmware.applmgmt.backup.job.failed.event');
+    expect(files.length).toBeGreaterThanOrEqual(17);
   });
 
-  it.each(selected.map((f) => [f.file]))(
-    '%s: posted (200) or refused naming the field (400)',
-    async (file) => {
-      const ctx = await context();
-      const parsed = event(file);
-      const result = await handle(parsed, ctx).catch((e: unknown) => e);
-      if (result instanceof Error) {
-        expect(result).toBeInstanceOf(InvalidEventError);
-        expect(mapError(result).status).toBe(400);
-        expect(receiver!.posts).toHaveLength(0);
-      } else {
-        expect(result).toMatchObject({
-          status: 200,
-          body: { posted: true, eventClass: parsed.eventClass },
-        });
-        expect(receiver!.posts).toHaveLength(1);
-      }
-    },
-  );
+  itSendsOrRefusesEverySample(files, teams, handle);
 
   it('logs one line per posted event', async () => {
-    const ctx = await context('vc-prod');
-    await handle(event('kn-ps-slack__test-payload.json'), ctx);
-    expect(JSON.stringify(receiver!.posts[0]!.body)).toContain('VM powered off');
+    const ctx = await teams.context('vc-prod');
+    await handle(vsphereSample('kn-ps-slack__test-payload.json'), ctx);
+    expect(JSON.stringify(teams.receiver.posts[0]!.body)).toContain('VM powered off');
     expect(
       ctx.logs.messages('info').filter((m) => m.startsWith('posted Microsoft Teams message')),
     ).toHaveLength(1);
   });
 
-  it('a VM event without Vm, a host maintenance event without Host: 400 naming the field, nothing posted', async () => {
-    const ctx = await context();
-    await expect(
-      handle(event('kn-ps-slack__test-payload.json', { Vm: null }), ctx),
-    ).rejects.toThrow(/data\.Vm is missing/);
-    await expect(
-      handle(event('kn-pcli-hostmaint-alarms__enter-maint-payload.json', { Host: null }), ctx),
-    ).rejects.toThrow(/data\.Host is missing/);
-    expect(receiver!.posts).toHaveLength(0);
-  });
+  itRefusesMissingEntities(teams, handle);
 
-  it("lets the target's refusal through as the runtime error it maps to", async () => {
-    const ctx = await context();
-    receiver!.script({ status: 503, body: 'unavailable' });
-    const error = await handle(event('kn-ps-slack__test-payload.json'), ctx).catch(
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(DependencyUnavailableError);
+  // The Workflows trigger's 503.
+  itMapsUnavailable(teams, handle, {
+    script: (receiver) => receiver.script({ status: 503, body: 'unavailable' }),
   });
 });

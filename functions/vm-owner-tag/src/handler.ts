@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { InvalidEventError, type HandleResult, type HandlerContext } from '@veba-functions/runtime';
+import type { HandleResult, HandlerContext } from '@veba-functions/runtime';
 import {
   isTagGone,
-  toRuntimeError,
+  vmEventError,
   type Arrival,
   type AttachedTags,
   type Tag,
@@ -177,9 +177,11 @@ export async function handle(event: VSphereEvent, ctx: Context): Promise<HandleR
     );
     return outcome(current === undefined ? 'attached' : 'replaced', tag);
   } catch (error) {
-    const mapped = toRuntimeError(error, `recording the owner of ${vm.moref}`);
-    if (mapped instanceof InvalidEventError) ctx.logger.warn({ vm: vm.moref }, mapped.message);
-    throw mapped;
+    throw vmEventError(error, {
+      vm: vm.moref,
+      doing: `recording the owner of ${vm.moref}`,
+      logger: ctx.logger,
+    });
   } finally {
     // No attach after all (unchanged, kept, failed): the batch must not wait for this event.
     announced?.cancel();

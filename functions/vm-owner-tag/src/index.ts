@@ -4,8 +4,7 @@ import {
   createArrivalGuard,
   createAttachedTags,
   createTagAssociations,
-  createVCenterClient,
-  vcenterOptionsFromConfig,
+  openVCenter,
   type AttachedTags,
 } from '@veba-functions/vcenter';
 import {
@@ -53,9 +52,7 @@ export function createVmOwnerTag() {
     ],
 
     async init({ config: c, logger, metrics }): Promise<State> {
-      const vcenter = createVCenterClient(vcenterOptionsFromConfig(c, { logger, metrics }));
-      try {
-        await vcenter.connect();
+      return openVCenter(c, { logger, metrics }, async (vcenter): Promise<State> => {
         const ownerTagOptions = {
           create: true,
           cardinality: 'SINGLE' as const,
@@ -92,10 +89,7 @@ export function createVmOwnerTag() {
             }),
           arrivalOf: arrivals.arrivalOf,
         };
-      } catch (error) {
-        await vcenter.close().catch(() => undefined);
-        throw error;
-      }
+      });
     },
 
     handle,

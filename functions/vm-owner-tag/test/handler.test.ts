@@ -2,18 +2,15 @@ import { readFileSync } from 'node:fs';
 import { CloudEvent } from 'cloudevents';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { mapError, type HandleResult } from '@veba-functions/runtime';
-import { fixtureEvent, handlerContext, type CloudEventInput } from '@veba-functions/test-helpers';
+import {
+  deliverToHandler,
+  fixtureEvent,
+  handlerContext,
+  type CloudEventInput,
+} from '@veba-functions/test-helpers';
 import { VCenterError, type Tag } from '@veba-functions/vcenter';
 import { config, type VmOwnerTagConfig } from '../src/config.js';
-import {
-  handle,
-  MAX_TAG_NAME,
-  ownerOf,
-  splitUser,
-  tagNameFrom,
-  type State,
-} from '../src/handler.js';
+import { MAX_TAG_NAME, ownerOf, splitUser, tagNameFrom, type State } from '../src/handler.js';
 import { createVmOwnerTag } from '../src/index.js';
 
 /** One of this function's own recorded vcsim events (test/fixtures). */
@@ -83,26 +80,14 @@ function fakeState(
 
 const definition = createVmOwnerTag();
 
-function parse(event: CloudEvent<unknown>) {
-  if (definition.parse === undefined) throw new Error('vm-owner-tag has no parse step');
-  return definition.parse(event);
-}
-
-async function deliver(
-  input: CloudEventInput,
-  state: State,
-  keys: Record<string, unknown> = {},
-): Promise<{ status: number; result?: HandleResult; error?: unknown; logs: string[] }> {
-  const ctx = handlerContext<State, VmOwnerTagConfig>({ state, config: settings(keys) });
-  try {
-    const parsed = parse(new CloudEvent<unknown>(input, false));
-    if ('skipped' in parsed) return { status: 200, result: parsed, logs: [] };
-    const result = await handle(parsed, ctx);
-    return { status: 200, result, logs: ctx.logs.messages('info') };
-  } catch (error) {
-    return { status: mapError(error).status, error, logs: ctx.logs.messages() };
-  }
-}
+/** What the runtime does with one delivery: parse once, then the handler; errors become statuses. */
+const deliver = (input: CloudEventInput, state: State, keys: Record<string, unknown> = {}) =>
+  deliverToHandler(
+    definition,
+    new CloudEvent<unknown>(input, false),
+    handlerContext<State, VmOwnerTagConfig>({ state, config: settings(keys) }),
+    { level: 'info' },
+  );
 
 describe('ownerOf: the owner tag name from the event user', () => {
   const defaults = settings();

@@ -5,43 +5,20 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   functionReadmeProblems,
   sendCloudEvent,
-  startRedis,
-  startTestFunction,
-  startVcsim,
   type CloudEventInput,
-  type RedisServer,
   type TestFunction,
-  type VcsimServer,
 } from '@veba-functions/test-helpers';
-import { createVCenterClient, type VCenterClient } from '@veba-functions/vcenter';
+import { useVCenterHarness, vcenterRequests } from '@veba-functions/vcenter/testing';
 import { createVmOwnerTag } from '../src/index.js';
 
-let redis: RedisServer;
-let vcsim: VcsimServer;
-let admin: VCenterClient;
-const started: TestFunction[] = [];
+const h = useVCenterHarness();
 
-function env(overrides: Record<string, string | undefined> = {}) {
-  return {
-    VCENTER_SERVER: vcsim.url,
-    VCENTER_USERNAME: vcsim.username,
-    VCENTER_PASSWORD: vcsim.password,
-    VCENTER_CA_FILE: vcsim.caFile,
-    REDIS_URL: redis.url,
-    LOG_LEVEL: 'info',
-    ...overrides,
-  };
-}
-
-async function start(variables: Record<string, string | undefined> = env()): Promise<TestFunction> {
-  const fn = await startTestFunction(createVmOwnerTag(), { env: variables });
-  started.push(fn);
-  return fn;
-}
+const start = (variables = h.env()): Promise<TestFunction> =>
+  h.start(createVmOwnerTag(), variables);
 
 /** The recorded vcsim VmCreatedEvent (test/fixtures), for another VM, user and Key. */
 function created(vm: string, user: string, key: number): CloudEventInput {
@@ -62,72 +39,43 @@ function created(vm: string, user: string, key: number): CloudEventInput {
 
 /** The names of the owner tags on a VM, read through vCenter. */
 async function ownersOf(vm: string, category = 'Owner'): Promise<string[]> {
-  const owner = await admin.tagging.findCategory(category);
+  const owner = await h.admin.tagging.findCategory(category);
   const names: string[] = [];
-  for (const id of await admin.tagging.listAttachedTags(vm)) {
-    const tag = await admin.tagging.getTag(id);
+  for (const id of await h.admin.tagging.listAttachedTags(vm)) {
+    const tag = await h.admin.tagging.getTag(id);
     if (tag !== undefined && tag.categoryId === owner?.id) names.push(tag.name);
   }
   return names.sort();
 }
 
-const vcenterRequests = (fn: TestFunction, operation?: string): Promise<number> =>
-  fn.metric('veba_vcenter_requests_total', operation === undefined ? {} : { operation });
-
-beforeAll(async () => {
-  [redis, vcsim] = await Promise.all([startRedis(), startVcsim()]);
-  admin = createVCenterClient({
-    server: vcsim.url,
-    username: vcsim.username,
-    password: vcsim.password,
-    ca: vcsim.caFile,
-    keepAliveIntervalMs: 0,
-  });
-});
-
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((fn) => fn.stop()));
-});
-
-afterAll(async () => {
-  await admin?.close();
-  await Promise.all([redis?.stop(), vcsim?.stop()]);
-});
-
 describe('vm-owner-tag over HTTP (Redis + vcsim)', () => {
   it('end to end on real events: a vcsim clone by CORP\\alice tags the clone "alice", not its source; the category is created single-cardinality for VMs', async () => {
     const fn = await start();
-    await vcsim.source.addSink(fn.url);
-    try {
-      const result = await vcsim.actions.clone('DC0_H0_VM0', 'web-07', { user: 'CORP\\alice' });
+    await h.withSinks([fn.url], async () => {
+      const result = await h.vcsim.actions.clone('DC0_H0_VM0', 'web-07', { user: 'CORP\\alice' });
 
       const clone = result.vm!.moref;
       expect(result.events.map((e) => e.eventType)).toContain('VmBeingClonedEvent');
       expect(result.deliveries.every((d) => d.status === 200)).toBe(true);
       expect(await ownersOf(clone)).toEqual(['alice']);
-      expect(await ownersOf(vcsim.inventory.vms['DC0_H0_VM0']!)).toEqual([]);
-      expect(await admin.tagging.findCategory('Owner')).toMatchObject({
+      expect(await ownersOf(h.vcsim.inventory.vms['DC0_H0_VM0']!)).toEqual([]);
+      expect(await h.admin.tagging.findCategory('Owner')).toMatchObject({
         cardinality: 'SINGLE',
         associableTypes: ['VirtualMachine'],
       });
       // VmCreatedEvent and VmClonedEvent name the same clone: one attach, the other unchanged or stale
       expect(await vcenterRequests(fn, 'tag.attach_many')).toBe(1);
-    } finally {
-      await vcsim.source.removeSink(fn.url);
-    }
+    });
   });
 
   it('end to end: a VM created by a service account is owned by whom OWNER_USER_MAP names', async () => {
     const fn = await start(
-      env({ OWNER_USER_MAP: JSON.stringify({ 'svc-terraform': 'CORP\\carol' }) }),
+      h.env({ OWNER_USER_MAP: JSON.stringify({ 'svc-terraform': 'CORP\\carol' }) }),
     );
-    await vcsim.source.addSink(fn.url);
-    try {
-      const result = await vcsim.actions.create('db-01', { user: 'svc-terraform@corp.local' });
+    await h.withSinks([fn.url], async () => {
+      const result = await h.vcsim.actions.create('db-01', { user: 'svc-terraform@corp.local' });
       expect(await ownersOf(result.vm!.moref)).toEqual(['carol']);
-    } finally {
-      await vcsim.source.removeSink(fn.url);
-    }
+    });
   });
 
   it('two replicas creating the same new owner tag at once: one tag, both VMs owned by it', async () => {
@@ -137,7 +85,7 @@ describe('vm-owner-tag over HTTP (Redis + vcsim)', () => {
       sendCloudEvent(b.url, created('vm-9102', 'dave@corp.local', 700_002)),
     ]);
     expect(answers.map((r) => r.status)).toEqual([200, 200]);
-    expect((await admin.tagging.findTagsByName('dave')).length).toBe(1);
+    expect((await h.admin.tagging.findTagsByName('dave')).length).toBe(1);
     expect(await ownersOf('vm-9101')).toEqual(['dave']);
     expect(await ownersOf('vm-9102')).toEqual(['dave']);
   });
@@ -149,7 +97,7 @@ describe('vm-owner-tag over HTTP (Redis + vcsim)', () => {
     expect(second.json()).toMatchObject({ owner: 'erin', result: 'kept' });
     expect(await ownersOf('vm-9201')).toEqual(['erin']);
 
-    const replace = await start(env({ OWNER_TAG_REPLACE: 'true' }));
+    const replace = await start(h.env({ OWNER_TAG_REPLACE: 'true' }));
     const third = await sendCloudEvent(replace.url, created('vm-9201', 'CORP\\frank', 710_003));
     expect(third.json()).toMatchObject({ owner: 'frank', result: 'replaced' });
     expect(await ownersOf('vm-9201')).toEqual(['frank']);
@@ -188,8 +136,8 @@ describe('vm-owner-tag over HTTP (Redis + vcsim)', () => {
     );
     expect(answers.every((r) => r.status === 200)).toBe(true);
     expect(calls).toBeLessThanOrEqual(6);
-    const tags = await admin.tagging.listAttachedTagsOnVms(vms);
-    const ivan = (await admin.tagging.findTagsByName('ivan'))[0]!;
+    const tags = await h.admin.tagging.listAttachedTagsOnVms(vms);
+    const ivan = (await h.admin.tagging.findTagsByName('ivan'))[0]!;
     expect(vms.filter((vm) => !tags.get(vm)?.includes(ivan.id))).toEqual([]);
   });
 

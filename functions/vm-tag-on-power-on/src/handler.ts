@@ -1,22 +1,10 @@
-import { InvalidEventError, type HandleResult, type HandlerContext } from '@veba-functions/runtime';
-import {
-  toRuntimeError,
-  type Arrival,
-  type TagAssociations,
-  type TagTarget,
-  type VCenterClient,
-} from '@veba-functions/vcenter';
+import type { HandleResult, HandlerContext } from '@veba-functions/runtime';
+import { applyTagToVm, type TagFunctionState } from '@veba-functions/vcenter';
 import type { VSphereEvent } from '@veba-functions/vsphere-events';
 import type { VmTagOnPowerOnConfig } from './config.js';
 
 /** What `init` keeps warm: one vCenter session, the batched attaches, the resolved tag. */
-export interface State {
-  vcenter: VCenterClient;
-  associations: TagAssociations;
-  target: Pick<TagTarget, 'apply' | 'current'>;
-  /** The announcement the arrival guard made for an event, to pass on to the batch. */
-  arrivalOf(event: VSphereEvent): Arrival | undefined;
-}
+export type State = TagFunctionState<VSphereEvent>;
 
 export type Context = HandlerContext<State, VmTagOnPowerOnConfig>;
 
@@ -39,20 +27,12 @@ export interface Outcome {
  */
 export async function handle(event: VSphereEvent, ctx: Context): Promise<HandleResult> {
   const vm = event.requireVm();
-  let tag;
-  try {
-    ({ tag } = await ctx.state.target.apply('attach', vm.moref, {
-      signal: ctx.signal,
-      logger: ctx.logger,
-      arrival: ctx.state.arrivalOf(event),
-    }));
-  } catch (error) {
-    const mapped = toRuntimeError(error, `tagging ${vm.moref}`);
-    if (mapped instanceof InvalidEventError) {
-      ctx.logger.warn({ vm: vm.moref }, `${mapped.message}: deleted since it powered on?`);
-    }
-    throw mapped;
-  }
+  const { tag } = await applyTagToVm(ctx.state, 'attach', vm.moref, {
+    signal: ctx.signal,
+    logger: ctx.logger,
+    arrival: ctx.state.arrivalOf(event),
+    hint: 'deleted since it powered on?',
+  });
   ctx.logger.info(
     { vm: vm.moref, vmName: vm.name, tag: tag.name, tagId: tag.id },
     `attached tag ${tag.name} to ${vm.moref} (${vm.name ?? 'unnamed'})`,

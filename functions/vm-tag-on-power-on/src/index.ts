@@ -1,15 +1,6 @@
 import { defineFunction } from '@veba-functions/runtime';
 import { createStateGuards, defaultIdentity } from '@veba-functions/state';
-import {
-  createArrivalGuard,
-  createTagAssociations,
-  createTagTarget,
-  createVCenterClient,
-  tagBatchOptionsFromConfig,
-  tagTargetOptionsFromConfig,
-  vcenterOptionsFromConfig,
-  type TagTarget,
-} from '@veba-functions/vcenter';
+import { createTagFunction, tagTargetOptionsFromConfig } from '@veba-functions/vcenter';
 import {
   vmOrderingScope,
   vsphereEventParser,
@@ -30,12 +21,10 @@ export const POWER_ON = ['DrsVmPoweredOnEvent', 'VmPoweredOnEvent'];
  * await serve(createVmTagOnPowerOn());
  */
 export function createVmTagOnPowerOn() {
-  // The tag resolved in init: part of the dedupe identity, so two deployments attaching
-  // different tags and sharing one Redis do not take each other's events for duplicates.
-  let target: TagTarget | undefined;
-  // First guard: announces each power-on as it arrives, so a batch about to go out waits for
-  // the power-ons of a burst still in their Redis round trips (a lone one never waits).
-  const arrivals = createArrivalGuard<VSphereEvent>(() => target?.announce('attach'));
+  // First guard (`tagging.arrivals`): announces each power-on as it arrives, so a batch about to
+  // go out waits for the power-ons of a burst still in their Redis round trips (a lone one never
+  // waits).
+  const tagging = createTagFunction<VSphereEvent>();
   return defineFunction({
     name: 'vm-tag-on-power-on',
     config,
@@ -45,16 +34,11 @@ export function createVmTagOnPowerOn() {
     // other class is answered 200 "skipped" before its data is read.
     parse: vsphereEventParser({ classes: POWER_ON }),
     guards: [
-      arrivals,
+      tagging.arrivals,
       ...createStateGuards<VSphereEvent>({
-        dedupe: {
-          identity(event) {
-            const identity = defaultIdentity(event);
-            return (
-              identity && { source: identity.source, id: `${identity.id}|${target?.current().id}` }
-            );
-          },
-        },
+        // The tag resolved in init is part of the identity, so two deployments attaching
+        // different tags and sharing one Redis do not take each other's events for duplicates.
+        dedupe: { identity: (event) => tagging.identity(defaultIdentity(event)) },
         // One VM of one vCenter: a late power-on never re-tags after a newer one was handled, and
         // power-ons of different VMs never hold each other up.
         ordering: { policy: 'skip', scope: vmOrderingScope },
@@ -62,36 +46,25 @@ export function createVmTagOnPowerOn() {
     ],
 
     async init({ config: c, logger, metrics }): Promise<State> {
-      const vcenter = createVCenterClient(vcenterOptionsFromConfig(c, { logger, metrics }));
-      try {
-        await vcenter.connect();
-        const associations = createTagAssociations(vcenter.tagging, {
-          ...tagBatchOptionsFromConfig(c),
-          metrics,
-        });
-        target = createTagTarget(vcenter.tagging, associations, tagTargetOptionsFromConfig(c));
-        const tag = await target.init();
-        logger.info(
-          {
-            tag: tag.name,
-            tagId: tag.id,
-            category: c.VCENTER_TAG_CATEGORY,
-            flavour: vcenter.flavour,
-          },
-          `tag ${tag.name} resolved to ${tag.id}: attaching it to every VM that powers on`,
-        );
-        return { vcenter, associations, target, arrivalOf: arrivals.arrivalOf };
-      } catch (error) {
-        await vcenter.close().catch(() => undefined);
-        throw error;
-      }
+      const { state, tag } = await tagging.init(
+        c,
+        { logger, metrics },
+        { action: 'attach', target: tagTargetOptionsFromConfig(c) },
+      );
+      logger.info(
+        {
+          tag: tag.name,
+          tagId: tag.id,
+          category: c.VCENTER_TAG_CATEGORY,
+          flavour: state.vcenter.flavour,
+        },
+        `tag ${tag.name} resolved to ${tag.id}: attaching it to every VM that powers on`,
+      );
+      return state;
     },
 
     handle,
 
-    async shutdown({ state }) {
-      await state.associations.close();
-      await state.vcenter.close();
-    },
+    shutdown: tagging.shutdown,
   });
 }

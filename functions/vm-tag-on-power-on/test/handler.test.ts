@@ -1,13 +1,14 @@
 import { CloudEvent } from 'cloudevents';
 import { describe, expect, it } from 'vitest';
-import { mapError, type HandleResult } from '@veba-functions/runtime';
 import {
+  deliverToHandler,
   fixtureEvent,
   handlerContext,
   loadVebaFixture,
   type CloudEventInput,
 } from '@veba-functions/test-helpers';
-import { VCenterError, type AppliedTag, type TagAction } from '@veba-functions/vcenter';
+import { VCenterError } from '@veba-functions/vcenter';
+import { fakeTagTarget } from '@veba-functions/vcenter/testing';
 import type { VSphereEvent } from '@veba-functions/vsphere-events';
 import type { VmTagOnPowerOnConfig } from '../src/config.js';
 import { handle, type State } from '../src/handler.js';
@@ -17,20 +18,6 @@ const TAG = { id: 'urn:vmomi:InventoryServiceTag:11111111-aaaa:GLOBAL', name: 'p
 const DRS = 'com.vmware.vsphere.DrsVmPoweredOnEvent.v0';
 const VM_ON = 'com.vmware.vsphere.VmPoweredOnEvent.v0';
 const LEGACY = 'com.vmware.event.router/event';
-
-/** A target whose apply records its calls and fails as `fail` says, in order. */
-function fakeTarget(fail: Array<Error | undefined> = []) {
-  const calls: Array<[TagAction, string]> = [];
-  const target: State['target'] = {
-    current: () => TAG,
-    apply(action, vmId): Promise<AppliedTag> {
-      calls.push([action, vmId]);
-      const failure = fail.shift();
-      return failure ? Promise.reject(failure) : Promise.resolve({ tag: TAG, tagExists: true });
-    },
-  };
-  return { target, calls };
-}
 
 function context(target: State['target']) {
   return handlerContext<State, VmTagOnPowerOnConfig>({
@@ -47,20 +34,11 @@ function parse(event: CloudEvent<unknown>) {
 }
 
 /** What the runtime does with one delivery: parse once, then the handler; errors become statuses. */
-async function deliver(
-  input: CloudEventInput,
-  target: State['target'],
-): Promise<{ status: number; result?: HandleResult; error?: unknown; logs: string[] }> {
-  const ctx = context(target);
-  try {
-    const parsed = parse(new CloudEvent<unknown>(input, false));
-    if ('skipped' in parsed) return { status: 200, result: parsed, logs: [] };
-    const result = await handle(parsed, ctx);
-    return { status: 200, result, logs: ctx.logs.messages() };
-  } catch (error) {
-    return { status: mapError(error).status, error, logs: ctx.logs.messages() };
-  }
-}
+const deliver = (input: CloudEventInput, target: State['target']) =>
+  deliverToHandler(definition, new CloudEvent<unknown>(input, false), context(target));
+
+/** A target whose apply records its calls and fails as `fail` says, in order. */
+const fakeTarget = (fail: Array<Error | undefined> = []) => fakeTagTarget(TAG, fail);
 
 /** A corpus body that has no CloudEvent attributes of its own, sent as the broker would. */
 function body(file: string, attributes: Partial<CloudEventInput> = {}): CloudEventInput {

@@ -4,132 +4,65 @@
  * duplicates across instances cost one attach, bursts share calls, and a vCenter that stops
  * answering (frozen, or 503 then silence) is recovered from at once.
  */
-import http from 'node:http';
-import https from 'node:https';
-import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   fixtureEvent,
   functionReadmeProblems,
   loadVebaFixture,
   sendCloudEvent,
-  startRedis,
-  startTestFunction,
   startVcsim,
+  startVcsimProxy,
   type CloudEventInput,
-  type RedisServer,
   type TestFunction,
   type VcsimServer,
 } from '@veba-functions/test-helpers';
-import { createVCenterClient, type Tag, type VCenterClient } from '@veba-functions/vcenter';
+import type { Tag, VCenterClient } from '@veba-functions/vcenter';
+import {
+  useVCenterHarness,
+  vcenterRequests,
+  vcsimClient,
+  vmEvent,
+} from '@veba-functions/vcenter/testing';
 import { createVmTagOnPowerOn } from '../src/index.js';
 
 const CATEGORY = 'veba-lifecycle';
 const TAG_NAME = 'powered-on';
 const DRS = 'com.vmware.vsphere.DrsVmPoweredOnEvent.v0';
 
-let redis: RedisServer;
-let vcsim: VcsimServer;
-let admin: VCenterClient;
+const h = useVCenterHarness();
 let tag: Tag;
-const started: TestFunction[] = [];
 
-function env(overrides: Record<string, string | undefined> = {}, server: VcsimServer = vcsim) {
-  return {
-    VCENTER_SERVER: server.url,
-    VCENTER_USERNAME: server.username,
-    VCENTER_PASSWORD: server.password,
-    VCENTER_CA_FILE: server.caFile,
-    VCENTER_TAG_NAME: TAG_NAME,
-    VCENTER_TAG_CATEGORY: CATEGORY,
-    REDIS_URL: redis.url,
-    LOG_LEVEL: 'info',
-    ...overrides,
-  };
-}
+/** The file's variables: vcsim, Redis and the tag, under `overrides`. */
+const env = (overrides: Record<string, string | undefined> = {}, server?: VcsimServer) =>
+  h.env({ VCENTER_TAG_NAME: TAG_NAME, VCENTER_TAG_CATEGORY: CATEGORY, ...overrides }, server);
 
-async function startInstance(
-  variables: Record<string, string | undefined> = env(),
-): Promise<TestFunction> {
-  const fn = await startTestFunction(createVmTagOnPowerOn(), { env: variables });
-  started.push(fn);
-  return fn;
-}
+const startInstance = (variables = env()): Promise<TestFunction> =>
+  h.start(createVmTagOnPowerOn(), variables);
 
 /** A power-on for `vm` with its own Key (the kn-pcli-tag sample, as its send script posts it). */
-function powerOn(vm: string, key: number, name = vm, type = DRS): CloudEventInput {
-  const sample = fixtureEvent('kn-pcli-tag__test-payload.json');
-  return {
-    ...sample,
-    id: String(key),
-    type,
-    data: {
-      ...(sample.data as object),
-      Key: key,
-      Vm: { Name: name, Vm: { Type: 'VirtualMachine', Value: vm } },
-    },
-  };
-}
+const powerOn = (vm: string, key: number, name = vm, type = DRS): CloudEventInput =>
+  vmEvent(type, vm, key, name);
 
-/** vCenter requests an instance has made (`veba_vcenter_requests_total`). */
-function vcenterRequests(fn: TestFunction, operation?: string): Promise<number> {
-  return fn.metric('veba_vcenter_requests_total', operation === undefined ? {} : { operation });
-}
-
-/** Delivers like the broker: retries 409 (in progress) and 5xx, with a short backoff. */
-async function deliverWithRetries(url: string, event: CloudEventInput): Promise<number[]> {
-  const statuses: number[] = [];
-  for (let attempt = 0; attempt < 20; attempt += 1) {
-    const { status } = await sendCloudEvent(url, event);
-    statuses.push(status);
-    if (status !== 409 && status < 500) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return statuses;
-}
-
-const tagsOn = (vm: string, client: VCenterClient = admin): Promise<string[]> =>
+const tagsOn = (vm: string, client: VCenterClient = h.admin): Promise<string[]> =>
   client.tagging.listAttachedTags(vm);
 
-function adminFor(server: VcsimServer): VCenterClient {
-  return createVCenterClient({
-    server: server.url,
-    username: server.username,
-    password: server.password,
-    ca: server.caFile,
-    keepAliveIntervalMs: 0,
-  });
-}
-
 beforeAll(async () => {
-  [redis, vcsim] = await Promise.all([startRedis(), startVcsim()]);
-  admin = adminFor(vcsim);
-  tag = await admin.tagging.ensureTag(CATEGORY, TAG_NAME, { create: true });
-});
-
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((fn) => fn.stop()));
-});
-
-afterAll(async () => {
-  await admin?.close();
-  await Promise.all([redis?.stop(), vcsim?.stop()]);
+  tag = await h.admin.tagging.ensureTag(CATEGORY, TAG_NAME, { create: true });
 });
 
 describe('vm-tag-on-power-on over HTTP (Redis + vcsim)', () => {
   it('end to end on real events: vcsim powers a VM on, the VEBA source emulator delivers VmPoweredOnEvent, the tag is on the VM', async () => {
     const fn = await startInstance();
     const name = 'DC0_C0_RP0_VM0'; // in vcsim's DRS cluster: still a VmPoweredOnEvent
-    const vm = vcsim.inventory.vms[name]!;
-    await vcsim.actions.powerOff(name);
-    await vcsim.source.addSink(fn.url);
-    try {
+    const vm = h.vcsim.inventory.vms[name]!;
+    await h.vcsim.actions.powerOff(name);
+    await h.withSinks([fn.url], async () => {
       expect(await tagsOn(vm)).not.toContain(tag.id);
 
-      const result = await vcsim.actions.powerOn(name);
+      const result = await h.vcsim.actions.powerOn(name);
 
       const poweredOn = result.events.find((e) => e.eventType === 'VmPoweredOnEvent')!;
       expect(poweredOn.vm).toBe(vm);
@@ -142,14 +75,12 @@ describe('vm-tag-on-power-on over HTTP (Redis + vcsim)', () => {
       expect(await tagsOn(vm)).toContain(tag.id);
       expect(fn.logs.messages('info')).toContain(`attached tag ${TAG_NAME} to ${vm} (${name})`);
       expect(await vcenterRequests(fn, 'tag.attach_many')).toBe(1);
-    } finally {
-      await vcsim.source.removeSink(fn.url);
-    }
+    });
   });
 
   it('tags the VM of a power-on event; each lone event costs one vCenter call and no wait for a window', async () => {
     const fn = await startInstance();
-    const vm = vcsim.vms[0]!;
+    const vm = h.vcsim.vms[0]!;
     const before = await vcenterRequests(fn);
 
     const answer = await sendCloudEvent(fn.url, powerOn(vm, 100_001, 'DC0_H0_VM0'));
@@ -167,14 +98,14 @@ describe('vm-tag-on-power-on over HTTP (Redis + vcsim)', () => {
 
   it('starts from the VEBA PowerCLI TAG_SECRET unchanged (no category; URL server, CertificateAction) and tags the VM', async () => {
     const secret = {
-      VCENTER_SERVER: vcsim.url,
-      VCENTER_USERNAME: vcsim.username,
-      VCENTER_PASSWORD: vcsim.password,
+      VCENTER_SERVER: h.vcsim.url,
+      VCENTER_USERNAME: h.vcsim.username,
+      VCENTER_PASSWORD: h.vcsim.password,
       VCENTER_TAG_NAME: TAG_NAME,
       VCENTER_CERTIFICATE_ACTION: 'Ignore',
     };
-    const fn = await startInstance({ TAG_SECRET: JSON.stringify(secret), REDIS_URL: redis.url });
-    const vm = vcsim.vms[3]!;
+    const fn = await startInstance({ TAG_SECRET: JSON.stringify(secret), REDIS_URL: h.redis.url });
+    const vm = h.vcsim.vms[3]!;
     expect(await tagsOn(vm)).not.toContain(tag.id);
     // the name alone was resolved by one walk in init
     expect(await vcenterRequests(fn, 'category.list')).toBe(1);
@@ -184,23 +115,23 @@ describe('vm-tag-on-power-on over HTTP (Redis + vcsim)', () => {
     expect(answer.json()).toEqual({ vm, vmName: 'secret-vm', tag: TAG_NAME, tagId: tag.id });
     expect(await tagsOn(vm)).toContain(tag.id);
     expect(await vcenterRequests(fn, 'category.list')).toBe(1);
-    expect(fn.logs.text()).not.toContain(vcsim.password);
+    expect(fn.logs.text()).not.toContain(h.vcsim.password);
   });
 
   it('without a category, a tag name found in two categories fails init naming both', async () => {
-    await admin.tagging.ensureTag('ambiguous-ops', 'ambiguous-tag', { create: true });
-    await admin.tagging.ensureTag('ambiguous-dev', 'ambiguous-tag', { create: true });
+    await h.admin.tagging.ensureTag('ambiguous-ops', 'ambiguous-tag', { create: true });
+    await h.admin.tagging.ensureTag('ambiguous-dev', 'ambiguous-tag', { create: true });
     const secret = {
-      VCENTER_SERVER: vcsim.url,
-      VCENTER_USERNAME: vcsim.username,
-      VCENTER_PASSWORD: vcsim.password,
+      VCENTER_SERVER: h.vcsim.url,
+      VCENTER_USERNAME: h.vcsim.username,
+      VCENTER_PASSWORD: h.vcsim.password,
       VCENTER_TAG_NAME: 'ambiguous-tag',
       VCENTER_CERTIFICATE_ACTION: 'Ignore',
     };
 
     const error = await startInstance({
       TAG_SECRET: JSON.stringify(secret),
-      REDIS_URL: redis.url,
+      REDIS_URL: h.redis.url,
     }).catch((e: unknown) => e);
 
     const message = (error as Error).message;
@@ -208,14 +139,14 @@ describe('vm-tag-on-power-on over HTTP (Redis + vcsim)', () => {
     expect(message).toContain('"ambiguous-ops"');
     expect(message).toContain('"ambiguous-dev"');
     expect(message).toMatch(/set VCENTER_TAG_CATEGORY/);
-    expect(message).not.toContain(vcsim.password);
+    expect(message).not.toContain(h.vcsim.password);
 
     // naming the category settles it
     const fn = await startInstance(
       env({ VCENTER_TAG_NAME: 'ambiguous-tag', VCENTER_TAG_CATEGORY: 'ambiguous-dev' }),
     );
     const answer = await sendCloudEvent(fn.url, powerOn('vm-7201', 100_501));
-    const inDev = await admin.tagging.findTag('ambiguous-dev', 'ambiguous-tag');
+    const inDev = await h.admin.tagging.findTag('ambiguous-dev', 'ambiguous-tag');
     expect(answer.status).toBe(200);
     expect(await tagsOn('vm-7201')).toEqual([inDev!.id]);
   });
@@ -232,7 +163,7 @@ describe('vm-tag-on-power-on over HTTP (Redis + vcsim)', () => {
       env({ VCENTER_TAG_NAME: 'created-by-function', VCENTER_TAG_CREATE_IF_MISSING: 'true' }),
     );
     const answer = await sendCloudEvent(fn.url, powerOn('vm-7401', 100_301));
-    const created = await admin.tagging.findTag(CATEGORY, 'created-by-function');
+    const created = await h.admin.tagging.findTag(CATEGORY, 'created-by-function');
     expect(answer.status).toBe(200);
     expect(await tagsOn('vm-7401')).toContain(created!.id);
   });
@@ -281,25 +212,25 @@ describe('vm-tag-on-power-on over HTTP (Redis + vcsim)', () => {
 
   it('three concurrent deliveries of one event to two instances sharing Redis: one attach call', async () => {
     const [a, b] = await Promise.all([startInstance(), startInstance()]);
-    const vm = vcsim.vms[1]!;
+    const vm = h.vcsim.vms[1]!;
     const event = powerOn(vm, 200_001, 'dup');
     const before = (await vcenterRequests(a)) + (await vcenterRequests(b));
 
     const statuses = await Promise.all([
-      deliverWithRetries(a.url, event),
-      deliverWithRetries(b.url, event),
-      deliverWithRetries(a.url, event),
+      h.sendWithRetries(a, event, { pauseMs: 50 }),
+      h.sendWithRetries(b, event, { pauseMs: 50 }),
+      h.sendWithRetries(a, event, { pauseMs: 50 }),
     ]);
 
     const after = (await vcenterRequests(a)) + (await vcenterRequests(b));
-    expect(statuses.map((s) => s.at(-1))).toEqual([200, 200, 200]);
+    expect(statuses.map((s) => s.at(-1)!.status)).toEqual([200, 200, 200]);
     expect(after - before).toBe(1);
     expect(await tagsOn(vm)).toContain(tag.id);
   });
 
   it('an older power-on of the same VM after a newer one is skipped as stale; other VMs are not held up', async () => {
     const fn = await startInstance();
-    const [vm, otherVm] = [vcsim.vms[2]!, 'vm-7001'];
+    const [vm, otherVm] = [h.vcsim.vms[2]!, 'vm-7001'];
     await sendCloudEvent(fn.url, powerOn(vm, 300_010));
     const before = await vcenterRequests(fn);
 
@@ -331,15 +262,14 @@ describe('vm-tag-on-power-on over HTTP (Redis + vcsim)', () => {
     expect(answers.map((a) => a.status)).toEqual(vms.map(() => 200));
     expect(calls).toBeGreaterThan(0);
     expect(calls).toBeLessThanOrEqual(5);
-    const tags = await admin.tagging.listAttachedTagsOnVms(vms);
+    const tags = await h.admin.tagging.listAttachedTagsOnVms(vms);
     expect(vms.filter((vm) => !tags.get(vm)?.includes(tag.id))).toEqual([]);
   });
 
   it('stop() logs out of vCenter', async () => {
     const fn = await startInstance();
     expect((await sendCloudEvent(fn.url, powerOn('vm-7101', 100_401))).status).toBe(200);
-    started.splice(started.indexOf(fn), 1);
-    await fn.stop();
+    await h.stop(fn);
     const counter = await fn.metrics.getSingleMetric('veba_vcenter_requests_total')?.get();
     const deletes = counter?.values.filter((v) => v.labels.operation === 'session.delete') ?? [];
     expect(deletes.reduce((n, v) => n + v.value, 0)).toBe(1);
@@ -372,7 +302,7 @@ describe('a vCenter that stops answering (issue 9)', () => {
 
   it('vcsim frozen: every event answers 503 at its deadline, the silent call is abandoned, and after the thaw every VM is tagged at the first retry', async () => {
     const own = await startVcsim();
-    const ownAdmin = adminFor(own);
+    const ownAdmin = vcsimClient(own);
     try {
       await ownAdmin.tagging.ensureTag(CATEGORY, TAG_NAME, { create: true });
       const fn = await startInstance(env(FAST, own));
@@ -411,7 +341,7 @@ describe('a vCenter that stops answering (issue 9)', () => {
   });
 
   it('a vCenter answering 503, then nothing at all: 503s, then recovery at the first retry once it answers again, no claim left in progress', async () => {
-    const proxy = await startFaultProxy(vcsim);
+    const proxy = await startFaultProxy(h.vcsim);
     try {
       const fn = await startInstance(
         env({
@@ -439,7 +369,7 @@ describe('a vCenter that stops answering (issue 9)', () => {
       expect(abandoned).toBeGreaterThanOrEqual(1);
       expect(proxy.held()).toBeGreaterThanOrEqual(1); // those requests are never answered
       expect(first.status).toBe(200);
-      const tags = await admin.tagging.listAttachedTagsOnVms(
+      const tags = await h.admin.tagging.listAttachedTagsOnVms(
         events.map((e) => (e.data as { Vm: { Vm: { Value: string } } }).Vm.Vm.Value),
       );
       expect([...tags.values()].every((ids) => ids.includes(tag.id))).toBe(true);
@@ -462,56 +392,33 @@ interface FaultProxy {
 
 /** Plain-HTTP front for vcsim whose tag-association calls can fail or go silent. */
 async function startFaultProxy(target: VcsimServer): Promise<FaultProxy> {
-  const ca = readFileSync(target.caFile, 'utf8');
-  const held: http.ServerResponse[] = [];
-  const proxy: FaultProxy = {
+  const held: ServerResponse[] = [];
+  const fault: FaultProxy = {
     url: '',
     mode: 'pass',
     held: () => held.length,
     close: () => Promise.resolve(),
   };
-  const server = http.createServer((req, res) => {
-    const tagging = (req.url ?? '').includes('/tagging/tag-association');
-    if (tagging && proxy.mode === 'hang') {
-      held.push(res);
-      return;
-    }
-    if (tagging && proxy.mode === 'fail') {
-      // the /rest error body (https://vmware.github.io/vsphere-automation-sdk-rest/vsphere/operations/com/vmware/cis/tagging/tag_association.attach_tag_to_multiple_objects-operation.html)
-      res.writeHead(503, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          type: 'com.vmware.vapi.std.errors.service_unavailable',
-          value: { messages: [] },
-        }),
-      );
-      return;
-    }
-    const upstream = https.request(
-      `${target.url}${req.url ?? '/'}`,
-      {
-        method: req.method,
-        headers: { ...req.headers, host: `${target.host}:${target.port}` },
-        ca,
-        agent: false,
-      },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    upstream.on('error', () => {
-      res.writeHead(502);
-      res.end();
-    });
-    req.pipe(upstream);
+  const proxy = await startVcsimProxy(target, {
+    intercept(req, res) {
+      const tagging = (req.url ?? '').includes('/tagging/tag-association');
+      if (tagging && fault.mode === 'hang') {
+        held.push(res);
+        return true;
+      }
+      if (tagging && fault.mode === 'fail') {
+        // the /rest error body (https://vmware.github.io/vsphere-automation-sdk-rest/vsphere/operations/com/vmware/cis/tagging/tag_association.attach_tag_to_multiple_objects-operation.html)
+        res.writeHead(503, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            type: 'com.vmware.vapi.std.errors.service_unavailable',
+            value: { messages: [] },
+          }),
+        );
+        return true;
+      }
+      return false;
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  proxy.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
-  return proxy;
+  return Object.assign(fault, { url: proxy.url, close: proxy.close });
 }

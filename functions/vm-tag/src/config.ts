@@ -1,19 +1,12 @@
 import { ConfigError, type Config } from '@veba-functions/runtime';
 import {
+  optionalText,
   vcenterConfig,
   vcenterGoExampleConfig,
   vcenterTagConfig,
-  type TagAction,
-  type TagTargetOptions,
+  type TagSettings,
 } from '@veba-functions/vcenter';
 import { z } from 'zod';
-
-/** An unset or empty variable reads as absent. */
-const optionalText = z
-  .string()
-  .trim()
-  .optional()
-  .transform((value) => (value === '' ? undefined : value));
 
 /**
  * vm-tag's keys: the vCenter connection and the tag as VEBA's kn-pcli-tag `TAG_SECRET` names
@@ -45,14 +38,9 @@ export const sensitiveKeys: string[] = [];
 
 export type VmTagConfig = Config<typeof config>;
 
-/** What the function does, from the loaded keys. */
-export interface TagSettings {
-  action: TagAction;
-  target: TagTargetOptions;
-}
-
 /**
- * The tag and the action: `VCENTER_TAG_NAME` wins over kn-go-tagging's `TAG_NAME`.
+ * What the function does: the tag and the action. `VCENTER_TAG_NAME` wins over kn-go-tagging's
+ * `TAG_NAME`.
  *
  * @throws ConfigError naming both keys when neither is set.
  */

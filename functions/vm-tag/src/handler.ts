@@ -1,24 +1,10 @@
-import { InvalidEventError, type HandleResult, type HandlerContext } from '@veba-functions/runtime';
-import {
-  toRuntimeError,
-  type Arrival,
-  type TagAction,
-  type TagAssociations,
-  type TagTarget,
-  type VCenterClient,
-} from '@veba-functions/vcenter';
+import type { HandleResult, HandlerContext } from '@veba-functions/runtime';
+import { applyTagToVm, type TagAction, type TagFunctionState } from '@veba-functions/vcenter';
 import type { VSphereEvent } from '@veba-functions/vsphere-events';
 import type { VmTagConfig } from './config.js';
 
-/** What `init` keeps warm: one vCenter session, the batched calls, the resolved tag. */
-export interface State {
-  vcenter: VCenterClient;
-  associations: TagAssociations;
-  target: Pick<TagTarget, 'apply' | 'current'>;
-  action: TagAction;
-  /** The announcement the arrival guard made for an event, to pass on to the batch. */
-  arrivalOf(event: VSphereEvent): Arrival | undefined;
-}
+/** What `init` keeps warm: one vCenter session, the batched calls, the resolved tag, the action. */
+export type State = TagFunctionState<VSphereEvent>;
 
 export type Context = HandlerContext<State, VmTagConfig>;
 
@@ -53,22 +39,11 @@ export async function handle(event: VSphereEvent, ctx: Context): Promise<HandleR
   if (!namesVm(event)) return { skipped: `${event.eventClass} names no VM` };
   const vm = event.requireVm();
   const { action } = ctx.state;
-  let applied;
-  try {
-    applied = await ctx.state.target.apply(action, vm.moref, {
-      signal: ctx.signal,
-      logger: ctx.logger,
-      arrival: ctx.state.arrivalOf(event),
-    });
-  } catch (error) {
-    const mapped = toRuntimeError(
-      error,
-      `${action === 'attach' ? 'tagging' : 'untagging'} ${vm.moref}`,
-    );
-    if (mapped instanceof InvalidEventError) ctx.logger.warn({ vm: vm.moref }, mapped.message);
-    throw mapped;
-  }
-  const { tag, tagExists } = applied;
+  const { tag, tagExists } = await applyTagToVm(ctx.state, action, vm.moref, {
+    signal: ctx.signal,
+    logger: ctx.logger,
+    arrival: ctx.state.arrivalOf(event),
+  });
   const done =
     action === 'attach' ? `attached tag ${tag.name} to` : `detached tag ${tag.name} from`;
   ctx.logger.info(

@@ -1,15 +1,6 @@
 import { defineFunction } from '@veba-functions/runtime';
 import { createStateGuards, defaultIdentity } from '@veba-functions/state';
-import {
-  createArrivalGuard,
-  createTagAssociations,
-  createTagTarget,
-  createVCenterClient,
-  tagBatchOptionsFromConfig,
-  vcenterOptionsFromConfig,
-  type TagAction,
-  type TagTarget,
-} from '@veba-functions/vcenter';
+import { createTagFunction } from '@veba-functions/vcenter';
 import {
   vmOrderingScope,
   vsphereEventParser,
@@ -27,12 +18,8 @@ import { handle, namesVm, type State } from './handler.js';
  * await serve(createVmTag());
  */
 export function createVmTag() {
-  // Resolved in init; the dedupe identity and the ordering scope include them (see below).
-  let target: TagTarget | undefined;
-  let action: TagAction = 'attach';
-  const arrivals = createArrivalGuard<VSphereEvent>((event) =>
-    namesVm(event) ? target?.announce(action) : undefined,
-  );
+  // The first guard (`tagging.arrivals`) announces the apply of every event naming a VM.
+  const tagging = createTagFunction<VSphereEvent>({ announces: namesVm });
   return defineFunction({
     // Also the dedupe and ordering namespace: every vm-tag deployment sharing a Redis shares it.
     name: 'vm-tag',
@@ -42,20 +29,12 @@ export function createVmTag() {
     // Any vSphere event (the Triggers choose the types), parsed once per delivery.
     parse: vsphereEventParser(),
     guards: [
-      arrivals,
+      tagging.arrivals,
       ...createStateGuards<VSphereEvent>({
         // The same event may reach two deployments (say, one attaching tag A, one detaching
         // tag B): each must do its own work, so the action and the tag are part of the identity.
         dedupe: {
-          identity(event) {
-            const identity = defaultIdentity(event);
-            return (
-              identity && {
-                source: identity.source,
-                id: `${identity.id}|${action}|${target?.current().id}`,
-              }
-            );
-          },
+          identity: (event) => tagging.identity(defaultIdentity(event), { withAction: true }),
         },
         // One VM of one vCenter and one tag, whatever the action: a deployment attaching the tag
         // and one detaching it share the mark, so a late power-on is skipped after a newer
@@ -64,9 +43,8 @@ export function createVmTag() {
           policy: 'skip',
           scope(event) {
             const vm = vmOrderingScope(event);
-            return vm === undefined || target === undefined
-              ? undefined
-              : `${vm}|${target.current().id}`;
+            const tagId = tagging.tagId();
+            return vm === undefined || tagId === undefined ? undefined : `${vm}|${tagId}`;
           },
         },
       }),
@@ -74,32 +52,17 @@ export function createVmTag() {
 
     async init({ config: c, logger, metrics }): Promise<State> {
       const settings = tagSettings(c);
-      action = settings.action;
-      const vcenter = createVCenterClient(vcenterOptionsFromConfig(c, { logger, metrics }));
-      try {
-        await vcenter.connect();
-        const associations = createTagAssociations(vcenter.tagging, {
-          ...tagBatchOptionsFromConfig(c),
-          metrics,
-        });
-        target = createTagTarget(vcenter.tagging, associations, settings.target);
-        const tag = await target.init();
-        logger.info(
-          { tag: tag.name, tagId: tag.id, action, category: c.VCENTER_TAG_CATEGORY },
-          `tag ${tag.name} resolved to ${tag.id}: ${action === 'attach' ? 'attaching it to' : 'detaching it from'} the VM of every event`,
-        );
-        return { vcenter, associations, target, action, arrivalOf: arrivals.arrivalOf };
-      } catch (error) {
-        await vcenter.close().catch(() => undefined);
-        throw error;
-      }
+      const { state, tag } = await tagging.init(c, { logger, metrics }, settings);
+      const { action } = settings;
+      logger.info(
+        { tag: tag.name, tagId: tag.id, action, category: c.VCENTER_TAG_CATEGORY },
+        `tag ${tag.name} resolved to ${tag.id}: ${action === 'attach' ? 'attaching it to' : 'detaching it from'} the VM of every event`,
+      );
+      return state;
     },
 
     handle,
 
-    async shutdown({ state }) {
-      await state.associations.close();
-      await state.vcenter.close();
-    },
+    shutdown: tagging.shutdown,
   });
 }

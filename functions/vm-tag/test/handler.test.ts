@@ -1,61 +1,37 @@
 import { CloudEvent } from 'cloudevents';
 import { describe, expect, it } from 'vitest';
-import { mapError, type HandleResult } from '@veba-functions/runtime';
 import {
+  deliverToHandler,
   fixtureEvent,
   handlerContext,
   loadVebaFixture,
   type CloudEventInput,
 } from '@veba-functions/test-helpers';
 import { VCenterError, type AppliedTag, type TagAction } from '@veba-functions/vcenter';
+import { fakeTagTarget } from '@veba-functions/vcenter/testing';
 import { config, tagSettings, type VmTagConfig } from '../src/config.js';
-import { handle, type State } from '../src/handler.js';
+import type { State } from '../src/handler.js';
 import { createVmTag } from '../src/index.js';
 import { z } from 'zod';
 
 const TAG = { id: 'urn:vmomi:InventoryServiceTag:22222222-bbbb:GLOBAL', name: 'powered-on' };
 
 /** A target whose apply records its calls and answers as `answers` says, in order. */
-function fakeTarget(answers: Array<Error | Partial<AppliedTag> | undefined> = []) {
-  const calls: Array<[TagAction, string]> = [];
-  const target: State['target'] = {
-    current: () => TAG,
-    apply(action, vmId): Promise<AppliedTag> {
-      calls.push([action, vmId]);
-      const answer = answers.shift();
-      if (answer instanceof Error) return Promise.reject(answer);
-      return Promise.resolve({ tag: TAG, tagExists: true, ...answer });
-    },
-  };
-  return { target, calls };
-}
+const fakeTarget = (answers: Array<Error | Partial<AppliedTag> | undefined> = []) =>
+  fakeTagTarget(TAG, answers);
 
 const definition = createVmTag();
 
-function parse(event: CloudEvent<unknown>) {
-  if (definition.parse === undefined) throw new Error('vm-tag has no parse step');
-  return definition.parse(event);
-}
-
 /** What the runtime does with one delivery: parse once, then the handler; errors become statuses. */
-async function deliver(
-  input: CloudEventInput,
-  target: State['target'],
-  action: TagAction,
-): Promise<{ status: number; result?: HandleResult; error?: unknown; logs: string[] }> {
-  const ctx = handlerContext<State, VmTagConfig>({
-    state: { target, action, arrivalOf: () => undefined } as unknown as State,
-    config: {} as VmTagConfig,
-  });
-  try {
-    const parsed = parse(new CloudEvent<unknown>(input, false));
-    if ('skipped' in parsed) return { status: 200, result: parsed, logs: [] };
-    const result = await handle(parsed, ctx);
-    return { status: 200, result, logs: ctx.logs.messages() };
-  } catch (error) {
-    return { status: mapError(error).status, error, logs: ctx.logs.messages() };
-  }
-}
+const deliver = (input: CloudEventInput, target: State['target'], action: TagAction) =>
+  deliverToHandler(
+    definition,
+    new CloudEvent<unknown>(input, false),
+    handlerContext<State, VmTagConfig>({
+      state: { target, action, arrivalOf: () => undefined } as unknown as State,
+      config: {} as VmTagConfig,
+    }),
+  );
 
 const powerOn = (): CloudEventInput => fixtureEvent('kn-pcli-tag__test-payload.json');
 const powerOff = (): CloudEventInput => fixtureEvent('kn-ps-slack__test-payload.json');

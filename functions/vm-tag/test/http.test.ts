@@ -10,21 +10,16 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   fixtureEvent,
   functionReadmeProblems,
   httpRequest,
   sendCloudEvent,
-  startRedis,
-  startTestFunction,
-  startVcsim,
-  type CloudEventInput,
-  type RedisServer,
   type TestFunction,
-  type VcsimServer,
 } from '@veba-functions/test-helpers';
-import { createVCenterClient, type Tag, type VCenterClient } from '@veba-functions/vcenter';
+import type { Tag } from '@veba-functions/vcenter';
+import { useVCenterHarness, vcenterRequests, vmEvent } from '@veba-functions/vcenter/testing';
 import { createVmTag } from '../src/index.js';
 
 const CATEGORY = 'veba-state';
@@ -32,50 +27,16 @@ const TAG_NAME = 'running';
 const ON = 'com.vmware.vsphere.VmPoweredOnEvent.v0';
 const OFF = 'com.vmware.vsphere.VmPoweredOffEvent.v0';
 
-let redis: RedisServer;
-let vcsim: VcsimServer;
-let admin: VCenterClient;
+const h = useVCenterHarness();
 let tag: Tag;
-const started: TestFunction[] = [];
 const closers: Array<() => Promise<void>> = [];
 
-function env(overrides: Record<string, string | undefined> = {}) {
-  return {
-    VCENTER_SERVER: vcsim.url,
-    VCENTER_USERNAME: vcsim.username,
-    VCENTER_PASSWORD: vcsim.password,
-    VCENTER_CA_FILE: vcsim.caFile,
-    VCENTER_TAG_NAME: TAG_NAME,
-    VCENTER_TAG_CATEGORY: CATEGORY,
-    REDIS_URL: redis.url,
-    LOG_LEVEL: 'info',
-    ...overrides,
-  };
-}
+/** The file's variables: vcsim, Redis and the tag, under `overrides`. */
+const env = (overrides: Record<string, string | undefined> = {}) =>
+  h.env({ VCENTER_TAG_NAME: TAG_NAME, VCENTER_TAG_CATEGORY: CATEGORY, ...overrides });
 
-async function start(variables: Record<string, string | undefined>): Promise<TestFunction> {
-  const fn = await startTestFunction(createVmTag(), { env: variables });
-  started.push(fn);
-  return fn;
-}
-
-/** The kn-pcli-tag sample as an event of `type` for `vm`, with its own Key. */
-function vmEvent(type: string, vm: string, key: number): CloudEventInput {
-  const sample = fixtureEvent('kn-pcli-tag__test-payload.json');
-  return {
-    ...sample,
-    id: String(key),
-    type,
-    data: {
-      ...(sample.data as object),
-      Key: key,
-      Vm: { Name: vm, Vm: { Type: 'VirtualMachine', Value: vm } },
-    },
-  };
-}
-
-const vcenterRequests = (fn: TestFunction, operation?: string): Promise<number> =>
-  fn.metric('veba_vcenter_requests_total', operation === undefined ? {} : { operation });
+const start = (variables: Record<string, string | undefined>): Promise<TestFunction> =>
+  h.start(createVmTag(), variables);
 
 /**
  * A stand-in for a Knative Trigger: passes the event types it filters on to the function and
@@ -112,25 +73,11 @@ async function trigger(target: string, types: string[]): Promise<string> {
 }
 
 beforeAll(async () => {
-  [redis, vcsim] = await Promise.all([startRedis(), startVcsim()]);
-  admin = createVCenterClient({
-    server: vcsim.url,
-    username: vcsim.username,
-    password: vcsim.password,
-    ca: vcsim.caFile,
-    keepAliveIntervalMs: 0,
-  });
-  tag = await admin.tagging.ensureTag(CATEGORY, TAG_NAME, { create: true });
+  tag = await h.admin.tagging.ensureTag(CATEGORY, TAG_NAME, { create: true });
 });
 
 afterEach(async () => {
-  await Promise.all(started.splice(0).map((fn) => fn.stop()));
   await Promise.all(closers.splice(0).map((close) => close()));
-});
-
-afterAll(async () => {
-  await admin?.close();
-  await Promise.all([redis?.stop(), vcsim?.stop()]);
 });
 
 describe('vm-tag over HTTP (Redis + vcsim)', () => {
@@ -138,48 +85,45 @@ describe('vm-tag over HTTP (Redis + vcsim)', () => {
     const attach = await start(env({ TAG_ACTION: 'attach' }));
     const detach = await start(env({ TAG_ACTION: 'detach' }));
     const name = 'DC0_H0_VM1';
-    const vm = vcsim.inventory.vms[name]!;
-    await vcsim.actions.powerOff(name);
+    const vm = h.vcsim.inventory.vms[name]!;
+    await h.vcsim.actions.powerOff(name);
     const sinks = [await trigger(attach.url, [ON]), await trigger(detach.url, [OFF])];
-    for (const sink of sinks) await vcsim.source.addSink(sink);
-    try {
-      const on = await vcsim.actions.powerOn(name);
+    await h.withSinks(sinks, async () => {
+      const on = await h.vcsim.actions.powerOn(name);
       expect(on.delivered).toBe(true);
-      expect(await admin.tagging.listAttachedTags(vm)).toContain(tag.id);
+      expect(await h.admin.tagging.listAttachedTags(vm)).toContain(tag.id);
       expect(attach.logs.messages('info')).toContain(
         `attached tag ${TAG_NAME} to ${vm} (${name}) on VmPoweredOnEvent`,
       );
 
-      const off = await vcsim.actions.powerOff(name);
+      const off = await h.vcsim.actions.powerOff(name);
       expect(off.deliveries.every((d) => d.status === 200)).toBe(true);
-      expect(await admin.tagging.listAttachedTags(vm)).not.toContain(tag.id);
+      expect(await h.admin.tagging.listAttachedTags(vm)).not.toContain(tag.id);
       expect(detach.logs.messages('info')).toContain(
         `detached tag ${TAG_NAME} from ${vm} (${name}) on VmPoweredOffEvent`,
       );
-    } finally {
-      for (const sink of sinks) await vcsim.source.removeSink(sink);
-    }
+    });
   });
 
   it("starts from kn-go-tagging's configuration unchanged: VCENTER_URL, a mounted vsphere-credentials secret, TAG_NAME, TAG_ACTION", async () => {
     const secret = mkdtempSync(join(tmpdir(), 'vsphere-credentials-'));
-    writeFileSync(join(secret, 'username'), vcsim.username);
-    writeFileSync(join(secret, 'password'), vcsim.password);
+    writeFileSync(join(secret, 'username'), h.vcsim.username);
+    writeFileSync(join(secret, 'password'), h.vcsim.password);
     const fn = await start({
-      VCENTER_URL: vcsim.url,
+      VCENTER_URL: h.vcsim.url,
       VCENTER_INSECURE: 'true',
       VCENTER_SECRET_PATH: secret,
       TAG_NAME: TAG_NAME,
       TAG_ACTION: 'detach',
-      REDIS_URL: redis.url,
+      REDIS_URL: h.redis.url,
     });
-    await admin.tagging.attach(tag.id, 'vm-6101');
+    await h.admin.tagging.attach(tag.id, 'vm-6101');
 
     const answer = await sendCloudEvent(fn.url, vmEvent(OFF, 'vm-6101', 600_001));
 
     expect(answer.json()).toMatchObject({ vm: 'vm-6101', action: 'detach', tagId: tag.id });
-    expect(await admin.tagging.listAttachedTags('vm-6101')).not.toContain(tag.id);
-    expect(fn.logs.text()).not.toContain(vcsim.password);
+    expect(await h.admin.tagging.listAttachedTags('vm-6101')).not.toContain(tag.id);
+    expect(fn.logs.text()).not.toContain(h.vcsim.password);
   });
 
   it('detaching a tag that is not on the VM is a success', async () => {
@@ -193,7 +137,7 @@ describe('vm-tag over HTTP (Redis + vcsim)', () => {
     const attach = await start(env({ TAG_ACTION: 'attach' }));
     const detach = await start(env({ TAG_ACTION: 'detach' }));
     const vm = 'vm-6301';
-    await admin.tagging.attach(tag.id, vm);
+    await h.admin.tagging.attach(tag.id, vm);
 
     expect((await sendCloudEvent(detach.url, vmEvent(OFF, vm, 620_020))).status).toBe(200);
     const late = await sendCloudEvent(attach.url, vmEvent(ON, vm, 620_010));
@@ -201,14 +145,14 @@ describe('vm-tag over HTTP (Redis + vcsim)', () => {
     expect(late.json()).toEqual({
       skipped: 'stale: key 620010 is older than 620020 already handled',
     });
-    expect(await admin.tagging.listAttachedTags(vm)).not.toContain(tag.id);
+    expect(await h.admin.tagging.listAttachedTags(vm)).not.toContain(tag.id);
     // a newer power-on is handled
     expect((await sendCloudEvent(attach.url, vmEvent(ON, vm, 620_030))).status).toBe(200);
-    expect(await admin.tagging.listAttachedTags(vm)).toContain(tag.id);
+    expect(await h.admin.tagging.listAttachedTags(vm)).toContain(tag.id);
   });
 
   it('one event reaching two deployments (different tags) is done by both: the dedupe identity holds the action and the tag', async () => {
-    const other = await admin.tagging.ensureTag(CATEGORY, 'other', { create: true });
+    const other = await h.admin.tagging.ensureTag(CATEGORY, 'other', { create: true });
     const a = await start(env({ TAG_ACTION: 'attach' }));
     const b = await start(env({ TAG_ACTION: 'attach', VCENTER_TAG_NAME: 'other' }));
     const event = vmEvent(ON, 'vm-6401', 630_001);
@@ -216,7 +160,7 @@ describe('vm-tag over HTTP (Redis + vcsim)', () => {
     const answers = await Promise.all([sendCloudEvent(a.url, event), sendCloudEvent(b.url, event)]);
 
     expect(answers.map((r) => r.status)).toEqual([200, 200]);
-    expect(await admin.tagging.listAttachedTags('vm-6401')).toEqual(
+    expect(await h.admin.tagging.listAttachedTags('vm-6401')).toEqual(
       expect.arrayContaining([tag.id, other.id]),
     );
     // and a redelivery to one of them is a duplicate
@@ -241,14 +185,14 @@ describe('vm-tag over HTTP (Redis + vcsim)', () => {
     console.log(`vm-tag attach: a burst of 50 events cost ${calls} vCenter call(s)`);
     expect(answers.every((r) => r.status === 200)).toBe(true);
     expect(calls).toBeLessThanOrEqual(5);
-    const tags = await admin.tagging.listAttachedTagsOnVms(vms);
+    const tags = await h.admin.tagging.listAttachedTagsOnVms(vms);
     expect(vms.filter((vm) => !tags.get(vm)?.includes(tag.id))).toEqual([]);
   });
 
   it('a burst of 50 detaches on vcsim: one batch detach call finds vcsim has none, then one detach per VM', async () => {
     const fn = await start(env({ TAG_ACTION: 'detach' }));
     const vms = Array.from({ length: 50 }, (_, i) => `vm-67${String(i).padStart(2, '0')}`);
-    await admin.tagging.attachToMany(tag.id, vms);
+    await h.admin.tagging.attachToMany(tag.id, vms);
 
     const answers = await Promise.all(
       vms.map((vm, i) => sendCloudEvent(fn.url, vmEvent(OFF, vm, 650_000 + i))),
@@ -260,7 +204,7 @@ describe('vm-tag over HTTP (Redis + vcsim)', () => {
     expect(answers.every((r) => r.status === 200)).toBe(true);
     expect(await vcenterRequests(fn, 'tag.detach_many')).toBe(1);
     expect(await vcenterRequests(fn, 'tag.detach')).toBe(50);
-    const tags = await admin.tagging.listAttachedTagsOnVms(vms);
+    const tags = await h.admin.tagging.listAttachedTagsOnVms(vms);
     expect(vms.filter((vm) => tags.get(vm)?.includes(tag.id))).toEqual([]);
   });
 

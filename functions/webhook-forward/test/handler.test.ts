@@ -3,9 +3,7 @@
  * Webhooks receiver (@veba-functions/notifier/testing); signatures verified with the reference
  * `standardwebhooks` package.
  */
-import { readFileSync } from 'node:fs';
 import { CloudEvent } from 'cloudevents';
-import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DependencyUnavailableError, UpstreamRejectedError } from '@veba-functions/runtime';
 import {
@@ -18,7 +16,8 @@ import {
   startStandardWebhookReceiver,
   type StandardWebhookReceiver,
 } from '@veba-functions/notifier/testing';
-import { handlerContext, loadVebaFixtures } from '@veba-functions/test-helpers';
+import { expectSignedCloudEvent } from '@veba-functions/notifier/testing/function';
+import { handlerContext, loadVebaFixtures, triggerTypes } from '@veba-functions/test-helpers';
 import type { WebhookForwardConfig } from '../src/config.js';
 import { handle, type State } from '../src/handler.js';
 
@@ -28,9 +27,7 @@ afterEach(async () => {
   receiver = undefined;
 });
 
-const TRIGGER_TYPES = [
-  ...readFileSync(new URL('../values.yaml', import.meta.url), 'utf8').matchAll(/type: (\S+)/g),
-].map((m) => m[1]!);
+const TRIGGER_TYPES = triggerTypes(new URL('../values.yaml', import.meta.url));
 
 async function context() {
   receiver = await startStandardWebhookReceiver();
@@ -63,17 +60,7 @@ describe('webhook-forward handle(event, ctx)', () => {
     const result = await handle(event, ctx);
     expect(result).toMatchObject({ status: 200, body: { forwarded: true } });
     const request = receiver!.accepted[0]!;
-    const verified = new Webhook(receiver!.secrets[0]!).verify(
-      request.raw,
-      request.headers as Record<string, string>,
-    ) as Record<string, unknown>;
-    expect(verified).toMatchObject({
-      specversion: '1.0',
-      id: event.id,
-      source: event.source,
-      type: event.type,
-      data: event.data,
-    });
+    expectSignedCloudEvent(request, receiver!.secrets[0]!, event);
     expect(request.headers['webhook-id']).toBe(
       (result as { body: { webhookId: string } }).body.webhookId,
     );

@@ -7,110 +7,39 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { newWebhookSecret, startStandardWebhookReceiver } from '@veba-functions/notifier/testing';
 import {
-  newWebhookSecret,
-  startStandardWebhookReceiver,
-  type StandardWebhookReceiver,
-} from '@veba-functions/notifier/testing';
-import {
-  fixtureEvent,
-  functionReadmeProblems,
-  loadVebaFixtures,
-  sendCloudEvent,
-  startRedis,
-  startTestFunction,
-  type HttpReply,
-  type RedisServer,
-  type TestFunction,
-} from '@veba-functions/test-helpers';
+  expectSignedCloudEvent,
+  useNotifierHarness,
+} from '@veba-functions/notifier/testing/function';
+import { fixtureEvent, functionReadmeProblems } from '@veba-functions/test-helpers';
+import { expectCorpusAnswered } from '@veba-functions/test-helpers/vitest';
 import { createWebhookForward } from '../src/index.js';
 
-let redis: RedisServer;
-let receiver: StandardWebhookReceiver;
-const running: TestFunction[] = [];
-const logText: string[] = [];
-const answers: string[] = [];
-
-beforeAll(async () => {
-  redis = await startRedis();
+// Across every test: the URL and the secrets reached no log line and no HTTP answer, in any form.
+const h = useNotifierHarness(
   // Two secrets: the old and the new one of a rotation.
-  receiver = await startStandardWebhookReceiver({
-    secrets: [newWebhookSecret(), newWebhookSecret()],
-  });
-});
-afterEach(async () => {
-  for (const fn of running.splice(0)) {
-    await fn.stop();
-    logText.push(fn.logs.text());
-  }
-  receiver.requests.length = 0;
-  receiver.accepted.length = 0;
-  receiver.deliveries.clear();
-});
-afterAll(async () => {
-  await receiver?.close();
-  await redis?.stop();
-  // Across every test: the URL and the secrets reached no log line and no HTTP answer, in any form.
-  const all = [...logText, ...answers].join('\n');
-  expect(all.length).toBeGreaterThan(0);
-  const secrets = [
-    receiver.url,
-    receiver.token,
-    ...receiver.secrets,
-    ...receiver.secrets.map((s) => s.slice(6)),
-  ];
-  for (const secret of secrets) {
-    for (const form of [
-      secret,
-      encodeURIComponent(secret),
-      Buffer.from(secret).toString('base64'),
-      Buffer.from(secret).toString('base64url'),
-    ])
-      expect(all).not.toContain(form);
-  }
-});
+  () => startStandardWebhookReceiver({ secrets: [newWebhookSecret(), newWebhookSecret()] }),
+  {
+    secrets: (receiver) => [
+      receiver.url,
+      receiver.token,
+      ...receiver.secrets,
+      ...receiver.secrets.map((s) => s.slice(6)),
+    ],
+    env: (receiver) => ({
+      WEBHOOK_SECRET_JSON: JSON.stringify({
+        WEBHOOK_URL: receiver.url,
+        WEBHOOK_SECRET: receiver.secrets.join(' '),
+      }),
+      WEBHOOK_TIMEOUT_SECONDS: '2',
+    }),
+  },
+);
 
-async function start(env: Record<string, string> = {}) {
-  const fn = await startTestFunction(
-    createWebhookForward({ state: { storeOptions: { keyPrefix: `${redis.keyPrefix}webhook:` } } }),
-    {
-      env: {
-        WEBHOOK_SECRET_JSON: JSON.stringify({
-          WEBHOOK_URL: receiver.url,
-          WEBHOOK_SECRET: receiver.secrets.join(' '),
-        }),
-        REDIS_URL: redis.url,
-        WEBHOOK_TIMEOUT_SECONDS: '2',
-        FUNCTION_TIMEOUT_SECONDS: '10',
-        LOG_LEVEL: 'debug',
-        ...env,
-      },
-    },
-  );
-  running.push(fn);
-  return fn;
-}
-
-async function send(
-  fn: TestFunction,
-  event: Parameters<typeof sendCloudEvent>[1],
-  options: Parameters<typeof sendCloudEvent>[2] = {},
-): Promise<HttpReply> {
-  const reply = await sendCloudEvent(fn.url, event, options);
-  answers.push(reply.body);
-  return reply;
-}
-
-async function sendWithRetries(fn: TestFunction, event: Parameters<typeof sendCloudEvent>[1]) {
-  const attempts: HttpReply[] = [];
-  for (let i = 0; i < 20; i++) {
-    const reply = await send(fn, event);
-    attempts.push(reply);
-    if (reply.status !== 409 && reply.status < 500) break;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  return attempts;
+function start(env: Record<string, string> = {}) {
+  return h.start(createWebhookForward({ state: h.isolated('webhook').state }), env);
 }
 
 /** kn-ps-zapier's sample as VEBA 0.8 sends it (the sample itself is in the legacy router format). */
@@ -127,28 +56,16 @@ describe('signed per Standard Webhooks', () => {
   it('the CloudEvent as structured JSON, signed with both secrets of a rotation; each verifies alone with the reference library; a tampered body does not', async () => {
     const fn = await start();
     const event = ssoFailure(`sso-${Date.now()}`);
-    const reply = await send(fn, event);
+    const reply = await h.send(fn, event);
     expect(reply.status).toBe(200);
-    expect(receiver.accepted).toHaveLength(1);
-    const request = receiver.accepted[0]!;
+    expect(h.receiver.accepted).toHaveLength(1);
+    const request = h.receiver.accepted[0]!;
     expect(request.headers['content-type']).toBe('application/cloudevents+json; charset=utf-8');
     expect(String(request.headers['webhook-signature']).split(' ')).toHaveLength(2);
-    for (const secret of receiver.secrets) {
-      const verified = new Webhook(secret).verify(request.raw, headers(request)) as Record<
-        string,
-        unknown
-      >;
-      expect(verified).toMatchObject({
-        specversion: '1.0',
-        id: event.id,
-        source: event.source,
-        type: event.type,
-        data: event.data,
-      });
-    }
+    for (const secret of h.receiver.secrets) expectSignedCloudEvent(request, secret, event);
     const tampered = request.raw.replace('"UserName"', '"Username"');
     expect(tampered).not.toBe(request.raw);
-    expect(() => new Webhook(receiver.secrets[0]!).verify(tampered, headers(request))).toThrow(
+    expect(() => new Webhook(h.receiver.secrets[0]!).verify(tampered, headers(request))).toThrow(
       WebhookVerificationError,
     );
     expect(() => new Webhook(newWebhookSecret()).verify(request.raw, headers(request))).toThrow(
@@ -160,14 +77,14 @@ describe('signed per Standard Webhooks', () => {
   it('a receiver that knows only the new secret (rotation done on its side) still verifies', async () => {
     const fn = await start({
       WEBHOOK_SECRET_JSON: JSON.stringify({
-        WEBHOOK_URL: receiver.url,
-        WEBHOOK_SECRET: receiver.secrets[1],
+        WEBHOOK_URL: h.receiver.url,
+        WEBHOOK_SECRET: h.receiver.secrets[1],
       }),
     });
-    expect((await send(fn, ssoFailure(`new-only-${Date.now()}`))).status).toBe(200);
-    const request = receiver.accepted[0]!;
-    new Webhook(receiver.secrets[1]!).verify(request.raw, headers(request));
-    expect(() => new Webhook(receiver.secrets[0]!).verify(request.raw, headers(request))).toThrow(
+    expect((await h.send(fn, ssoFailure(`new-only-${Date.now()}`))).status).toBe(200);
+    const request = h.receiver.accepted[0]!;
+    new Webhook(h.receiver.secrets[1]!).verify(request.raw, headers(request));
+    expect(() => new Webhook(h.receiver.secrets[0]!).verify(request.raw, headers(request))).toThrow(
       WebhookVerificationError,
     );
   });
@@ -178,28 +95,23 @@ describe('exactly one webhook per event', () => {
     const a = await start();
     const b = await start();
     const event = ssoFailure(`dup-${Date.now()}`);
-    const results = await Promise.all([
-      sendWithRetries(a, event),
-      sendWithRetries(b, event),
-      sendWithRetries(a, event),
-    ]);
-    expect(receiver.requests).toHaveLength(1);
-    for (const attempts of results) expect(attempts.at(-1)!.status).toBe(200);
+    await h.deliverConcurrently([a, b, a], event);
+    expect(h.receiver.requests).toHaveLength(1);
   });
 
   it("a retry after the receiver's 503 carries the same webhook-id, a fresh timestamp and a valid signature", async () => {
     const fn = await start();
-    receiver.script({ status: 503, headers: { 'retry-after': '7' } });
+    h.receiver.script({ status: 503, headers: { 'retry-after': '7' } });
     const event = ssoFailure(`retry-${Date.now()}`);
-    const first = await send(fn, event);
+    const first = await h.send(fn, event);
     expect(first.status).toBe(503);
     expect(first.headers['retry-after']).toBe('7');
-    expect((await send(fn, event)).status).toBe(200);
-    const [a, b] = receiver.requests;
+    expect((await h.send(fn, event)).status).toBe(200);
+    const [a, b] = h.receiver.requests;
     expect(b!.headers['webhook-id']).toBe(a!.headers['webhook-id']);
     for (const request of [a!, b!])
-      new Webhook(receiver.secrets[0]!).verify(request.raw, headers(request));
-    expect(receiver.deliveries.get(String(a!.headers['webhook-id']))).toBe(1);
+      new Webhook(h.receiver.secrets[0]!).verify(request.raw, headers(request));
+    expect(h.receiver.deliveries.get(String(a!.headers['webhook-id']))).toBe(1);
   });
 });
 
@@ -216,8 +128,8 @@ describe("the receiver's answers become broker statuses", () => {
     [{ status: 500 }, 503],
   ])('%j -> %i', async (answer, status) => {
     const fn = await start();
-    receiver.script(answer);
-    const reply = await send(fn, ssoFailure(`status-${answer.status}-${Date.now()}`));
+    h.receiver.script(answer);
+    const reply = await h.send(fn, ssoFailure(`status-${answer.status}-${Date.now()}`));
     expect(reply.status).toBe(status);
     if (answer.status === 429) expect(reply.headers['retry-after']).toBe('11');
     if (answer.status === 410) {
@@ -229,17 +141,17 @@ describe("the receiver's answers become broker statuses", () => {
 
   it('no answer within WEBHOOK_TIMEOUT_SECONDS: 503', async () => {
     const fn = await start({ WEBHOOK_TIMEOUT_SECONDS: '0.5' });
-    receiver.script('hang');
-    expect((await send(fn, ssoFailure(`hang-${Date.now()}`))).status).toBe(503);
+    h.receiver.script('hang');
+    expect((await h.send(fn, ssoFailure(`hang-${Date.now()}`))).status).toBe(503);
   });
 
   it('a 404 page echoing the URL and a secret keeps both out of the log', async () => {
     const fn = await start();
-    receiver.script({
+    h.receiver.script({
       status: 404,
-      body: `no route ${new URL(receiver.url).pathname} ${receiver.secrets[0]!}`,
+      body: `no route ${new URL(h.receiver.url).pathname} ${h.receiver.secrets[0]!}`,
     });
-    expect((await send(fn, ssoFailure(`echo-${Date.now()}`))).status).toBe(502);
+    expect((await h.send(fn, ssoFailure(`echo-${Date.now()}`))).status).toBe(502);
     expect(fn.logs.text()).toContain('no route ***');
   });
 
@@ -258,14 +170,14 @@ describe('events', () => {
   it('binary-mode data that is not JSON: 400, nothing sent', async () => {
     const fn = await start();
     const event = ssoFailure(`bad-${Date.now()}`);
-    const reply = await send(fn, event, { rawBody: '{"Key": 1, oops' });
+    const reply = await h.send(fn, event, { rawBody: '{"Key": 1, oops' });
     expect(reply.status).toBe(400);
-    expect(receiver.requests).toHaveLength(0);
+    expect(h.receiver.requests).toHaveLength(0);
   });
 
   it('a type that is not a vSphere type is forwarded too (the Triggers are the filter)', async () => {
     const fn = await start();
-    const reply = await send(fn, {
+    const reply = await h.send(fn, {
       specversion: '1.0',
       id: `harbor-${Date.now()}`,
       source: '/kn-go-harbor-webhook',
@@ -274,33 +186,16 @@ describe('events', () => {
       data: { repository: 'library/nginx' },
     });
     expect(reply.status).toBe(200);
-    expect(receiver.accepted[0]!.json).toMatchObject({
+    expect(h.receiver.accepted[0]!.json).toMatchObject({
       type: 'com.vmware.harbor.push_artifact.v0',
     });
   });
 
   it('answers 200 or 400 (never 500) to every sample the broker could deliver', async () => {
     const fn = await start();
-    let forwarded = 0;
-    for (const [index, fixture] of loadVebaFixtures().entries()) {
-      if (fixture.attributes?.specversion !== '1.0' || fixture.attributes.type === undefined)
-        continue;
-      const source = `https://vc-${index}.example/sdk`;
-      const reply = fixture.valid
-        ? await send(fn, fixtureEvent(fixture.file, { source }))
-        : await send(
-            fn,
-            { ...(fixture.attributes as { id: string; source: string; type: string }), source },
-            { rawBody: fixture.body },
-          );
-      expect({ file: fixture.file, status: reply.status }).toEqual({
-        file: fixture.file,
-        status: expect.toSatisfy((s: number) => s === 200 || s === 400) as unknown,
-      });
-      if (reply.status === 200 && reply.json().forwarded === true) forwarded += 1;
-    }
+    const forwarded = await expectCorpusAnswered(h, fn, (reply) => reply.json().forwarded === true);
     expect(forwarded).toBeGreaterThanOrEqual(20);
-    expect(receiver.accepted).toHaveLength(forwarded);
+    expect(h.receiver.accepted).toHaveLength(forwarded);
   });
 });
 
@@ -308,20 +203,20 @@ describe('configuration', () => {
   it("kn-ps-zapier's ZAPIER_SECRET as it is (its URL), with WEBHOOK_SECRET beside it", async () => {
     const fn = await start({
       WEBHOOK_SECRET_JSON: '',
-      ZAPIER_SECRET: JSON.stringify({ ZAPIER_WEBHOOK_URL: receiver.url }),
-      WEBHOOK_SECRET: receiver.secrets[0]!,
+      ZAPIER_SECRET: JSON.stringify({ ZAPIER_WEBHOOK_URL: h.receiver.url }),
+      WEBHOOK_SECRET: h.receiver.secrets[0]!,
     });
-    expect((await send(fn, ssoFailure(`zapier-${Date.now()}`))).status).toBe(200);
-    expect(receiver.accepted).toHaveLength(1);
+    expect((await h.send(fn, ssoFailure(`zapier-${Date.now()}`))).status).toBe(200);
+    expect(h.receiver.accepted).toHaveLength(1);
   });
 
   it.each([
     [
-      { WEBHOOK_SECRET_JSON: JSON.stringify({ WEBHOOK_URL: 'https://receiver.example/h' }) },
+      { WEBHOOK_SECRET_JSON: JSON.stringify({ WEBHOOK_URL: 'https://h.receiver.example/h' }) },
       /WEBHOOK_SECRET: missing/,
     ],
     [{ WEBHOOK_SECRET: 'not-a-whsec-secret' }, /WEBHOOK_SECRET: invalid.*whsec_/],
-    [{ WEBHOOK_URL: 'http://receiver.example/hooks/x' }, /WEBHOOK_URL: invalid.*https/],
+    [{ WEBHOOK_URL: 'http://h.receiver.example/hooks/x' }, /WEBHOOK_URL: invalid.*https/],
     [
       { WEBHOOK_SECRET_JSON: '', WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' },
       /WEBHOOK_URL: missing/,

@@ -13,7 +13,8 @@
  * sent, the outcome of that message is its outcome.
  */
 import { DependencyUnavailableError } from '@veba-functions/runtime';
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { registeredCounter } from './metrics.js';
 import { RateLimitedError } from './errors.js';
 import type { Notification } from './model.js';
 import type { RateLimiter } from './rate-limiter.js';
@@ -92,7 +93,7 @@ export function createDigestDispatcher<M>(options: DigestDispatcherOptions<M>): 
   const minSendWindowMs = options.minSendWindowMs ?? 500;
   const maxRetries = options.maxRateLimitRetries ?? 3;
   const maxBatch = digest ? (options.maxDigestEvents ?? 500) : 1;
-  const counter = options.metrics ? messageCounter(options.metrics) : undefined;
+  const counter = options.metrics ? registeredCounter(options.metrics, MESSAGES_METRIC) : undefined;
   const queue: Entry[] = [];
   let running = false;
   let closed = false;
@@ -299,15 +300,8 @@ function abortReason(signal: AbortSignal): Error {
   return signal.reason instanceof Error ? signal.reason : new Error('aborted');
 }
 
-const MESSAGES_METRIC = 'veba_notifier_messages_total';
-
-function messageCounter(registry: Registry): Counter<'target' | 'kind'> {
-  const existing = registry.getSingleMetric(MESSAGES_METRIC);
-  if (existing) return existing as Counter<'target' | 'kind'>;
-  return new Counter({
-    name: MESSAGES_METRIC,
-    help: 'Notifier messages by kind: single (one event), digest (several events), paced_out (an event refused: its send slot came after its deadline)',
-    labelNames: ['target', 'kind'],
-    registers: [registry],
-  });
-}
+const MESSAGES_METRIC = {
+  name: 'veba_notifier_messages_total',
+  help: 'Notifier messages by kind: single (one event), digest (several events), paced_out (an event refused: its send slot came after its deadline)',
+  labelNames: ['target', 'kind'],
+} as const;

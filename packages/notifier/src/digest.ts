@@ -55,3 +55,21 @@ export function worstSeverity(notifications: readonly Notification[]): Notificat
 export function moreLine(count: number): string {
   return `and ${count} more`;
 }
+
+/**
+ * A digest's event lines, fitted to `scale` (from `fitBytes`): up to `max` lines at full scale,
+ * fewer as it shrinks (at least one, none at 0), each `line(n, scale)`, and `more(count)` for the
+ * events not listed.
+ */
+export function scaledDigestLines(
+  notifications: readonly Notification[],
+  scale: number,
+  max: number,
+  line: (n: Notification, scale: number) => string,
+  more: (count: number) => string,
+): string[] {
+  const shown = scale === 0 ? 0 : Math.max(1, Math.floor(max * Math.min(1, scale * 2)));
+  const lines = notifications.slice(0, shown).map((n) => line(n, scale));
+  if (notifications.length > shown) lines.push(more(notifications.length - shown));
+  return lines;
+}

@@ -1,4 +1,4 @@
-export { buildNotification, notificationOf } from './model.js';
+export { buildNotification, eventContext, notificationOf } from './model.js';
 export type { AlarmChange, Fact, Icon, Notification, Severity } from './model.js';
 export { digestLine, digestTitle, familyCounts, worstSeverity } from './digest.js';
 export { parseDestination, destinationOf, maskUrl } from './destination.js';
@@ -36,6 +36,23 @@ export type {
 } from './maintenance.js';
 export { createNotifier } from './notifier.js';
 export type { Notifier, NotifierOptions, NotifyContext, PostedBody } from './notifier.js';
+export {
+  createNotifierLifecycle,
+  defineNotifierFunction,
+  webhookAlertSetup,
+} from './notifier-function.js';
+export type {
+  NotifierFunctionConfig,
+  NotifierFunctionDefinition,
+  NotifierFunctionOptions,
+  NotifierLifecycle,
+  NotifierLifecycleOptions,
+  NotifierOverrides,
+  NotifierSetupContext,
+  NotifierState,
+  NotifierTargetSetup,
+  WebhookAlertKeys,
+} from './notifier-function.js';
 export { fitText, truncateText, escapeAngles } from './text.js';
 export { jsonBytes } from './fit.js';
 export { SLACK_LIMITS, escapeMrkdwn, escapeAndTruncate } from './slack/slack-limits.js';

@@ -524,3 +524,13 @@ function sourceHost(source: string | undefined): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * The line that places a notification: `vCenter <host> · event <Key> · <EventClass>` (no vCenter
+ * part when the source names none; `?` for a missing Key). Each target escapes and fits it.
+ */
+export function eventContext(n: Pick<Notification, 'vcenter' | 'key' | 'eventClass'>): string {
+  return [n.vcenter ? `vCenter ${n.vcenter}` : undefined, `event ${n.key ?? '?'}`, n.eventClass]
+    .filter((part): part is string => part !== undefined)
+    .join(' · ');
+}

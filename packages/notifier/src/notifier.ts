@@ -10,7 +10,8 @@ import {
 } from '@veba-functions/runtime';
 import type { VSphereEvent } from '@veba-functions/vsphere-events';
 import type { Cluster, Redis } from 'ioredis';
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { registeredCounter } from './metrics.js';
 import type { Destination } from './destination.js';
 import { createDigestDispatcher, type DigestDispatcher } from './digest-dispatcher.js';
 import {
@@ -156,7 +157,9 @@ export function createNotifier<M>(options: NotifierOptions<M>): Notifier {
       ? { maxRateLimitRetries: options.maxRateLimitRetries }
       : {}),
   });
-  const suppressed = options.metrics ? suppressedCounter(options.metrics) : undefined;
+  const suppressed = options.metrics
+    ? registeredCounter(options.metrics, SUPPRESSED_METRIC)
+    : undefined;
 
   /** Entered / exit maintenance events mark / unmark their host. */
   async function observeMaintenance(event: VSphereEvent): Promise<void> {
@@ -263,15 +266,8 @@ export function createNotifier<M>(options: NotifierOptions<M>): Notifier {
   };
 }
 
-const SUPPRESSED_METRIC = 'veba_notifier_suppressed_total';
-
-function suppressedCounter(registry: Registry): Counter<'target' | 'reason'> {
-  const existing = registry.getSingleMetric(SUPPRESSED_METRIC);
-  if (existing) return existing as Counter<'target' | 'reason'>;
-  return new Counter({
-    name: SUPPRESSED_METRIC,
-    help: 'Events not posted on purpose, by reason (host_in_maintenance: an alarm on a host in maintenance mode)',
-    labelNames: ['target', 'reason'],
-    registers: [registry],
-  });
-}
+const SUPPRESSED_METRIC = {
+  name: 'veba_notifier_suppressed_total',
+  help: 'Events not posted on purpose, by reason (host_in_maintenance: an alarm on a host in maintenance mode)',
+  labelNames: ['target', 'reason'],
+} as const;

@@ -20,7 +20,8 @@ import {
   UpstreamRejectedError,
   parseRetryAfter,
 } from '@veba-functions/runtime';
-import { Counter, type Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
+import { registeredCounter } from './metrics.js';
 import type { Destination } from './destination.js';
 import { RateLimitedError, TargetPayloadError } from './errors.js';
 import { hintOf, type AnswerKind, type HttpTarget } from './target.js';
@@ -176,14 +177,10 @@ export function createTargetClient<M>(options: TargetClientOptions<M>): TargetCl
 
 // A re-created client on the same registry reuses the counter instead of letting prom-client throw.
 function requestCounter(registry: Registry, metricName: string, label: string): Counter<'result'> {
-  const name = `veba_${metricName}_webhook_requests_total`;
-  const existing = registry.getSingleMetric(name);
-  if (existing) return existing as Counter<'result'>;
-  return new Counter({
-    name,
+  return registeredCounter(registry, {
+    name: `veba_${metricName}_webhook_requests_total`,
     help: `${label} webhook posts by result: ok, rate_limited, unavailable, misconfigured, rejected_payload`,
     labelNames: ['result'],
-    registers: [registry],
   });
 }
 

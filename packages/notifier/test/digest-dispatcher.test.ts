@@ -178,15 +178,21 @@ function heldClient() {
   return { client, sends };
 }
 
+/** A dispatcher (50 messages a second) over a {@link heldClient}. */
+function heldDispatcher() {
+  const { client, sends } = heldClient();
+  const dispatcher = createDigestDispatcher({
+    target,
+    client,
+    limiter: createMemoryRateLimiter({ perSecond: 50, burst: 1 }),
+    logger: quiet,
+  });
+  return { dispatcher, sends };
+}
+
 describe('aborts and shutdown', () => {
   it('an event aborted while waiting leaves the queue with the abort reason and is not posted', async () => {
-    const { client, sends } = heldClient();
-    const dispatcher = createDigestDispatcher({
-      target,
-      client,
-      limiter: createMemoryRateLimiter({ perSecond: 50, burst: 1 }),
-      logger: quiet,
-    });
+    const { dispatcher, sends } = heldDispatcher();
     const first = dispatcher.deliver(notification(1), { deadline: soon() });
     await tick();
     const controller = new AbortController();
@@ -210,13 +216,7 @@ describe('aborts and shutdown', () => {
   });
 
   it('an event whose content is already being posted keeps the outcome of that post when aborted (no 503 for posted content)', async () => {
-    const { client, sends } = heldClient();
-    const dispatcher = createDigestDispatcher({
-      target,
-      client,
-      limiter: createMemoryRateLimiter({ perSecond: 50, burst: 1 }),
-      logger: quiet,
-    });
+    const { dispatcher, sends } = heldDispatcher();
     const controller = new AbortController();
     const sending = dispatcher.deliver(notification(1), {
       deadline: soon(),
@@ -230,13 +230,7 @@ describe('aborts and shutdown', () => {
   });
 
   it('close() refuses every waiting event with 503 and every later one', async () => {
-    const { client, sends } = heldClient();
-    const dispatcher = createDigestDispatcher({
-      target,
-      client,
-      limiter: createMemoryRateLimiter({ perSecond: 50, burst: 1 }),
-      logger: quiet,
-    });
+    const { dispatcher, sends } = heldDispatcher();
     const first = dispatcher.deliver(notification(1), { deadline: soon() });
     await tick();
     const waiting = dispatcher.deliver(notification(2), { deadline: soon() });

@@ -9,7 +9,6 @@
 import { InvalidEventError, mapError } from '@veba-functions/runtime';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseDestination } from '../src/destination.js';
 import { buildNotification } from '../src/model.js';
 import { createNotifier } from '../src/notifier.js';
 import {
@@ -18,13 +17,14 @@ import {
   checkPagerDutyEvent,
   pagerDutyEventOf,
 } from '../src/pagerduty/pagerduty-event.js';
-import { changeEventsUrl, createPagerDutyTarget } from '../src/pagerduty/pagerduty-target.js';
-import type { NotifierLogger } from '../src/target-client.js';
+import { changeEventsUrl } from '../src/pagerduty/pagerduty-target.js';
 import {
   startPagerDutyReceiver,
   type PagerDutyReceiver,
 } from '../src/testing/pagerduty-receiver.js';
+import { pagerDutyTargetOf } from '../src/testing/function.js';
 import { EXPECTED, corpusEvent, vsphereCorpusFiles } from './corpus.js';
+import { captureLogger, type LogLine } from './capture-logger.js';
 
 const ALARM = 'kn-ps-slack-vsphere-alarm__test-payload.json';
 const alarm = (data: Record<string, unknown> = {}) => corpusEvent(ALARM, data);
@@ -144,17 +144,6 @@ describe('pagerDutyEventOf', () => {
   });
 });
 
-interface LogLine {
-  level: string;
-  obj: object;
-  msg: string | undefined;
-}
-function captureLogger(): NotifierLogger & { lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, obj, msg });
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
-
 let pd: PagerDutyReceiver | undefined;
 afterEach(async () => {
   await pd?.close();
@@ -165,13 +154,7 @@ async function setup() {
   pd = await startPagerDutyReceiver();
   const logger = captureLogger();
   const notifier = createNotifier({
-    target: createPagerDutyTarget({ routingKey: pd.routingKey }),
-    destination: parseDestination(pd.url, {
-      key: 'PAGERDUTY_EVENTS_URL',
-      from: 'test',
-      secrets: [pd.routingKey],
-      urlIsSecret: false,
-    }),
+    ...pagerDutyTargetOf(pd),
     logger,
     metrics: new Registry(),
     rate: { perSecond: 100, burst: 5 },

@@ -15,21 +15,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { renderEmailMessage } from '../src/email/email-message.js';
 import { createSmtpClient, type SmtpClientOptions } from '../src/email/smtp-client.js';
 import { buildNotification } from '../src/model.js';
-import type { NotifierLogger } from '../src/target-client.js';
 import { startSmtpReceiver, type SmtpReceiver } from '../src/testing/smtp-receiver.js';
 import { corpusEvent } from './corpus.js';
-
-interface LogLine {
-  level: string;
-  obj: object;
-  msg: string | undefined;
-}
-
-function captureLogger(): NotifierLogger & { lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, obj, msg });
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
+import { captureLogger, type LogLine } from './capture-logger.js';
 
 const USER = 'veba-mailer@corp.example';
 const PASSWORD = 'Sm7p-pa55word-never-logged';

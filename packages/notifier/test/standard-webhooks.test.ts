@@ -15,7 +15,7 @@ import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseDestination } from '../src/destination.js';
 import { RateLimitedError } from '../src/errors.js';
-import { createTargetClient, type NotifierLogger } from '../src/target-client.js';
+import { createTargetClient } from '../src/target-client.js';
 import {
   newWebhookSecret,
   startStandardWebhookReceiver,
@@ -25,6 +25,7 @@ import { structuredCloudEvent } from '../src/webhook/cloudevent-body.js';
 import { parseSigningSecrets, signWebhook, webhookIdOf } from '../src/webhook/standard-webhooks.js';
 import { createStandardWebhookTarget } from '../src/webhook/webhook-target.js';
 import { corpusCloudEvent } from './corpus.js';
+import { captureLogger } from './capture-logger.js';
 
 const headersOf = (id: string, timestamp: number, signature: string) => ({
   'webhook-id': id,
@@ -124,17 +125,6 @@ describe('structuredCloudEvent', () => {
     expect(json).not.toHaveProperty('data_base64');
   });
 });
-
-interface LogLine {
-  level: string;
-  obj: object;
-  msg: string | undefined;
-}
-function captureLogger(): NotifierLogger & { lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, obj, msg });
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
 
 let receiver: StandardWebhookReceiver | undefined;
 afterEach(async () => {

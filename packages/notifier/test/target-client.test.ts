@@ -16,7 +16,7 @@ import { RateLimitedError, TargetPayloadError } from '../src/errors.js';
 import { createGoogleChatTarget } from '../src/google-chat/google-chat-target.js';
 import { buildNotification } from '../src/model.js';
 import { createSlackTarget } from '../src/slack/slack-target.js';
-import { createTargetClient, type NotifierLogger } from '../src/target-client.js';
+import { createTargetClient } from '../src/target-client.js';
 import type { NotificationTarget } from '../src/target.js';
 import { createTeamsTarget } from '../src/teams/teams-target.js';
 import {
@@ -26,18 +26,7 @@ import {
   type WebhookReceiver,
 } from '../src/testing/webhook-receiver.js';
 import { corpusEvent } from './corpus.js';
-
-interface LogLine {
-  level: string;
-  obj: object;
-  msg: string | undefined;
-}
-
-function captureLogger(): NotifierLogger & { lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, obj, msg });
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
+import { captureLogger } from './capture-logger.js';
 
 const TARGETS: ReadonlyArray<[ReceiverKind, () => NotificationTarget]> = [
   ['slack', () => createSlackTarget()],

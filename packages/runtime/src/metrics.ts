@@ -14,7 +14,8 @@ export type EventOutcome =
   | 'cut_off'
   | 'too_large';
 
-const OUTCOMES: readonly EventOutcome[] = [
+/** Every outcome, in the order `/metrics` lists them (exported as `EVENT_OUTCOMES`). */
+export const OUTCOMES: readonly EventOutcome[] = [
   'processed',
   'duplicate',
   'stale',

@@ -47,6 +47,7 @@ export type {
   VcsimSource,
 } from './vcsim-control.js';
 export type { VcsimDeliveryAttempt, VcsimDeliveryLog, VcsimSourceLogEntry } from './vcsim-log.js';
+export { startVcsimProxy, type VcsimProxy, type VcsimProxyOptions } from './vcsim-proxy.js';
 export {
   fixturesDir,
   listVebaFixtures,
@@ -73,5 +74,7 @@ export {
   type SendOptions,
   type TestFunction,
 } from './function-harness.js';
+export { deliverToHandler, type HandlerDelivery } from './handler-delivery.js';
 export { functionReadmeProblems } from './function-readme.js';
+export { triggerTypes } from './trigger-types.js';
 export { FUNCTION_README_SECTIONS, readmeSections, readmeTableKeys } from './readme-sections.js';

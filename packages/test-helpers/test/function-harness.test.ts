@@ -1,8 +1,9 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { defineFunction } from '@veba-functions/runtime';
+import { InvalidEventError, defineFunction, type CloudEvent } from '@veba-functions/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  deliverToHandler,
   fixtureEvent,
   handlerContext,
   httpRequest,
@@ -102,5 +103,37 @@ describe('the function harness', () => {
     expect(ctx.signal.aborted).toBe(false);
     ctx.controller.abort();
     expect(ctx.signal.aborted).toBe(true);
+  });
+
+  it('deliverToHandler: the parse step once, a skip answered 200, a throw answered with its status', async () => {
+    const definition = defineFunction({
+      name: 'delivery',
+      parse: (event) => (event.type === 'skip.me' ? { skipped: 'not mine' } : event.id),
+      handle(id, ctx) {
+        ctx.logger.debug(`handling ${id}`);
+        if (id === 'bad') throw new InvalidEventError('data.Key is missing');
+        return { status: 200, body: { id } };
+      },
+    });
+    const deliver = (overrides: Record<string, string>, level?: string) =>
+      deliverToHandler(
+        definition,
+        // The attributes the parse step reads (test-helpers has no cloudevents of its own).
+        fixtureEvent('kn-pcli-tag__test-payload.json', overrides) as unknown as CloudEvent<unknown>,
+        handlerContext({ state: undefined }),
+        level === undefined ? {} : { level },
+      );
+    expect(await deliver({ id: 'ok' })).toEqual({
+      status: 200,
+      result: { status: 200, body: { id: 'ok' } },
+      logs: ['handling ok'],
+    });
+    expect(await deliver({ id: 'ok' }, 'info')).toMatchObject({ logs: [] });
+    expect(await deliver({ type: 'skip.me' })).toEqual({
+      status: 200,
+      result: { skipped: 'not mine' },
+      logs: [],
+    });
+    expect(await deliver({ id: 'bad' })).toMatchObject({ status: 400, logs: ['handling bad'] });
   });
 });

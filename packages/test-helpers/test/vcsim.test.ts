@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpRequest } from '../src/function-harness.js';
 import { startVcsim, type VcsimServer } from '../src/vcsim.js';
+import { startVcsimProxy } from '../src/vcsim-proxy.js';
 
 interface Answer {
   status: number;
@@ -93,6 +95,30 @@ describe('startVcsim', () => {
     await expect(post(vcsim, '/rest/com/vmware/cis/session', {})).rejects.toMatchObject({
       code: 'DEPTH_ZERO_SELF_SIGNED_CERT',
     });
+  });
+
+  it('startVcsimProxy: plain HTTP in front of it, passing requests on unless intercept takes them', async () => {
+    const seen: string[] = [];
+    const proxy = await startVcsimProxy(vcsim, {
+      intercept(req, res) {
+        seen.push(req.url ?? '');
+        if (!(req.url ?? '').includes('/refused')) return false;
+        res.writeHead(503).end();
+        return true;
+      },
+    });
+    try {
+      const auth = `Basic ${Buffer.from(`${vcsim.username}:${vcsim.password}`).toString('base64')}`;
+      const passed = await httpRequest(`${proxy.url}/rest/com/vmware/cis/session`, {
+        headers: { authorization: auth },
+      });
+      expect(passed.status).toBe(200);
+      expect(passed.json()).toEqual({ value: expect.stringMatching(/^[0-9a-f-]{36}$/) as unknown });
+      expect((await httpRequest(`${proxy.url}/refused`)).status).toBe(503);
+      expect(seen).toEqual(['/rest/com/vmware/cis/session', '/refused']);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('stops: the port closes, and stop() can be called twice', async () => {

@@ -8,7 +8,7 @@ export {
   type VCenterConfigInput,
 } from './config.js';
 export { VCenterError, isRetryable, normaliseVapiType, type VCenterErrorType } from './errors.js';
-export { toRuntimeError } from './runtime-errors.js';
+export { toRuntimeError, vmEventError, type VmEventFailure } from './runtime-errors.js';
 export type {
   AttachManyResult,
   AttachResult,
@@ -54,8 +54,19 @@ export {
   type TagTargetOptions,
 } from './tag-target.js';
 export {
+  optionalText,
   tagBatchOptionsFromConfig,
   tagTargetOptionsFromConfig,
   vcenterTagConfig,
   type VCenterTagConfig,
 } from './tag-config.js';
+export {
+  applyTagToVm,
+  createTagFunction,
+  openVCenter,
+  type ApplyToVmOptions,
+  type TagFunction,
+  type TagFunctionState,
+  type TagSettings,
+  type VCenterInitContext,
+} from './tag-function.js';

@@ -36,3 +36,31 @@ export function toRuntimeError(error: unknown, doing: string): unknown {
   }
   return new UpstreamRejectedError(`vCenter refused ${doing}: ${error.message}`, { cause: error });
 }
+
+/** Where a failure came from, for {@link vmEventError}. */
+export interface VmEventFailure {
+  /** The VM the event names (its moref). */
+  vm: string;
+  /** The work, for the message: `tagging vm-42`. */
+  doing: string;
+  /** The event's logger: a VM that no longer exists is logged at warn (the broker drops a 400). */
+  logger: { warn(fields: object, message: string): void };
+  /** Appended to that warning (`deleted since it powered on?`). */
+  hint?: string;
+}
+
+/**
+ * {@link toRuntimeError} for the VM an event names, with the one log line a function owes a 400
+ * the broker drops silently: "vm-42 does not exist in vCenter (tagging vm-42)" at warn.
+ *
+ * @example
+ * catch (error) { throw vmEventError(error, { vm: vm.moref, doing: `tagging ${vm.moref}`, logger: ctx.logger }); }
+ */
+export function vmEventError(error: unknown, failure: VmEventFailure): unknown {
+  const mapped = toRuntimeError(error, failure.doing);
+  if (mapped instanceof InvalidEventError) {
+    const hint = failure.hint === undefined ? '' : `: ${failure.hint}`;
+    failure.logger.warn({ vm: failure.vm }, `${mapped.message}${hint}`);
+  }
+  return mapped;
+}

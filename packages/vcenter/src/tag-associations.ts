@@ -140,13 +140,7 @@ export function createTagAssociations(
       throw tagLevel(error, tagId);
     }
     const outcomes = new Map<string, CommitOutcome>();
-    const unknown: string[] = [];
-    for (const result of batch.results) {
-      if (result.status === 'attached') outcomes.set(result.vmId, DONE);
-      else if (result.status === 'failed')
-        outcomes.set(result.vmId, refused('attach', tagId, result.vmId, result.messages));
-      else unknown.push(result.vmId);
-    }
+    const unknown = sortBatch('attach', tagId, batch.results, outcomes);
     // vCenter's batch errors do not always say which VM they concern: a single call per such VM
     // gives it a definite answer (the batch call just accepted the tag id, so a NOT_FOUND there
     // is about the VM).
@@ -175,16 +169,7 @@ export function createTagAssociations(
         batchAnswered404 = true;
       }
       if (batch === undefined && !batchAnswered404) batchDetach = false;
-      if (batch !== undefined) {
-        const unknown: string[] = [];
-        for (const result of batch.results) {
-          if (result.status === 'detached') outcomes.set(result.vmId, DONE);
-          else if (result.status === 'failed')
-            outcomes.set(result.vmId, refused('detach', tagId, result.vmId, result.messages));
-          else unknown.push(result.vmId);
-        }
-        singles = unknown;
-      }
+      if (batch !== undefined) singles = sortBatch('detach', tagId, batch.results, outcomes);
     }
     // A single detach answers NOT_FOUND only for the tag (vSphere Automation API reference:
     // tag-association detach, "if the tag for the given tag_id does not exist").
@@ -198,6 +183,27 @@ export function createTagAssociations(
     // The batch path answered 404 but the tag is there: the server has no batch detach.
     if (batchAnswered404 && singles.length > 0) batchDetach = false;
     return outcomes;
+  }
+
+  /**
+   * A batch call's per-VM results into `outcomes` (done, or refused with the VM's messages); the
+   * VMs whose result says neither are returned, for a single call each.
+   */
+  function sortBatch(
+    action: TagAction,
+    tagId: string,
+    results: ReadonlyArray<{ vmId: string; status: string; messages: string[] }>,
+    outcomes: Map<string, CommitOutcome>,
+  ): string[] {
+    const unknown: string[] = [];
+    for (const result of results) {
+      if (result.status === (action === 'attach' ? 'attached' : 'detached'))
+        outcomes.set(result.vmId, DONE);
+      else if (result.status === 'failed')
+        outcomes.set(result.vmId, refused(action, tagId, result.vmId, result.messages));
+      else unknown.push(result.vmId);
+    }
+    return unknown;
   }
 
   async function single(

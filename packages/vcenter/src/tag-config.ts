@@ -8,8 +8,8 @@ import { z } from 'zod';
 import type { TagAssociationsOptions } from './tag-associations.js';
 import type { TagTargetOptions } from './tag-target.js';
 
-/** An unset or empty variable reads as absent. */
-const optionalText = z
+/** A text key where an unset or empty (or blank) variable reads as absent. */
+export const optionalText = z
   .string()
   .trim()
   .optional()

@@ -52,20 +52,25 @@ it('the token holds the password fragment the scrubber looks for', () => {
   expect(PASSWORD_IN_TOKEN.length).toBeGreaterThanOrEqual(16);
 });
 
+/** A client of the echo server, logging into `logs`. */
+function echoClient(flavour: 'api' | 'rest', logs: ReturnType<typeof captureLogs>): VCenterClient {
+  return createVCenterClient({
+    server: server!.url,
+    username: USERNAME,
+    password: PASSWORD,
+    flavour,
+    keepAliveIntervalMs: 0,
+    logger: logs.logger,
+  });
+}
+
 describe.each(['api', 'rest'] as const)('the %s flavour', (flavour) => {
   it.each(['login-401', 'login-500'] as const)(
     '%s echoing the Authorization header: neither the password nor the token is kept or logged',
     async (failure) => {
       server = await startEchoServer(flavour, failure);
       const logs = captureLogs();
-      client = createVCenterClient({
-        server: server.url,
-        username: USERNAME,
-        password: PASSWORD,
-        flavour,
-        keepAliveIntervalMs: 0,
-        logger: logs.logger,
-      });
+      client = echoClient(flavour, logs);
       const error = await client.connect().catch((e: unknown) => e);
       logs.logger.error({ err: error }, 'connect failed'); // what a function's init does
       expect(error).toBeInstanceOf(VCenterError);
@@ -79,14 +84,7 @@ describe.each(['api', 'rest'] as const)('the %s flavour', (flavour) => {
   it('a 403 echoing the session id: the id is neither in the error (the 502 reason) nor in the logs', async () => {
     server = await startEchoServer(flavour, 'call-403');
     const logs = captureLogs();
-    client = createVCenterClient({
-      server: server.url,
-      username: USERNAME,
-      password: PASSWORD,
-      flavour,
-      keepAliveIntervalMs: 0,
-      logger: logs.logger,
-    });
+    client = echoClient(flavour, logs);
     const error = await client.tagging
       .attach('urn:vmomi:InventoryServiceTag:t1:GLOBAL', 'vm-42')
       .catch((e: unknown) => e);

@@ -1,10 +1,14 @@
-/** Shared test plumbing: raw vcsim access, a recording proxy, and an in-memory pino destination. */
+/**
+ * Shared test plumbing: a vcsim per file with its clients, raw vcsim access, a recording proxy,
+ * and an in-memory pino destination.
+ */
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
-import type { VcsimServer } from '@veba-functions/test-helpers';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { startVcsim, startVcsimProxy, type VcsimServer } from '@veba-functions/test-helpers';
+import type { VCenterClient, VCenterClientOptions } from '../src/index.js';
+import { vcsimClient } from '../src/testing/index.js';
 
 export interface RawAnswer {
   status: number;
@@ -88,52 +92,25 @@ export interface RecordingProxy {
 
 /** Plain-HTTP front for vcsim that records what the client sends (session ids included). */
 export async function startRecordingProxy(vcsim: VcsimServer): Promise<RecordingProxy> {
-  const ca = readFileSync(vcsim.caFile, 'utf8');
   const seen: RecordingProxy['seen'] = [];
   let inFlight = 0;
   let maxInFlight = 0;
-  const server = http.createServer((req, res) => {
-    inFlight += 1;
-    maxInFlight = Math.max(maxInFlight, inFlight);
-    res.on('close', () => (inFlight -= 1));
-    const sessionHeader = req.headers['vmware-api-session-id'];
-    seen.push({
-      method: req.method ?? '',
-      path: req.url ?? '',
-      sessionId: typeof sessionHeader === 'string' ? sessionHeader : undefined,
-      authorization: req.headers.authorization !== undefined,
-    });
-    const upstream = https.request(
-      `${vcsim.url}${req.url ?? '/'}`,
-      {
-        method: req.method,
-        headers: { ...req.headers, host: `${vcsim.host}:${vcsim.port}` },
-        ca,
-        agent: false,
-      },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    upstream.on('error', () => {
-      res.writeHead(502);
-      res.end();
-    });
-    req.pipe(upstream);
+  const proxy = await startVcsimProxy(vcsim, {
+    intercept(req, res) {
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      res.on('close', () => (inFlight -= 1));
+      const sessionHeader = req.headers['vmware-api-session-id'];
+      seen.push({
+        method: req.method ?? '',
+        path: req.url ?? '',
+        sessionId: typeof sessionHeader === 'string' ? sessionHeader : undefined,
+        authorization: req.headers.authorization !== undefined,
+      });
+      return false;
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    seen,
-    maxInFlight: () => maxInFlight,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { url: proxy.url, seen, maxInFlight: () => maxInFlight, close: proxy.close };
 }
 
 export interface CapturedLogs {
@@ -160,3 +137,39 @@ export function captureLogs(): CapturedLogs {
 
 export const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A vcsim for the test file and the clients of its tests (see {@link useVcsim}). */
+export interface VcsimFixture {
+  readonly vcsim: VcsimServer;
+  /** A client of vcsim (the file's defaults under `overrides`), closed after the test. */
+  client(overrides?: Partial<VCenterClientOptions>): VCenterClient;
+}
+
+/** Starts vcsim once for the test file; the clients a test made are closed after it. */
+export function useVcsim(defaults: Partial<VCenterClientOptions> = {}): VcsimFixture {
+  let vcsim: VcsimServer | undefined;
+  const clients: VCenterClient[] = [];
+  beforeAll(async () => {
+    vcsim = await startVcsim();
+  }, 300_000);
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+  });
+  afterAll(async () => {
+    await vcsim?.stop();
+  });
+  const started = (): VcsimServer => {
+    if (vcsim === undefined) throw new Error('vcsim is not started yet (beforeAll)');
+    return vcsim;
+  };
+  return {
+    get vcsim() {
+      return started();
+    },
+    client(overrides = {}) {
+      const created = vcsimClient(started(), { ...defaults, ...overrides });
+      clients.push(created);
+      return created;
+    },
+  };
+}

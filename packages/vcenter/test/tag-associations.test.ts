@@ -5,51 +5,25 @@
  * answering).
  */
 import { Registry } from 'prom-client';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startVcsim, type VcsimServer } from '@veba-functions/test-helpers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startVcsim } from '@veba-functions/test-helpers';
 import {
   createAttachedTags,
   createTagAssociations,
   createTagTarget,
-  createVCenterClient,
   toRuntimeError,
   type VCenterClient,
   type VCenterClientOptions,
 } from '../src/index.js';
 import { POWERED_ON_TAG, startApiServer, type ApiServer } from '../src/testing/index.js';
-import { captureLogs, rawVcsim } from './helpers.js';
+import { captureLogs, useVcsim, rawVcsim } from './helpers.js';
 
-let vcsim: VcsimServer;
-const clients: VCenterClient[] = [];
-
-function client(overrides: Partial<VCenterClientOptions> = {}): VCenterClient {
-  const created = createVCenterClient({
-    server: vcsim.url,
-    username: vcsim.username,
-    password: vcsim.password,
-    ca: vcsim.caFile,
-    flavour: 'rest',
-    keepAliveIntervalMs: 0,
-    ...overrides,
-  });
-  clients.push(created);
-  return created;
-}
+const sim = useVcsim({ flavour: 'rest' });
+const client = (overrides: Partial<VCenterClientOptions> = {}): VCenterClient =>
+  sim.client(overrides);
 
 const vms = (prefix: string, count: number): string[] =>
   Array.from({ length: count }, (_, i) => `vm-${prefix}${i}`);
-
-beforeAll(async () => {
-  vcsim = await startVcsim();
-}, 300_000);
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
-
-afterAll(async () => {
-  await vcsim?.stop();
-});
 
 describe('createTagAssociations against vcsim', () => {
   it('a lone attach is one attach-tag-to-multiple-objects call; a burst of 50 costs at most 5', async () => {
@@ -103,7 +77,7 @@ describe('createTagAssociations against vcsim', () => {
   it('a deleted tag fails attach and detach with TAG_NOT_FOUND (502 for the function), not a 400 about the VM', async () => {
     const vc = client();
     const tag = await vc.tagging.ensureTag('assoc', 'doomed', { create: true });
-    await rawVcsim(vcsim).call('DELETE', `/rest/com/vmware/cis/tagging/tag/id:${tag.id}`);
+    await rawVcsim(sim.vcsim).call('DELETE', `/rest/com/vmware/cis/tagging/tag/id:${tag.id}`);
     const associations = createTagAssociations(vc.tagging);
 
     const attach = await associations.attach(tag.id, 'vm-1').catch((e: unknown) => e);
@@ -277,17 +251,9 @@ describe('createTagTarget', () => {
       createIfMissing: false,
     });
     expect(await target.init()).toEqual({ id: tag.id, name: 'recreated' });
-    const raw = rawVcsim(vcsim);
+    const raw = rawVcsim(sim.vcsim);
     await raw.call('DELETE', `/rest/com/vmware/cis/tagging/tag/id:${tag.id}`);
-    const fresh = createVCenterClient({
-      server: vcsim.url,
-      username: vcsim.username,
-      password: vcsim.password,
-      ca: vcsim.caFile,
-      flavour: 'rest',
-      keepAliveIntervalMs: 0,
-    });
-    clients.push(fresh);
+    const fresh = client();
     const again = await fresh.tagging.ensureTag('target', 'recreated', { create: true });
     const logs = captureLogs();
     const lookupsBefore = vc.stats.byOperation['tag.list'] ?? 0;
@@ -310,7 +276,7 @@ describe('createTagTarget', () => {
       createIfMissing: false,
     });
     await target.init();
-    await rawVcsim(vcsim).call('DELETE', `/rest/com/vmware/cis/tagging/tag/id:${tag.id}`);
+    await rawVcsim(sim.vcsim).call('DELETE', `/rest/com/vmware/cis/tagging/tag/id:${tag.id}`);
     const logs = captureLogs();
 
     const attach = await target

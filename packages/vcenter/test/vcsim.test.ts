@@ -4,7 +4,7 @@
  * no VM existence check, empty 401 bodies), so the `/api` flavour is tested in api-flavour.test.ts.
  */
 import { Registry } from 'prom-client';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startVcsim, type VcsimServer } from '@veba-functions/test-helpers';
 import {
   createVCenterClient,
@@ -12,35 +12,11 @@ import {
   type VCenterClient,
   type VCenterClientOptions,
 } from '../src/index.js';
-import { captureLogs, rawVcsim, sleep, startRecordingProxy } from './helpers.js';
+import { captureLogs, useVcsim, rawVcsim, sleep, startRecordingProxy } from './helpers.js';
 
-let vcsim: VcsimServer;
-const clients: VCenterClient[] = [];
-
-function client(overrides: Partial<VCenterClientOptions> = {}): VCenterClient {
-  const created = createVCenterClient({
-    server: vcsim.url,
-    username: vcsim.username,
-    password: vcsim.password,
-    ca: vcsim.caFile,
-    keepAliveIntervalMs: 0,
-    ...overrides,
-  });
-  clients.push(created);
-  return created;
-}
-
-beforeAll(async () => {
-  vcsim = await startVcsim();
-}, 300_000);
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
-
-afterAll(async () => {
-  await vcsim?.stop();
-});
+const sim = useVcsim();
+const client = (overrides: Partial<VCenterClientOptions> = {}): VCenterClient =>
+  sim.client(overrides);
 
 describe('login', () => {
   it('auto flavour tries /api, gets 404 from vcsim and settles on /rest with one session', async () => {
@@ -70,7 +46,7 @@ describe('login', () => {
 
   it('logs in lazily on the first call when connect() was not called', async () => {
     const vc = client({ flavour: 'rest' });
-    expect(await vc.tagging.listAttachedTags(vcsim.vms[0] as string)).toEqual([]);
+    expect(await vc.tagging.listAttachedTags(sim.vcsim.vms[0] as string)).toEqual([]);
     expect(vc.stats.logins).toBe(1);
   });
 });
@@ -166,7 +142,7 @@ describe('tag lookup', () => {
   });
 
   it('findTagsByName answers [] for a missing name after one walk, and walks again next time (not cached)', async () => {
-    const raw = rawVcsim(vcsim);
+    const raw = rawVcsim(sim.vcsim);
     const categoryIds = (
       (await raw.call('GET', '/rest/com/vmware/cis/tagging/category')).body as {
         value: string[];
@@ -202,7 +178,7 @@ describe('tag lookup', () => {
       await setup.tagging.ensureTag(`wide-${i}`, 'wide-a', { create: true });
       await setup.tagging.ensureTag(`wide-${i}`, 'wide-b', { create: true });
     }
-    const proxy = await startRecordingProxy(vcsim);
+    const proxy = await startRecordingProxy(sim.vcsim);
     try {
       const vc = client({ server: proxy.url, ca: undefined, flavour: 'rest' });
       await vc.connect();
@@ -259,7 +235,7 @@ describe('tag lookup', () => {
     for (let i = 0; i < names.length; i += 1)
       expect(results[2 * i]?.id).toBe(results[2 * i + 1]?.id);
 
-    const raw = rawVcsim(vcsim);
+    const raw = rawVcsim(sim.vcsim);
     const categoryIds = (await raw.call('GET', '/rest/com/vmware/cis/tagging/category')).body as {
       value: string[];
     };
@@ -287,12 +263,14 @@ describe('tag lookup', () => {
   it('forgets a cached tag id when vCenter answers NOT_FOUND for it', async () => {
     const vc = client({ flavour: 'rest', createMissingTags: true });
     const tag = await vc.tagging.ensureTag('lookup-a', 'doomed');
-    const raw = rawVcsim(vcsim);
+    const raw = rawVcsim(sim.vcsim);
     expect((await raw.call('DELETE', `/rest/com/vmware/cis/tagging/tag/id:${tag.id}`)).status).toBe(
       200,
     );
 
-    const error = await vc.tagging.attach(tag.id, vcsim.vms[0] as string).catch((e: unknown) => e);
+    const error = await vc.tagging
+      .attach(tag.id, sim.vcsim.vms[0] as string)
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({
       name: 'VCenterError',
       vapiType: 'NOT_FOUND',
@@ -309,7 +287,7 @@ describe('attach, list, detach', () => {
   it('attaches a tag to a VM by moref, lists it, detaches it', async () => {
     const vc = client({ flavour: 'rest', createMissingTags: true });
     const tag = await vc.tagging.ensureTag('attach-cat', 'attach-tag');
-    const vm = vcsim.vms[0] as string;
+    const vm = sim.vcsim.vms[0] as string;
     await vc.tagging.attach(tag.id, vm);
     await vc.tagging.attach(tag.id, vm); // attaching twice is a no-op, as on vCenter
     expect(await vc.tagging.listAttachedTags(vm)).toContain(tag.id);
@@ -320,9 +298,9 @@ describe('attach, list, detach', () => {
   it('sends the object id vCenter expects: { type: "VirtualMachine", id: <moref> }', async () => {
     const vc = client({ flavour: 'rest', createMissingTags: true });
     const tag = await vc.tagging.ensureTag('attach-cat', 'shape-tag');
-    const vm = vcsim.vms[1] as string;
+    const vm = sim.vcsim.vms[1] as string;
     await vc.tagging.attach(tag.id, vm);
-    const raw = rawVcsim(vcsim);
+    const raw = rawVcsim(sim.vcsim);
     const listed = await raw.call(
       'POST',
       `/rest/com/vmware/cis/tagging/tag-association/id:${tag.id}?~action=list-attached-objects`,
@@ -344,13 +322,16 @@ describe('attach, list, detach', () => {
     const vc = client({ flavour: 'rest', createMissingTags: true });
     const tag = await vc.tagging.ensureTag('attach-cat', 'many-tag');
     const before = vc.stats.byOperation['tag.attach_many'] ?? 0;
-    const result = await vc.tagging.attachToMany(tag.id, [...vcsim.vms, vcsim.vms[0] as string]);
+    const result = await vc.tagging.attachToMany(tag.id, [
+      ...sim.vcsim.vms,
+      sim.vcsim.vms[0] as string,
+    ]);
     expect(vc.stats.byOperation['tag.attach_many']).toBe(before + 1);
     expect(result.success).toBe(true);
     expect(result.results).toEqual(
-      vcsim.vms.map((vmId) => ({ vmId, status: 'attached', messages: [] })),
+      sim.vcsim.vms.map((vmId) => ({ vmId, status: 'attached', messages: [] })),
     );
-    for (const vm of vcsim.vms) expect(await vc.tagging.listAttachedTags(vm)).toContain(tag.id);
+    for (const vm of sim.vcsim.vms) expect(await vc.tagging.listAttachedTags(vm)).toContain(tag.id);
   });
 
   it('attachToMany with no VMs makes no call', async () => {
@@ -366,21 +347,21 @@ describe('attach, list, detach', () => {
 
 describe('session lifecycle', () => {
   it('close() deletes the session: the old session id then gets 401', async () => {
-    const proxy = await startRecordingProxy(vcsim);
+    const proxy = await startRecordingProxy(sim.vcsim);
     const logs = captureLogs();
     try {
       const vc = createVCenterClient({
         server: proxy.url,
-        username: vcsim.username,
-        password: vcsim.password,
+        username: sim.vcsim.username,
+        password: sim.vcsim.password,
         flavour: 'rest',
         keepAliveIntervalMs: 0,
         logger: logs.logger,
       });
-      await vc.tagging.listAttachedTags(vcsim.vms[0] as string);
+      await vc.tagging.listAttachedTags(sim.vcsim.vms[0] as string);
       const sessionId = proxy.seen.find((r) => r.sessionId !== undefined)?.sessionId as string;
       expect(sessionId).toMatch(/^[0-9a-f-]{36}$/);
-      const raw = rawVcsim(vcsim);
+      const raw = rawVcsim(sim.vcsim);
       expect(
         (await raw.withSession(sessionId, 'POST', '/rest/com/vmware/cis/session?~action=get'))
           .status,
@@ -406,7 +387,7 @@ describe('session lifecycle', () => {
       ]);
       expect(logs.lines().length).toBeGreaterThan(0);
       expect(logs.text()).not.toContain(sessionId);
-      expect(logs.text()).not.toContain(vcsim.password);
+      expect(logs.text()).not.toContain(sim.vcsim.password);
     } finally {
       await proxy.close();
     }
@@ -423,7 +404,7 @@ describe('TLS', () => {
   });
 
   it('accepts it with the CA file', async () => {
-    const vc = client({ ca: vcsim.caFile, flavour: 'rest' });
+    const vc = client({ ca: sim.vcsim.caFile, flavour: 'rest' });
     await vc.connect();
     expect(vc.stats.logins).toBe(1);
   });
@@ -432,7 +413,7 @@ describe('TLS', () => {
     const logs = captureLogs();
     const vc = client({ ca: undefined, insecure: true, flavour: 'rest', logger: logs.logger });
     await vc.connect();
-    await vc.tagging.listAttachedTags(vcsim.vms[0] as string);
+    await vc.tagging.listAttachedTags(sim.vcsim.vms[0] as string);
     expect(logs.lines().filter((l) => l.level === 40)).toHaveLength(1);
     // the process-wide setting is untouched, and a verifying client next to it still verifies
     expect(process.env.NODE_TLS_REJECT_UNAUTHORIZED).toBeUndefined();

@@ -1,27 +1,15 @@
-import type { EventOutcome } from '@veba-functions/runtime';
+import { EVENT_OUTCOMES, type EventOutcome } from '@veba-functions/runtime';
 import { sumSamples } from '@veba-functions/test-helpers';
 import type { DeliveryResult } from '../delivery.js';
 
-/** The outcomes the runtime counts in `veba_function_events_total{outcome}`. */
-export const OUTCOMES = [
-  'processed',
-  'duplicate',
-  'stale',
-  'ignored',
-  'invalid',
-  'in_progress',
-  'unavailable',
-  'failed',
-  'timeout',
-  'cut_off',
-  'too_large',
-] as const satisfies readonly EventOutcome[];
+/** The outcomes the runtime counts in `veba_function_events_total{outcome}` (its own list). */
+export const OUTCOMES: readonly EventOutcome[] = EVENT_OUTCOMES;
 
-export type OutcomeCounts = Readonly<Record<(typeof OUTCOMES)[number], number>>;
+export type OutcomeCounts = Readonly<Record<EventOutcome, number>>;
 
 /** `veba_function_events_total` summed by outcome from a function's `/metrics` text. */
 export function outcomesFromMetrics(text: string): OutcomeCounts {
-  const counts = {} as Record<(typeof OUTCOMES)[number], number>;
+  const counts = {} as Record<EventOutcome, number>;
   for (const outcome of OUTCOMES) {
     counts[outcome] = sumSamples(text, 'veba_function_events_total', { outcome });
   }

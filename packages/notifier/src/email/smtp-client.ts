@@ -20,7 +20,8 @@ import {
 } from '@veba-functions/runtime';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
-import { Counter, type Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
+import { registeredCounter } from '../metrics.js';
 import type { NotifierLogger, PostOptions, PostOutcome, TargetClient } from '../target-client.js';
 import type { EmailMessage } from './email-message.js';
 import { classifySmtpFailure, type SmtpErrorLike, type SmtpStage } from './smtp-failure.js';
@@ -285,7 +286,5 @@ function refusedList(error: SmtpErrorLike): unknown {
 }
 
 function counter(registry: Registry, name: string, help: string): Counter<'result'> {
-  const existing = registry.getSingleMetric(name);
-  if (existing) return existing as Counter<'result'>;
-  return new Counter({ name, help, labelNames: ['result'], registers: [registry] });
+  return registeredCounter(registry, { name, help, labelNames: ['result'] });
 }

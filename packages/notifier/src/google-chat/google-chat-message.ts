@@ -12,9 +12,9 @@
  *   (https://developers.google.com/workspace/chat/create-messages)
  */
 import { createHash } from 'node:crypto';
-import { digestLine, digestTitle, familyCounts, moreLine } from '../digest.js';
+import { digestLine, digestTitle, familyCounts, moreLine, scaledDigestLines } from '../digest.js';
 import { fitBytes, scaled, unicodeEmoji } from '../fit.js';
-import type { Notification } from '../model.js';
+import { eventContext, type Notification } from '../model.js';
 import { escapeAngles, fitText, truncateText } from '../text.js';
 
 /** A card widget the renderer uses. */
@@ -136,13 +136,7 @@ export function renderGoogleChatMessage(
     }
     if (sections.length === 0)
       sections.push({ widgets: [{ textParagraph: { text: cardText(n.title, 200) } }] });
-    const subtitle = [
-      n.vcenter ? `vCenter ${n.vcenter}` : undefined,
-      `event ${n.key ?? '?'}`,
-      n.eventClass,
-    ]
-      .filter((part): part is string => part !== undefined)
-      .join(' · ');
+    const subtitle = eventContext(n);
     const message: GoogleChatMessage = {
       text: fallbackText(`${unicodeEmoji(n.icon)} ${n.title}: ${n.headline}`, options, scale),
       cardsV2: [
@@ -171,16 +165,13 @@ export function renderGoogleChatDigest(
   const title = digestTitle(notifications);
   const counts = familyCounts(notifications);
   return fitBytes(GOOGLE_CHAT_MAX_BYTES, (scale) => {
-    const shown =
-      scale === 0 ? 0 : Math.max(1, Math.floor(BUDGET.digestLines * Math.min(1, scale * 2)));
-    const lines = notifications
-      .slice(0, shown)
-      .map(
-        (n) =>
-          `${unicodeEmoji(n.icon)} ${cardText(digestLine(n), scaled(BUDGET.digestLine, scale))}`,
-      );
-    if (notifications.length > shown)
-      lines.push(`<i>${moreLine(notifications.length - shown)}</i>`);
+    const lines = scaledDigestLines(
+      notifications,
+      scale,
+      BUDGET.digestLines,
+      (n) => `${unicodeEmoji(n.icon)} ${cardText(digestLine(n), scaled(BUDGET.digestLine, scale))}`,
+      (count) => `<i>${moreLine(count)}</i>`,
+    );
     return {
       text: fallbackText(
         `🔔 ${title}: ${counts.map((c) => `${c.count} ${c.name}`).join(', ')}`,

@@ -10,7 +10,7 @@
  * so the status survives where attachments are collapsed and in the notification `text`.
  */
 import { digestLine, digestTitle, familyCounts, moreLine } from '../digest.js';
-import type { Fact, Icon, Notification } from '../model.js';
+import { eventContext, type Fact, type Icon, type Notification } from '../model.js';
 import { truncateText } from '../text.js';
 import { SLACK_LIMITS, escapeAndTruncate } from './slack-limits.js';
 
@@ -204,12 +204,7 @@ function pretextAndHeader(
 }
 
 function contextLine(n: Notification): string {
-  const parts = [
-    n.vcenter ? `vCenter ${n.vcenter}` : undefined,
-    `event ${n.key ?? '?'}`,
-    n.eventClass,
-  ].filter((part): part is string => part !== undefined);
-  return escapeAndTruncate(parts.join(' · '), BUDGET.context);
+  return escapeAndTruncate(eventContext(n), BUDGET.context);
 }
 
 /** A change list as a code block (its whitespace matters); the closing fence is never cut off. */

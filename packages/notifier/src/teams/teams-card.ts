@@ -13,9 +13,16 @@
  * Every part is cut to a budget, and the whole body is measured and shrunk until it fits, so an
  * event is never failed for its length.
  */
-import { digestLine, digestTitle, familyCounts, moreLine, worstSeverity } from '../digest.js';
+import {
+  digestLine,
+  digestTitle,
+  familyCounts,
+  moreLine,
+  scaledDigestLines,
+  worstSeverity,
+} from '../digest.js';
 import { fitBytes, scaled, unicodeEmoji } from '../fit.js';
-import type { Notification, Severity } from '../model.js';
+import { eventContext, type Notification, type Severity } from '../model.js';
 import { truncateText } from '../text.js';
 
 /** An Adaptive Card element the renderer uses. */
@@ -130,15 +137,14 @@ export function renderTeamsDigest(
       type: 'FactSet',
       facts: familyCounts(notifications).map((c) => ({ title: c.name, value: String(c.count) })),
     });
-    const shown =
-      scale === 0 ? 0 : Math.max(1, Math.floor(BUDGET.digestLines * Math.min(1, scale * 2)));
-    const lines = notifications
-      .slice(0, shown)
-      .map(
-        (n) =>
-          `- ${unicodeEmoji(n.icon)} ${teamsText(digestLine(n), scaled(BUDGET.digestLine, scale))}`,
-      );
-    if (notifications.length > shown) lines.push(`- ${moreLine(notifications.length - shown)}`);
+    const lines = scaledDigestLines(
+      notifications,
+      scale,
+      BUDGET.digestLines,
+      (n) =>
+        `- ${unicodeEmoji(n.icon)} ${teamsText(digestLine(n), scaled(BUDGET.digestLine, scale))}`,
+      (count) => `- ${moreLine(count)}`,
+    );
     body.push({ type: 'TextBlock', text: lines.join('\n'), wrap: true });
     body.push({
       type: 'TextBlock',
@@ -188,13 +194,7 @@ function cardFor(n: Notification, options: TeamsRenderOptions, scale: number): A
       wrap: true,
     });
   }
-  const context = [
-    n.vcenter ? `vCenter ${n.vcenter}` : undefined,
-    `event ${n.key ?? '?'}`,
-    n.eventClass,
-  ]
-    .filter((part): part is string => part !== undefined)
-    .join(' · ');
+  const context = eventContext(n);
   body.push({
     type: 'TextBlock',
     text: teamsText(context, scaled(BUDGET.context, scale)),

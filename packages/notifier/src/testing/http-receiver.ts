@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { closeServer, createArrivals } from './arrivals.js';
 
 /** One request the receiver got. */
 export interface RecordedRequest {
@@ -29,6 +30,8 @@ export interface RecordingServer {
   readonly requests: RecordedRequest[];
   script: (...answers: RecordedAnswer[]) => void;
   waitForRequests: (count: number, timeoutMs?: number) => Promise<void>;
+  /** Forgets the requests and the scripted answers not used yet. */
+  reset: () => void;
   close: () => Promise<void>;
 }
 
@@ -39,7 +42,7 @@ export async function startRecordingServer(
   const requests: RecordedRequest[] = [];
   const queue: RecordedAnswer[] = [];
   const hanging = new Set<ServerResponse>();
-  const waiters: Array<{ count: number; resolve(): void }> = [];
+  const arrivals = createArrivals(requests, 'requests');
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -59,13 +62,7 @@ export async function startRecordingServer(
         raw,
         json,
       };
-      requests.push(request);
-      for (const waiter of [...waiters]) {
-        if (requests.length >= waiter.count) {
-          waiters.splice(waiters.indexOf(waiter), 1);
-          waiter.resolve();
-        }
-      }
+      arrivals.add(request);
       const scripted = queue.shift() ?? answer(request);
       if (scripted === 'hang') {
         hanging.add(res);
@@ -85,29 +82,11 @@ export async function startRecordingServer(
     base: `http://127.0.0.1:${port}`,
     requests,
     script: (...answers) => void queue.push(...answers),
-    waitForRequests: (count, timeoutMs = 30_000) => {
-      if (requests.length >= count) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(
-          () =>
-            reject(
-              new Error(`waited ${timeoutMs} ms for ${count} requests, got ${requests.length}`),
-            ),
-          timeoutMs,
-        );
-        waiters.push({
-          count,
-          resolve: () => {
-            clearTimeout(timer);
-            resolve();
-          },
-        });
-      });
+    waitForRequests: arrivals.waitFor,
+    reset: () => {
+      requests.length = 0;
+      queue.length = 0;
     },
-    close: async () => {
-      for (const res of hanging) res.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => closeServer(server, hanging),
   };
 }

@@ -37,6 +37,8 @@ export interface PagerDutyReceiver {
   /** Answers for the next requests, in order; then PagerDuty's own. */
   script(...answers: RecordedAnswer[]): void;
   waitForRequests(count: number, timeoutMs?: number): Promise<void>;
+  /** Forgets the requests, events, incidents and scripted answers (between tests). */
+  reset(): void;
   close(): Promise<void>;
 }
 
@@ -100,6 +102,12 @@ export async function startPagerDutyReceiver(
     incidents,
     script: server.script,
     waitForRequests: server.waitForRequests,
+    reset() {
+      server.reset();
+      alerts.length = 0;
+      changes.length = 0;
+      incidents.clear();
+    },
     close: server.close,
   };
 }

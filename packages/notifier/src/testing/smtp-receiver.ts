@@ -18,6 +18,7 @@ import type { Readable } from 'node:stream';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { generate } from 'selfsigned';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
+import { createArrivals } from './arrivals.js';
 
 /** A stage of the SMTP session. */
 export type SmtpReceiverStage = 'connect' | 'auth' | 'mail' | 'rcpt' | 'data' | 'after-data';
@@ -65,6 +66,8 @@ export interface SmtpReceiver {
   /** Accepts `address` again (undoes {@link SmtpReceiver.rejectRecipient}). */
   acceptRecipient(address: string): void;
   waitForMails(count: number, timeoutMs?: number): Promise<void>;
+  /** Forgets the mails, scripted replies and refused recipients (between tests). */
+  reset(): void;
   close(): Promise<void>;
 }
 
@@ -89,7 +92,7 @@ export async function startSmtpReceiver(options: SmtpReceiverOptions = {}): Prom
   const unanswered: ReceivedMail[] = [];
   const queue: SmtpScriptedReply[] = [];
   const refusals = new Map<string, { code: number; message: string }>();
-  const waiters: Array<{ count: number; resolve(): void }> = [];
+  const arrivals = createArrivals(mails, 'mails');
   const hanging = new Set<Readable>();
 
   const take = (stage: SmtpReceiverStage, recipient?: string): SmtpScriptedReply | undefined => {
@@ -183,13 +186,7 @@ export async function startSmtpReceiver(options: SmtpReceiverOptions = {}): Prom
             return;
           }
           if (reply) return callback(replyError(reply));
-          mails.push(mail);
-          for (const waiter of [...waiters]) {
-            if (mails.length >= waiter.count) {
-              waiters.splice(waiters.indexOf(waiter), 1);
-              waiter.resolve();
-            }
-          }
+          arrivals.add(mail);
           callback();
         })();
       });
@@ -214,21 +211,12 @@ export async function startSmtpReceiver(options: SmtpReceiverOptions = {}): Prom
     acceptRecipient(address) {
       refusals.delete(address.toLowerCase());
     },
-    waitForMails(count, timeoutMs = 30_000) {
-      if (mails.length >= count) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`waited ${timeoutMs} ms for ${count} mails, got ${mails.length}`)),
-          timeoutMs,
-        );
-        waiters.push({
-          count,
-          resolve: () => {
-            clearTimeout(timer);
-            resolve();
-          },
-        });
-      });
+    waitForMails: arrivals.waitFor,
+    reset() {
+      mails.length = 0;
+      unanswered.length = 0;
+      queue.length = 0;
+      refusals.clear();
     },
     async close() {
       for (const stream of hanging) stream.destroy();

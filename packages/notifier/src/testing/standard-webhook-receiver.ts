@@ -31,6 +31,8 @@ export interface StandardWebhookReceiver {
   /** Answers for the next requests, in order; then its own (204 or 401). */
   script(...answers: RecordedAnswer[]): void;
   waitForRequests(count: number, timeoutMs?: number): Promise<void>;
+  /** Forgets the requests, deliveries and scripted answers (between tests). */
+  reset(): void;
   close(): Promise<void>;
 }
 
@@ -72,6 +74,11 @@ export async function startStandardWebhookReceiver(
     deliveries,
     script: server.script,
     waitForRequests: server.waitForRequests,
+    reset() {
+      server.reset();
+      accepted.length = 0;
+      deliveries.clear();
+    },
     close: server.close,
   };
 }

@@ -18,6 +18,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { closeServer, createArrivals } from './arrivals.js';
 
 /** Which vendor the receiver imitates. */
 export type ReceiverKind = 'slack' | 'teams' | 'google-chat';
@@ -52,6 +53,8 @@ export interface WebhookReceiver {
   script(...answers: ScriptedAnswer[]): void;
   /** Resolves once `count` posts have arrived. */
   waitForPosts(count: number, timeoutMs?: number): Promise<void>;
+  /** Forgets the posts and the scripted answers not used yet (between tests). */
+  reset(): void;
   close(): Promise<void>;
 }
 
@@ -79,7 +82,7 @@ export async function startWebhookReceiver(
   const posts: ReceivedPost[] = [];
   const queue: ScriptedAnswer[] = [];
   const hanging = new Set<ServerResponse>();
-  const waiters: Array<{ count: number; resolve(): void }> = [];
+  const arrivals = createArrivals(posts, 'posts');
   let messages = 0;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -93,19 +96,13 @@ export async function startWebhookReceiver(
       } catch {
         // not JSON: keep the text
       }
-      posts.push({
+      arrivals.add({
         at: Date.now(),
         path: req.url ?? '',
         contentType: req.headers['content-type'],
         body,
         bytes: raw.length,
       });
-      for (const waiter of [...waiters]) {
-        if (posts.length >= waiter.count) {
-          waiters.splice(waiters.indexOf(waiter), 1);
-          waiter.resolve();
-        }
-      }
       const answer = queue.shift() ?? success(kind, raw.length, req.url ?? '', body, ++messages);
       if (answer === 'hang') {
         hanging.add(res);
@@ -134,27 +131,12 @@ export async function startWebhookReceiver(
     secret,
     posts,
     script: (...answers) => void queue.push(...answers),
-    waitForPosts(count, timeoutMs = 30_000) {
-      if (posts.length >= count) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`waited ${timeoutMs} ms for ${count} posts, got ${posts.length}`)),
-          timeoutMs,
-        );
-        waiters.push({
-          count,
-          resolve: () => {
-            clearTimeout(timer);
-            resolve();
-          },
-        });
-      });
+    waitForPosts: arrivals.waitFor,
+    reset() {
+      posts.length = 0;
+      queue.length = 0;
     },
-    close: async () => {
-      for (const res of hanging) res.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => closeServer(server, hanging),
   };
 }
 

@@ -241,25 +241,13 @@ export async function startApiServer(): Promise<ApiServer> {
         }
         if (action === 'attach-tag-to-multiple-objects') {
           const objects = (body?.object_ids ?? []) as { type: string; id: string }[];
-          const errors = objects
-            .filter((o) => o.id.startsWith('vm-gone'))
-            .map((o) => ({
-              id: 'cis.tagging.objectNotFound.error',
-              default_message: `Object ${o.id} not found`,
-              args: [o.id],
-            }));
+          const errors = goneObjectErrors(objects);
           for (const o of objects) if (!o.id.startsWith('vm-gone')) vms.add(o.id);
           return json(200, { success: errors.length === 0, error_messages: errors });
         }
         if (action === 'detach-tag-from-multiple-objects' && state.batchDetach) {
           const objects = (body?.object_ids ?? []) as { type: string; id: string }[];
-          const errors = objects
-            .filter((o) => o.id.startsWith('vm-gone'))
-            .map((o) => ({
-              id: 'cis.tagging.objectNotFound.error',
-              default_message: `Object ${o.id} not found`,
-              args: [o.id],
-            }));
+          const errors = goneObjectErrors(objects);
           for (const o of objects) vms.delete(o.id);
           return json(200, { success: errors.length === 0, error_messages: errors });
         }
@@ -304,4 +292,15 @@ export async function startApiServer(): Promise<ApiServer> {
         server.close(() => resolve());
       }),
   };
+}
+
+/** The batch result's error for each object whose id says it is gone (`vm-gone...`). */
+function goneObjectErrors(objects: ReadonlyArray<{ id: string }>) {
+  return objects
+    .filter((o) => o.id.startsWith('vm-gone'))
+    .map((o) => ({
+      id: 'cis.tagging.objectNotFound.error',
+      default_message: `Object ${o.id} not found`,
+      args: [o.id],
+    }));
 }
