@@ -157,9 +157,9 @@ describe("the receiver's answers become broker statuses", () => {
 
   it('a 500 quoting a signing key without its whsec_ prefix (what receivers decode) keeps it out of the log and the answer', async () => {
     const fn = await start();
-    const key = receiver.secrets[1]!.slice('whsec_'.length);
-    receiver.script({ status: 500, body: `cannot verify with key ${key}` });
-    const reply = await send(fn, ssoFailure(`key-${Date.now()}`));
+    const key = h.receiver.secrets[1]!.slice('whsec_'.length);
+    h.receiver.script({ status: 500, body: `cannot verify with key ${key}` });
+    const reply = await h.send(fn, ssoFailure(`key-${Date.now()}`));
     expect(reply.status).toBe(503);
     expect(`${fn.logs.text()}${reply.body}`).not.toContain(key);
     expect(reply.body).toContain('cannot verify with key ***');
