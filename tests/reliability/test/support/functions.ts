@@ -271,7 +271,7 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
     create: ({ keyPrefix }) =>
       createEmailAlert({
         state: { storeOptions: { keyPrefix: `${keyPrefix}state:` } },
-        keyPrefix: `${keyPrefix}notifier:`,
+        notifier: { keyPrefix: `${keyPrefix}notifier:` },
       }),
     env: smtpEnv,
     event: poweredOff,
