@@ -36,9 +36,13 @@ export function chatWebhook(kind: ReceiverKind): ReceiverSpec<ChatReceiver> {
     id: kind,
     async start() {
       const receiver = await startWebhookReceiver(kind);
-      const messages = (): number => receiver.posts.length;
+      // Only what the stand-in accepted (2xx) was delivered; a refused post (a message the vendor
+      // would not take) is not a message received.
+      const accepted = () =>
+        receiver.posts.filter((post) => post.status !== undefined && post.status < 300);
+      const messages = (): number => accepted().length;
       const eventsCarried = (): number =>
-        receiver.posts.reduce((n, post) => n + eventsInMessage(kind, post.body), 0);
+        accepted().reduce((n, post) => n + eventsInMessage(kind, post.body), 0);
       return {
         kind,
         url: receiver.url,
@@ -47,7 +51,7 @@ export function chatWebhook(kind: ReceiverKind): ReceiverSpec<ChatReceiver> {
         messages,
         eventsCarried,
         counts() {
-          const digests = receiver.posts.filter((post) => isDigest(kind, post.body)).length;
+          const digests = accepted().filter((post) => isDigest(kind, post.body)).length;
           return [
             {
               result: `${vendor.name} messages received`,

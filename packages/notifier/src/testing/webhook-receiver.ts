@@ -3,7 +3,10 @@
  * tests, benchmarks and the demo (import from `@veba-functions/notifier/testing`):
  *
  * - Slack: 200 `ok` (text); errors as the HTTP status and a plain-text code, e.g. 404
- *   `channel_not_found`; 429 with `Retry-After` seconds.
+ *   `channel_not_found`; 429 with `Retry-After` seconds. What it refuses of a message itself, as
+ *   documented there: a body that is not a JSON object, 400 `invalid_payload`; no `text`, `blocks`
+ *   or `attachments`, 400 `no_text`; `blocks` that is not an array or holds more than 50 blocks,
+ *   400 `invalid_blocks` (https://docs.slack.dev/reference/block-kit/blocks: at most 50).
  *   https://docs.slack.dev/messaging/sending-messages-using-incoming-webhooks#handling_errors,
  *   https://docs.slack.dev/apis/web-api/rate-limits
  * - Microsoft Teams (Power Automate Workflows trigger): 202 Accepted with an empty body once the
@@ -33,6 +36,8 @@ export interface ReceivedPost {
   /** The body parsed as JSON (or the raw text). */
   body: unknown;
   bytes: number;
+  /** The status it answered (undefined while a scripted `hang` holds the request). */
+  status?: number;
 }
 
 /** An answer to script: status, body text, headers; `hang` never answers (a timeout). */
@@ -96,14 +101,16 @@ export async function startWebhookReceiver(
       } catch {
         // not JSON: keep the text
       }
-      arrivals.add({
+      const post: ReceivedPost = {
         at: Date.now(),
         path: req.url ?? '',
         contentType: req.headers['content-type'],
         body,
         bytes: raw.length,
-      });
+      };
       const answer = queue.shift() ?? success(kind, raw.length, req.url ?? '', body, ++messages);
+      if (answer !== 'hang') post.status = answer.status;
+      arrivals.add(post);
       if (answer === 'hang') {
         hanging.add(res);
         return;
@@ -148,7 +155,7 @@ function success(
   body: unknown,
   n: number,
 ): Exclude<ScriptedAnswer, 'hang'> {
-  if (kind === 'slack') return { status: 200, body: 'ok', contentType: 'text/html' };
+  if (kind === 'slack') return slackAnswer(body);
   if (kind === 'teams') {
     if (bytes > TEAMS_MAX_BYTES) {
       return {
@@ -189,4 +196,24 @@ export function googleError(
     contentType: 'application/json; charset=UTF-8',
     body: JSON.stringify({ error: { code, message, status } }),
   };
+}
+
+/** Slack's answer to a message: what its incoming-webhook documentation says it refuses, or `ok`. */
+function slackAnswer(body: unknown): Exclude<ScriptedAnswer, 'hang'> {
+  const refuse = (code: string) => ({ status: 400, body: code, contentType: 'text/html' });
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    return refuse('invalid_payload');
+  }
+  const message = body as { text?: unknown; blocks?: unknown; attachments?: unknown };
+  if (
+    message.blocks !== undefined &&
+    (!Array.isArray(message.blocks) || message.blocks.length > 50)
+  ) {
+    return refuse('invalid_blocks');
+  }
+  const hasText = typeof message.text === 'string' && message.text.trim() !== '';
+  if (!hasText && message.blocks === undefined && message.attachments === undefined) {
+    return refuse('no_text');
+  }
+  return { status: 200, body: 'ok', contentType: 'text/html' };
 }
