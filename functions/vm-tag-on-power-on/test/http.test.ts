@@ -309,9 +309,7 @@ describe('a vCenter that stops answering (issue 9)', () => {
       expect((await sendCloudEvent(fn.url, powerOn('vm-8000', 500_000))).status).toBe(200);
       const events = Array.from({ length: 5 }, (_, i) => powerOn(`vm-${8001 + i}`, 500_001 + i));
 
-      own.freeze();
-      // SIGSTOP lands asynchronously: a request racing it could still be answered
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      own.freeze(); // returns once the kernel reports vcsim stopped
       const during = await Promise.all(events.map((e) => sendCloudEvent(fn.url, e)));
       const abandonedBeforeThaw = await fn.metric('veba_vcenter_tag_calls_abandoned_total');
       own.thaw();

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,6 +85,25 @@ function installExitHook(): void {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Spins until /proc says the process is stopped (state `T`), for at most `limitMs`. Linux only;
+ * elsewhere (no /proc) it returns at once.
+ */
+function waitUntilStopped(pid: number, limitMs = 1000): void {
+  const until = Date.now() + limitMs;
+  while (Date.now() < until) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      return;
+    }
+    // pid (comm) state ...: comm may hold spaces and parentheses, so read after the last ')'.
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    if (state === 'T' || state === 't') return;
+  }
+}
 
 /**
  * Spawns a peer process, captures its output, waits until `ready` says so and registers it to be
@@ -173,7 +192,11 @@ export async function launchProcess(options: LaunchOptions): Promise<LaunchedPro
       return () => listeners.delete(listener);
     },
     signal(signal) {
-      if (!exitInfo) child.kill(signal);
+      if (exitInfo) return;
+      child.kill(signal);
+      // kill() only queues SIGSTOP: a request sent right after could still be answered by a peer
+      // that has not stopped yet. Wait (briefly, synchronously) until the kernel says it stopped.
+      if (signal === 'SIGSTOP' && child.pid !== undefined) waitUntilStopped(child.pid);
     },
     stop: () => terminate(options.stopSignal ?? 'SIGTERM', options.stopTimeoutMs ?? 5_000),
     kill: () => terminate('SIGKILL', 0),

@@ -101,9 +101,7 @@ describe('createTagAssociations against vcsim', () => {
     try {
       const tag = await vc.tagging.ensureTag('assoc', 'frozen', { create: true });
       const associations = createTagAssociations(vc.tagging);
-      own.freeze();
-      // SIGSTOP lands asynchronously: a request racing it could still be answered
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      own.freeze(); // returns once the kernel reports vcsim stopped
       const giveUp = new AbortController();
       const stuck = associations.attach(tag.id, 'vm-f1', { signal: giveUp.signal });
       const events: string[] = [];
