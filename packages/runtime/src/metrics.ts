@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Outcomes counted in `veba_function_events_total`. */
 export type EventOutcome =
@@ -38,6 +38,11 @@ export interface FunctionMetrics {
   registry: Registry;
   count(type: string, outcome: EventOutcome): void;
   observe(type: string, seconds: number): void;
+  /**
+   * Reports `veba_function_events_in_flight` from `read` at each scrape (nothing per event): the
+   * events the server has taken in and not yet answered.
+   */
+  trackInFlight(read: () => number): void;
 }
 
 /** prom-client's record of one label set, as `inc()` and `observe()` leave it in `hashMap`. */
@@ -198,6 +203,16 @@ export function createMetrics(functionName: string): FunctionMetrics {
     buckets: BUCKETS,
     registers: [registry],
   });
+  let inFlight = (): number => 0;
+  new Gauge({
+    name: 'veba_function_events_in_flight',
+    help: 'Events taken in (body read, being parsed, guarded or handled) and not yet answered',
+    labelNames: ['function'] as const,
+    registers: [registry],
+    collect() {
+      this.set({ function: functionName }, inFlight());
+    },
+  });
   const inPlace = inPlaceUpdatesMatch();
   const byType = new Map<string, TypeCells>();
 
@@ -261,6 +276,9 @@ export function createMetrics(functionName: string): FunctionMetrics {
     },
     observe(type, seconds) {
       cells(type).observe(seconds);
+    },
+    trackInFlight(read) {
+      inFlight = read;
     },
   };
 }

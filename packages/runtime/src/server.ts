@@ -124,6 +124,7 @@ export function createFunctionServer(options: FunctionServerOptions): FunctionSe
     onRequest,
   );
   server.keepAliveTimeout = keepAliveTimeout;
+  metrics.trackInFlight(() => inFlight);
 
   function eventDone(): void {
     inFlight--;

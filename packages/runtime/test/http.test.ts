@@ -179,3 +179,25 @@ describe('health', () => {
     expect(fn.ready).toBe(true);
   });
 });
+
+describe('GET /metrics', () => {
+  it('veba_function_events_in_flight counts the events held by the handler, 0 once answered', async () => {
+    const release: Array<() => void> = [];
+    const def = defineFunction({
+      name: 'held',
+      handle: () => new Promise<void>((resolve) => release.push(resolve)),
+    });
+    const fn = await start(def);
+    const inFlight = async () =>
+      /veba_function_events_in_flight\{function="held"\} (\d+)/.exec(
+        (await get(fn.url, '/metrics')).body,
+      )?.[1];
+    expect(await inFlight()).toBe('0');
+    const answers = [postBinary(fn.url), postBinary(fn.url, { 'ce-id': 'second' })];
+    await expect.poll(() => release.length).toBe(2);
+    expect(await inFlight()).toBe('2');
+    release.splice(0).forEach((done) => done());
+    expect((await Promise.all(answers)).map((r) => r.status)).toEqual([204, 204]);
+    expect(await inFlight()).toBe('0');
+  });
+});

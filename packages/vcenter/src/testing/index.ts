@@ -8,9 +8,11 @@
  */
 import {
   fixtureEvent,
+  sendCloudEvent,
   startRedis,
   startVcsim,
   type CloudEventInput,
+  type HttpReply,
   type RedisServer,
   type TestFunction,
   type VcsimServer,
@@ -134,6 +136,47 @@ export function useVCenterHarness(): VCenterHarness {
 /** vCenter requests a function has made (`veba_vcenter_requests_total`), of one operation or all. */
 export function vcenterRequests(fn: TestFunction, operation?: string): Promise<number> {
   return fn.metric('veba_vcenter_requests_total', operation === undefined ? {} : { operation });
+}
+
+/** What {@link burstMeetingACallInFlight} saw. */
+export interface Burst {
+  answers: HttpReply[];
+  /** vCenter requests the function made for the burst. */
+  calls: number;
+}
+
+/**
+ * Sends `events` to `fn` all at once while `vcsim` is frozen, and thaws it as soon as the function
+ * holds them all (`veba_function_events_in_flight`): the first vCenter call of the burst is then
+ * in flight while every other event arrives, however slowly this machine delivers them. What a
+ * burst costs without that help depends on the machine and is measured in bench/, not asserted.
+ * The freeze must stay shorter than a group commit's stall time (1 s) to keep its meaning, so
+ * keep bursts to tens of events.
+ */
+export async function burstMeetingACallInFlight(
+  fn: TestFunction,
+  vcsim: VcsimServer,
+  events: readonly CloudEventInput[],
+): Promise<Burst> {
+  const before = await vcenterRequests(fn);
+  vcsim.freeze();
+  let answered = 0;
+  const answers = Promise.all(
+    events.map((event) =>
+      sendCloudEvent(fn.url, event).finally(() => {
+        answered += 1;
+      }),
+    ),
+  );
+  answers.catch(() => undefined); // awaited below; a failure surfaces there
+  try {
+    // events answered without a vCenter call (skipped, refused) never count as in flight
+    while (answered + (await fn.metric('veba_function_events_in_flight')) < events.length)
+      await new Promise((resolve) => setTimeout(resolve, 5));
+  } finally {
+    vcsim.thaw();
+  }
+  return { answers: await answers, calls: (await vcenterRequests(fn)) - before };
 }
 
 /**
