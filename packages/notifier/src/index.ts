@@ -1,13 +1,12 @@
 export { buildNotification, eventContext, notificationOf } from './model.js';
 export type { AlarmChange, Fact, Icon, Notification, Severity } from './model.js';
-export { digestLine, digestTitle, familyCounts, worstSeverity } from './digest.js';
-export { parseDestination, destinationOf, maskUrl } from './destination.js';
+export { digestTitle, familyCounts } from './digest.js';
+export { parseDestination, destinationOf } from './destination.js';
 export type { Destination, ParseDestinationOptions } from './destination.js';
 export { resolveWebhookSettings } from './webhook-settings.js';
 export type { WebhookKeys, WebhookSettings } from './webhook-settings.js';
 export { notifierConfigShape, timeoutKey } from './config.js';
 export { TargetPayloadError, RateLimitedError } from './errors.js';
-export { classifyCommon } from './target.js';
 export type { AnswerKind, NotificationTarget, TargetRequest } from './target.js';
 export { createTargetClient } from './target-client.js';
 export type {
@@ -56,12 +55,7 @@ export type {
 export { fitText, truncateText, escapeAngles } from './text.js';
 export { jsonBytes } from './fit.js';
 export { SLACK_LIMITS, escapeMrkdwn, escapeAndTruncate } from './slack/slack-limits.js';
-export {
-  BUDGET as SLACK_BUDGET,
-  renderSlackMessage,
-  renderSlackDigest,
-  slackEmoji,
-} from './slack/slack-message.js';
+export { renderSlackMessage, renderSlackDigest } from './slack/slack-message.js';
 export type {
   SlackAttachment,
   SlackBlock,
@@ -82,7 +76,7 @@ export type {
   TeamsMessage,
   TeamsRenderOptions,
 } from './teams/teams-card.js';
-export { createTeamsTarget, retiredTeamsConnector, jsonErrorCode } from './teams/teams-target.js';
+export { createTeamsTarget, retiredTeamsConnector } from './teams/teams-target.js';
 export {
   GOOGLE_CHAT_MAX_BYTES,
   renderGoogleChatMessage,
@@ -97,7 +91,6 @@ export type {
 export { createGoogleChatTarget } from './google-chat/google-chat-target.js';
 export { createKeyedSequencer } from './sequencer.js';
 export type { KeyedSequencer, SequencedResult } from './sequencer.js';
-export { hintOf } from './target.js';
 export type { HttpTarget, MessageRenderer } from './target.js';
 export type { PostOutcome } from './target-client.js';
 export type { DestinationOfOptions } from './destination.js';
@@ -136,11 +129,10 @@ export {
   changeEventsUrl,
   classifyPagerDuty,
   createPagerDutyTarget,
-  pagerDutyErrorCode,
 } from './pagerduty/pagerduty-target.js';
 export type { PagerDutyTargetOptions } from './pagerduty/pagerduty-target.js';
 export { parseSigningSecrets, signWebhook, webhookIdOf } from './webhook/standard-webhooks.js';
 export type { SigningKey } from './webhook/standard-webhooks.js';
-export { CLOUDEVENTS_JSON, structuredCloudEvent } from './webhook/cloudevent-body.js';
+export { structuredCloudEvent } from './webhook/cloudevent-body.js';
 export { classifyWebhookAnswer, createStandardWebhookTarget } from './webhook/webhook-target.js';
 export type { StandardWebhookTargetOptions, WebhookMessage } from './webhook/webhook-target.js';

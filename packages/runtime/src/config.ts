@@ -181,7 +181,7 @@ function describeIssues(error: z.ZodError): string {
 
 /**
  * Like {@link loadConfig}, and also returns the values the logger must scrub.
- * @internal used by the runtime; exported for the CLI.
+ * @internal used by the runtime.
  */
 export function resolveConfig<Shape extends z.ZodRawShape>(
   shape: Shape,
@@ -255,7 +255,10 @@ export function loadConfig<Shape extends z.ZodRawShape>(
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-/** The runtime's own keys (all optional). */
+/**
+ * The runtime's own keys (all optional), read for every function: exported so tools that check a
+ * function's configuration can tell them from the function's own keys.
+ */
 export const runtimeConfigShape = {
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),

@@ -19,13 +19,10 @@ export type {
 } from './errors.js';
 export {
   loadConfig,
-  resolveConfig,
   booleanFromEnv,
   secretString,
   stringList,
-  isSensitive,
   runtimeConfigShape,
-  SECRET_KEY_PATTERN,
 } from './config.js';
 export type { Config, Env, LoadConfigOptions, ResolvedConfig, RuntimeConfig } from './config.js';
 export { createScrubber } from './logger.js';

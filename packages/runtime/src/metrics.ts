@@ -14,7 +14,10 @@ export type EventOutcome =
   | 'cut_off'
   | 'too_large';
 
-/** Every outcome, in the order `/metrics` lists them (exported as `EVENT_OUTCOMES`). */
+/**
+ * Every outcome, in the order `/metrics` lists them (exported as `EVENT_OUTCOMES`, for tools that
+ * report a count per outcome).
+ */
 export const OUTCOMES: readonly EventOutcome[] = [
   'processed',
   'duplicate',

@@ -26,7 +26,7 @@ export const dedupeConfigShape = {
   DEDUPE_ON_STORE_ERROR: mode,
 };
 
-/** Config keys the ordering guard declares. */
+/** The ordering guard's store keys (the `REDIS_*` keys, TTL, store-error mode), without `ORDERING_POLICY`. */
 export const orderingConfigShape = {
   ...redisConfigShape,
   ORDERING_TTL_SECONDS: seconds,

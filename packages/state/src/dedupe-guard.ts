@@ -50,7 +50,10 @@ interface Started {
   pending: PendingWrites;
 }
 
-/** Builds the dedupe guard on a given store holder (shared with the ordering guard by `createStateGuards`). */
+/**
+ * The dedupe guard on a given store holder: what `createStateGuards` builds, for a guard list of
+ * one's own whose guards share one store (and Redis connection).
+ */
 export function createDedupeGuard<E extends GuardedEvent>(
   options: DedupeOptions<E>,
   holder: StoreHolder,

@@ -37,6 +37,7 @@ export interface EventIdentity {
 /**
  * Default identity: (`source`, `id`) as the CloudEvents spec says; for legacy router events, whose
  * `id` is random per emission, (`source`, `data.Key`). `undefined` when a legacy event has no Key.
+ * Exported for an `identity` option that refines it rather than replacing it.
  */
 export function defaultIdentity(event: GuardedEvent): EventIdentity | undefined {
   if (formatOfType(event.type) === 'legacy') {

@@ -10,12 +10,7 @@ export { MemoryStateStore, createMemoryStateStore } from './memory-store.js';
 export type { MemoryStateStoreOptions } from './memory-store.js';
 export { RedisStateStore, createRedisStateStore } from './redis-store.js';
 export type { RedisStateStoreOptions } from './redis-store.js';
-export {
-  redisConfigShape,
-  resolveRedisEndpoint,
-  describeRedisEndpoint,
-  describeRedisUrl,
-} from './redis-config.js';
+export { redisConfigShape, resolveRedisEndpoint, describeRedisEndpoint } from './redis-config.js';
 export type { RedisConfig, RedisEndpoint, RedisHostPort } from './redis-config.js';
 export {
   createRedisConnection,
@@ -35,10 +30,9 @@ export type {
 export { StoreHolder } from './store-holder.js';
 export type { StoreOptions } from './store-holder.js';
 export { StateStoreError, StateConfigError } from './errors.js';
-export { DEFAULTS, dedupeConfigShape, orderingConfigShape, readRedisConfig } from './config.js';
+export { dedupeConfigShape, readRedisConfig } from './config.js';
 export type { StoreErrorMode } from './config.js';
-export { defaultIdentity, vcenterEventKey } from './event-fields.js';
+export { defaultIdentity } from './event-fields.js';
 export type { EventIdentity, GuardedEvent } from './event-fields.js';
-export { dedupeKey, orderKey, fingerprint, MAX_KEY_PART } from './keys.js';
-export { stateMetrics } from './metrics.js';
+export { fingerprint } from './keys.js';
 export type { StateMetrics } from './metrics.js';

@@ -46,6 +46,7 @@ export interface OrderingOptions<E extends GuardedEvent = GuardedEvent> {
   storeOptions?: StoreOptions;
 }
 
+/** Config keys the ordering guard declares: {@link orderingConfigShape} plus `ORDERING_POLICY`. */
 export const orderingGuardConfigShape = {
   ...orderingConfigShape,
   ORDERING_POLICY: z.enum(['skip', 'process', 'flag']).optional(),
@@ -60,7 +61,10 @@ interface Started {
   cache: MarkCache | undefined;
 }
 
-/** Builds the ordering guard on a given store holder (shared with the dedupe guard by `createStateGuards`). */
+/**
+ * The ordering guard on a given store holder: what `createStateGuards` builds, for a guard list of
+ * one's own whose guards share one store (and Redis connection).
+ */
 export function createOrderingGuard<E extends GuardedEvent>(
   options: OrderingOptions<E>,
   holder: StoreHolder,

@@ -9,6 +9,7 @@ export type StoreOptions = Omit<CreateStateStoreOptions, 'redisUrl' | 'redis' | 
  * One store shared by the guards of one function: the first `acquire` creates and starts it (from
  * the Redis keys: `REDIS_URL`, `REDIS_SENTINELS`, `REDIS_CLUSTER_NODES`, ...), the last `release`
  * closes it. An injected store is started but never closed here: whoever created it owns it.
+ * What `createDedupeGuard` and `createOrderingGuard` take, so their guards share one store.
  */
 export class StoreHolder {
   private store: StateStore | undefined;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { StateConfigError, createStateStore, describeRedisUrl } from '../src/index.js';
+import { StateConfigError, createStateStore } from '../src/index.js';
+import { describeRedisUrl } from '../src/redis-config.js';
 import { captureLogger } from './support.js';
 
 describe('createStateStore', () => {

@@ -77,4 +77,4 @@ export {
 export { deliverToHandler, type HandlerDelivery } from './handler-delivery.js';
 export { functionReadmeProblems } from './function-readme.js';
 export { triggerTypes } from './trigger-types.js';
-export { FUNCTION_README_SECTIONS, readmeSections, readmeTableKeys } from './readme-sections.js';
+export { FUNCTION_README_SECTIONS, readmeSections } from './readme-sections.js';

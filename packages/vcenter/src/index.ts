@@ -7,7 +7,7 @@ export {
   type VCenterConfig,
   type VCenterConfigInput,
 } from './config.js';
-export { VCenterError, isRetryable, normaliseVapiType, type VCenterErrorType } from './errors.js';
+export { VCenterError, type VCenterErrorType } from './errors.js';
 export { toRuntimeError, vmEventError, type VmEventFailure } from './runtime-errors.js';
 export type {
   AttachManyResult,
@@ -20,7 +20,7 @@ export type {
 } from './tagging.js';
 export type { Tag, TagCategory, Flavour } from './adapter.js';
 export type { CallOptions, FlavourOption } from './session.js';
-export { REQUESTS_METRIC, type VCenterStats } from './metrics.js';
+export type { VCenterStats } from './metrics.js';
 export { parseServer } from './server-url.js';
 export { createArrivalGuard, type ArrivalGuard } from './arrival-guard.js';
 export {

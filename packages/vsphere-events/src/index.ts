@@ -1,12 +1,11 @@
 export {
   VSphereEvent,
   VSphereEventData,
-  decodeData,
   parseVSphereEvent,
   parseVSphereEventData,
 } from './event.js';
 export { ENTITY_KINDS } from './entities.js';
-export { MAX_EVENT_KEY, eventKeyProblem, parseEventKey } from './event-key.js';
+export { eventKeyProblem, parseEventKey } from './event-key.js';
 export { eventFamily, type EventFamily } from './families.js';
 export { recordField, refName, textField } from './fields.js';
 export { matchesEventClass } from './matching.js';

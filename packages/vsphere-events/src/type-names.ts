@@ -39,7 +39,10 @@ export function vsphereType(eventClass: string): string {
   return `${V0_PREFIX}${eventClass}${V0_SUFFIX}`;
 }
 
-/** Which format a type belongs to, or undefined when it is not a vSphere type. */
+/**
+ * Which format a type belongs to, or undefined when it is not a vSphere type: for code that treats
+ * the formats apart without parsing the event (the state guards' identity of legacy events).
+ */
 export function formatOfType(type: unknown): 'v0' | 'legacy' | undefined {
   if (typeof type !== 'string') return undefined;
   if (V0_TYPE.test(type)) return 'v0';

@@ -1,8 +1,8 @@
 import { InvalidEventError } from '@veba-functions/runtime';
 import { CloudEvent } from 'cloudevents';
 import { describe, expect, it } from 'vitest';
+import { MAX_EVENT_KEY } from '../src/event-key.js';
 import {
-  MAX_EVENT_KEY,
   VSphereEvent,
   parseEventKey,
   parseVSphereEventData,
