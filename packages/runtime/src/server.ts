@@ -123,7 +123,6 @@ export function createFunctionServer(options: FunctionServerOptions): FunctionSe
     },
     onRequest,
   );
-  server.keepAliveTimeout = keepAliveTimeout;
   metrics.trackInFlight(() => inFlight);
 
   function eventDone(): void {

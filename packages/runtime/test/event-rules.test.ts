@@ -150,26 +150,9 @@ describe('binary and structured mode apply the same attribute rules', () => {
   it('binary mode only: an attribute sent twice is refused, header names are case-insensitive', async () => {
     const { def, events } = recorder();
     const fn = await start(def);
-    // node:http joins repeated custom headers into one value, so send the request by hand.
-    const { request } = await import('node:http');
-    const reply = await new Promise<Reply>((resolve, reject) => {
-      const req = request(fn.url, { method: 'POST', agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body,
-            json: <T>() => JSON.parse(body) as T,
-          }),
-        );
-      });
-      req.on('error', reject);
-      for (const [name, value] of Object.entries(binary(base).headers)) req.setHeader(name, value);
-      req.setHeader('ce-eventclass', ['event', 'eventex']);
-      req.end('{}');
+    const reply = await send(fn.url, {
+      headers: { ...binary(base).headers, 'ce-eventclass': ['event', 'eventex'] },
+      body: '{}',
     });
     expectInvalid(reply, /attribute eventclass is sent in more than one ce- header/);
     expectInvalid(

@@ -84,12 +84,15 @@ export interface Reply {
   json<T = Record<string, unknown>>(): T;
 }
 
-/** A raw node:http request (fetch hides connection handling the 413 and drain tests look at). */
+/**
+ * A raw node:http request (fetch hides connection handling the 413 and drain tests look at). A
+ * header given as an array is sent as that many header lines.
+ */
 export function send(
   url: string,
   options: {
     method?: string;
-    headers?: Record<string, string>;
+    headers?: Record<string, string | string[]>;
     body?: string | Buffer;
     path?: string;
   } = {},

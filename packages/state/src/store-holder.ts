@@ -21,8 +21,8 @@ export class StoreHolder {
     private readonly options: StoreOptions = {},
   ) {}
 
-  /** `redis`: the guard's config (the Redis keys are picked from it), or just a `REDIS_URL`. */
-  async acquire(redis: RedisConfig | string | undefined, logger: StateLogger): Promise<StateStore> {
+  /** `redis`: the guard's config (the Redis keys are picked from it). */
+  async acquire(redis: RedisConfig, logger: StateLogger): Promise<StateStore> {
     this.users += 1;
     try {
       this.starting ??= this.open(redis, logger);
@@ -44,12 +44,8 @@ export class StoreHolder {
     if (store && store !== this.injected) await store.close();
   }
 
-  private async open(
-    redis: RedisConfig | string | undefined,
-    logger: StateLogger,
-  ): Promise<StateStore> {
-    const config = typeof redis === 'string' ? { REDIS_URL: redis } : redis;
-    const store = this.injected ?? createStateStore({ ...this.options, redis: config, logger });
+  private async open(redis: RedisConfig, logger: StateLogger): Promise<StateStore> {
+    const store = this.injected ?? createStateStore({ ...this.options, redis, logger });
     try {
       await store.start();
     } catch (error) {

@@ -1,5 +1,11 @@
-import { defineFunction, startFunction, type RunningFunction } from '@veba-functions/runtime';
-import { redisCommand, type RedisSentinelTopology } from '@veba-functions/test-helpers';
+import { defineFunction } from '@veba-functions/runtime';
+import {
+  redisCommand,
+  sendCloudEvent,
+  startTestFunction,
+  type RedisSentinelTopology,
+  type TestFunction,
+} from '@veba-functions/test-helpers';
 import { afterEach, expect, it } from 'vitest';
 import { createStateGuards } from '../src/index.js';
 import { SOURCE, sleep } from './support.js';
@@ -14,19 +20,13 @@ interface Answer {
 }
 
 async function post(url: string, key: number): Promise<number> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'ce-specversion': '1.0',
-      'ce-id': String(key),
-      'ce-source': SOURCE,
-      'ce-type': 'com.vmware.vsphere.VmPoweredOnEvent.v0',
-    },
-    body: JSON.stringify({ Key: key, FullFormattedMessage: `vm ${key} on` }),
-  });
-  await res.arrayBuffer();
-  return res.status;
+  const event = {
+    id: String(key),
+    source: SOURCE,
+    type: 'com.vmware.vsphere.VmPoweredOnEvent.v0',
+    data: { Key: key, FullFormattedMessage: `vm ${key} on` },
+  };
+  return (await sendCloudEvent(url, event)).status;
 }
 
 /**
@@ -34,8 +34,7 @@ async function post(url: string, key: number): Promise<number> {
  * master, so it must run last there).
  */
 export function failoverTest(topologyOf: () => RedisSentinelTopology): void {
-  let running: RunningFunction | undefined;
-  const logLines: Array<{ level: number; msg: string }> = [];
+  let running: TestFunction | undefined;
   afterEach(async () => {
     await running?.stop();
     running = undefined;
@@ -57,19 +56,11 @@ export function failoverTest(topologyOf: () => RedisSentinelTopology): void {
           sideEffects.set(event.id, (sideEffects.get(event.id) ?? 0) + 1);
         },
       });
-      running = await startFunction(fn, {
+      running = await startTestFunction(fn, {
         env: {
           REDIS_SENTINELS: topology.sentinelAddresses,
           REDIS_SENTINEL_MASTER: topology.masterName,
           LOG_LEVEL: 'info',
-        },
-        port: 0,
-        host: '127.0.0.1',
-        logDestination: {
-          write: (line: string) => {
-            const parsed = JSON.parse(line) as { level: number; msg: string };
-            logLines.push({ level: parsed.level, msg: parsed.msg });
-          },
         },
       });
       const url = running.url;
@@ -118,7 +109,7 @@ export function failoverTest(topologyOf: () => RedisSentinelTopology): void {
       );
       expect([...sideEffects.values()].every((n) => n === 1)).toBe(true);
       // The outage is logged once, and its end once.
-      const messages = logLines.map((l) => l.msg);
+      const messages = running.logs.messages();
       expect(messages.filter((m) => m.includes('redis unreachable'))).toHaveLength(1);
       expect(messages.filter((m) => m.includes('redis reachable again'))).toHaveLength(1);
     },

@@ -1,3 +1,4 @@
+import { isRecord } from '@veba-functions/runtime';
 import type { EntityKind, EntityRef } from './types.js';
 
 interface EntitySpec {
@@ -50,10 +51,6 @@ export function describe(value: unknown): string {
   }
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** A non-empty string, or undefined. */
 export function nonEmptyString(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
@@ -71,11 +68,11 @@ export function readEntity(
   const path = `data.${kind}`;
   const entity = data[kind];
   if (entity === undefined || entity === null) return `${path} is missing`;
-  if (!isObject(entity)) return `${path} is ${describe(entity)}, expected an object`;
+  if (!isRecord(entity)) return `${path} is ${describe(entity)}, expected an object`;
   const refPath = `${path}.${spec.ref}`;
   const ref = entity[spec.ref];
   if (ref === undefined || ref === null) return `${refPath} is missing`;
-  if (!isObject(ref)) return `${refPath} is ${describe(ref)}, expected an object`;
+  if (!isRecord(ref)) return `${refPath} is ${describe(ref)}, expected an object`;
   const value = ref['Value'];
   if (value === undefined || value === null || value === '') return `${refPath}.Value is missing`;
   if (typeof value !== 'string') return `${refPath}.Value is ${describe(value)}, expected a string`;

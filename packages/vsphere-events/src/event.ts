@@ -1,4 +1,4 @@
-import { InvalidEventError } from '@veba-functions/runtime';
+import { InvalidEventError, isRecord } from '@veba-functions/runtime';
 import { describe, nonEmptyString, readEntity } from './entities.js';
 import { eventKeyProblem, parseEventKey } from './event-key.js';
 import { eventFamily, type EventFamily } from './families.js';
@@ -127,10 +127,8 @@ export class VSphereEventData {
     const args = this.data['Arguments'];
     if (!Array.isArray(args)) return undefined;
     for (const arg of args as unknown[]) {
-      if (typeof arg !== 'object' || arg === null) continue;
-      const entry = arg as Record<string, unknown>;
-      if (entry['Key'] !== key) continue;
-      const value = entry['Value'];
+      if (!isRecord(arg) || arg['Key'] !== key) continue;
+      const value = arg['Value'];
       if (value === undefined || value === null) return undefined;
       return typeof value === 'string' ? value : JSON.stringify(value);
     }

@@ -7,18 +7,21 @@ import { z } from 'zod';
  * Replace the example key with yours.
  */
 export const config = {
-  /** Only VMs whose name matches this regular expression are handled; others are skipped (200). */
+  /**
+   * Only VMs whose name matches this regular expression are handled; others are skipped (200).
+   * Compiled once, at start (an invalid pattern fails the start, naming the key), not per event.
+   */
   VM_NAME_PATTERN: z
     .string()
     .default('.*')
-    .refine((pattern) => {
+    .transform((pattern, ctx) => {
       try {
-        new RegExp(pattern);
-        return true;
+        return new RegExp(pattern);
       } catch {
-        return false;
+        ctx.addIssue({ code: 'custom', message: 'expected a JavaScript regular expression' });
+        return z.NEVER;
       }
-    }, 'expected a JavaScript regular expression'),
+    }),
 };
 
 /**

@@ -27,7 +27,7 @@ export interface Outcome {
 export function handle(event: VSphereEvent, ctx: Context): HandleResult {
   const vm = event.requireVm();
   if (vm.name === undefined) throw new VmNameMissingError(vm.moref);
-  if (!new RegExp(ctx.config.VM_NAME_PATTERN).test(vm.name)) {
+  if (!ctx.config.VM_NAME_PATTERN.test(vm.name)) {
     return { skipped: `VM ${vm.name} does not match VM_NAME_PATTERN` };
   }
   ctx.logger.info({ vm: vm.moref }, `${event.eventClass}: ${vm.name}`);

@@ -15,7 +15,7 @@ function powerOn(data: Record<string, unknown> = {}) {
   );
 }
 
-const context = (VM_NAME_PATTERN = '.*') =>
+const context = (VM_NAME_PATTERN = /.*/) =>
   handlerContext<State, FunctionConfig>({ state: undefined, config: { VM_NAME_PATTERN } });
 
 describe('handle(event, ctx)', () => {
@@ -29,7 +29,7 @@ describe('handle(event, ctx)', () => {
   });
 
   it('skips a VM whose name does not match VM_NAME_PATTERN', () => {
-    expect(handle(powerOn(), context('^web-'))).toEqual({
+    expect(handle(powerOn(), context(/^web-/))).toEqual({
       skipped: 'VM workload1 does not match VM_NAME_PATTERN',
     });
   });
