@@ -55,15 +55,11 @@ type entityRef struct {
 }
 
 type actionEvent struct {
-	Key       int32  `json:"key"`
-	ID        string `json:"id"`
-	Type      string `json:"type"`
-	EventType string `json:"eventType"`
-	Class     string `json:"class"`
-	Origin    string `json:"origin"` // vcsim: recorded by vcsim; driver: posted by the driver
-	UserName  string `json:"userName"`
-	VM        string `json:"vm,omitempty"`
-	Host      string `json:"host,omitempty"`
+	ceAttributes
+	Origin   string `json:"origin"` // vcsim: recorded by vcsim; driver: posted by the driver
+	UserName string `json:"userName"`
+	VM       string `json:"vm,omitempty"`
+	Host     string `json:"host,omitempty"`
 }
 
 type actionResult struct {
@@ -286,13 +282,9 @@ func (d *driver) run(ctx context.Context, req *actionRequest) (*actionResult, er
 		byDriver[t] = true
 	}
 	for _, e := range events {
-		class, eventType := eventDetails(e)
 		base := e.GetEvent()
-		ae := actionEvent{
-			Key: base.Key, ID: fmt.Sprint(base.Key), Type: fmt.Sprintf(ceTypeFormat, eventType),
-			EventType: eventType, Class: class, Origin: "vcsim", UserName: base.UserName,
-		}
-		if byDriver[eventType] {
+		ae := actionEvent{ceAttributes: attributesOf(e), Origin: "vcsim", UserName: base.UserName}
+		if byDriver[ae.EventType] {
 			ae.Origin = "driver"
 		}
 		if base.Vm != nil {
