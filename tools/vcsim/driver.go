@@ -553,17 +553,17 @@ func datacenterOf(ctx context.Context, c *govmomi.Client, r types.ManagedObjectR
 
 // hostEvent builds the arguments vcsim itself gives a host event (HostSystem.event in
 // simulator/host_system.go): datacenter, parent compute resource and host.
-func hostEvent(ctx context.Context, c *govmomi.Client, host entityRef) (types.HostEvent, error) {
+func hostEvent(ctx context.Context, c *govmomi.Client, host types.ManagedObjectReference) (types.HostEvent, error) {
 	pc := property.DefaultCollector(c.Client)
 	var h mo.HostSystem
-	if err := pc.RetrieveOne(ctx, ref("HostSystem", host), []string{"parent"}, &h); err != nil {
+	if err := pc.RetrieveOne(ctx, host, []string{"name", "parent"}, &h); err != nil {
 		return types.HostEvent{}, err
 	}
 	var parent mo.ManagedEntity
 	if err := pc.RetrieveOne(ctx, *h.Parent, []string{"name"}, &parent); err != nil {
 		return types.HostEvent{}, err
 	}
-	dc, err := datacenterOf(ctx, c, ref("HostSystem", host))
+	dc, err := datacenterOf(ctx, c, host)
 	if err != nil {
 		return types.HostEvent{}, err
 	}
@@ -579,7 +579,7 @@ func hostEvent(ctx context.Context, c *govmomi.Client, host entityRef) (types.Ho
 			EntityEventArgument: types.EntityEventArgument{Name: parent.Name}, ComputeResource: *h.Parent,
 		},
 		Host: &types.HostEventArgument{
-			EntityEventArgument: types.EntityEventArgument{Name: host.Name}, Host: ref("HostSystem", host),
+			EntityEventArgument: types.EntityEventArgument{Name: h.Name}, Host: host,
 		},
 	}}, nil
 }
@@ -597,7 +597,7 @@ func (d *driver) maintenance(ctx context.Context, c *govmomi.Client, req *action
 	postEvents := req.PostEvents == nil || *req.PostEvents
 	var args types.HostEvent
 	if postEvents {
-		if args, err = hostEvent(ctx, c, host); err != nil {
+		if args, err = hostEvent(ctx, c, ref("HostSystem", host)); err != nil {
 			return nil, err
 		}
 	}
@@ -663,11 +663,7 @@ func (d *driver) postEvent(ctx context.Context, c *govmomi.Client, req *actionRe
 			return nil, err
 		}
 		if m.Runtime.Host != nil {
-			var h mo.ManagedEntity
-			if err := property.DefaultCollector(c.Client).RetrieveOne(ctx, *m.Runtime.Host, []string{"name"}, &h); err != nil {
-				return nil, err
-			}
-			he, err := hostEvent(ctx, c, entityRef{Name: h.Name, Moref: m.Runtime.Host.Value})
+			he, err := hostEvent(ctx, c, *m.Runtime.Host)
 			if err != nil {
 				return nil, err
 			}
@@ -681,11 +677,12 @@ func (d *driver) postEvent(ctx context.Context, c *govmomi.Client, req *actionRe
 			return nil, err
 		}
 		res.Host = &host
-		he, err := hostEvent(ctx, c, host)
+		entity, entityName = ref("HostSystem", host), host.Name
+		he, err := hostEvent(ctx, c, entity)
 		if err != nil {
 			return nil, err
 		}
-		base, entity, entityName = he.Event, ref("HostSystem", host), host.Name
+		base = he.Event
 	}
 	var e types.BaseEvent
 	switch req.Class {
