@@ -166,13 +166,7 @@ func (d *driver) latestKey(ctx context.Context) (int32, error) {
 	if err != nil {
 		return 0, err
 	}
-	var max int32
-	for _, e := range page {
-		if k := e.GetEvent().Key; k > max {
-			max = k
-		}
-	}
-	return max, nil
+	return newestKey(page), nil
 }
 
 func (d *driver) eventsAfter(ctx context.Context, after int32, user string) ([]types.BaseEvent, error) {
