@@ -30,13 +30,31 @@ import (
 
 const ceTypeFormat = "com.vmware.vsphere.%s.v0"
 
+// ceAttributes are what VSphereSource derives from an event alone (sendEvents and
+// getEventDetails); the driver reports them for each event an action produced.
+type ceAttributes struct {
+	Key       int32  `json:"key"`
+	ID        string `json:"id"`
+	Type      string `json:"type"`      // com.vmware.vsphere.<EventType>.v0
+	EventType string `json:"eventType"` // Go class name, or EventTypeId for EventEx / ExtendedEvent
+	Class     string `json:"class"`     // event | eventex | extendedevent
+}
+
+func attributesOf(e types.BaseEvent) ceAttributes {
+	class, eventType := eventDetails(e)
+	key := e.GetEvent().Key
+	return ceAttributes{
+		Key:       key,
+		ID:        strconv.FormatInt(int64(key), 10),
+		Type:      fmt.Sprintf(ceTypeFormat, eventType),
+		EventType: eventType,
+		Class:     class,
+	}
+}
+
 // cloudEvent is one vCenter event encoded once and sent to every sink.
 type cloudEvent struct {
-	Key        int32
-	ID         string
-	Type       string // com.vmware.vsphere.<EventType>.v0
-	EventType  string // Go class name, or EventTypeId for EventEx / ExtendedEvent
-	Class      string // event | eventex | extendedevent
+	ceAttributes
 	Source     string
 	Time       string
 	APIVersion string
@@ -60,18 +78,12 @@ func newCloudEvent(e types.BaseEvent, source, apiVersion string) (*cloudEvent, e
 	if err != nil {
 		return nil, fmt.Errorf("encode event %d: %w", e.GetEvent().Key, err)
 	}
-	class, eventType := eventDetails(e)
-	base := e.GetEvent()
 	return &cloudEvent{
-		Key:        base.Key,
-		ID:         strconv.FormatInt(int64(base.Key), 10),
-		Type:       fmt.Sprintf(ceTypeFormat, eventType),
-		EventType:  eventType,
-		Class:      class,
-		Source:     source,
-		Time:       base.CreatedTime.UTC().Format(time.RFC3339Nano),
-		APIVersion: apiVersion,
-		Data:       data,
+		ceAttributes: attributesOf(e),
+		Source:       source,
+		Time:         e.GetEvent().CreatedTime.UTC().Format(time.RFC3339Nano),
+		APIVersion:   apiVersion,
+		Data:         data,
 	}, nil
 }
 

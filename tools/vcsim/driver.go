@@ -55,15 +55,11 @@ type entityRef struct {
 }
 
 type actionEvent struct {
-	Key       int32  `json:"key"`
-	ID        string `json:"id"`
-	Type      string `json:"type"`
-	EventType string `json:"eventType"`
-	Class     string `json:"class"`
-	Origin    string `json:"origin"` // vcsim: recorded by vcsim; driver: posted by the driver
-	UserName  string `json:"userName"`
-	VM        string `json:"vm,omitempty"`
-	Host      string `json:"host,omitempty"`
+	ceAttributes
+	Origin   string `json:"origin"` // vcsim: recorded by vcsim; driver: posted by the driver
+	UserName string `json:"userName"`
+	VM       string `json:"vm,omitempty"`
+	Host     string `json:"host,omitempty"`
 }
 
 type actionResult struct {
@@ -170,13 +166,7 @@ func (d *driver) latestKey(ctx context.Context) (int32, error) {
 	if err != nil {
 		return 0, err
 	}
-	var max int32
-	for _, e := range page {
-		if k := e.GetEvent().Key; k > max {
-			max = k
-		}
-	}
-	return max, nil
+	return newestKey(page), nil
 }
 
 func (d *driver) eventsAfter(ctx context.Context, after int32, user string) ([]types.BaseEvent, error) {
@@ -286,13 +276,9 @@ func (d *driver) run(ctx context.Context, req *actionRequest) (*actionResult, er
 		byDriver[t] = true
 	}
 	for _, e := range events {
-		class, eventType := eventDetails(e)
 		base := e.GetEvent()
-		ae := actionEvent{
-			Key: base.Key, ID: fmt.Sprint(base.Key), Type: fmt.Sprintf(ceTypeFormat, eventType),
-			EventType: eventType, Class: class, Origin: "vcsim", UserName: base.UserName,
-		}
-		if byDriver[eventType] {
+		ae := actionEvent{ceAttributes: attributesOf(e), Origin: "vcsim", UserName: base.UserName}
+		if byDriver[ae.EventType] {
 			ae.Origin = "driver"
 		}
 		if base.Vm != nil {
@@ -561,17 +547,17 @@ func datacenterOf(ctx context.Context, c *govmomi.Client, r types.ManagedObjectR
 
 // hostEvent builds the arguments vcsim itself gives a host event (HostSystem.event in
 // simulator/host_system.go): datacenter, parent compute resource and host.
-func hostEvent(ctx context.Context, c *govmomi.Client, host entityRef) (types.HostEvent, error) {
+func hostEvent(ctx context.Context, c *govmomi.Client, host types.ManagedObjectReference) (types.HostEvent, error) {
 	pc := property.DefaultCollector(c.Client)
 	var h mo.HostSystem
-	if err := pc.RetrieveOne(ctx, ref("HostSystem", host), []string{"parent"}, &h); err != nil {
+	if err := pc.RetrieveOne(ctx, host, []string{"name", "parent"}, &h); err != nil {
 		return types.HostEvent{}, err
 	}
 	var parent mo.ManagedEntity
 	if err := pc.RetrieveOne(ctx, *h.Parent, []string{"name"}, &parent); err != nil {
 		return types.HostEvent{}, err
 	}
-	dc, err := datacenterOf(ctx, c, ref("HostSystem", host))
+	dc, err := datacenterOf(ctx, c, host)
 	if err != nil {
 		return types.HostEvent{}, err
 	}
@@ -587,7 +573,7 @@ func hostEvent(ctx context.Context, c *govmomi.Client, host entityRef) (types.Ho
 			EntityEventArgument: types.EntityEventArgument{Name: parent.Name}, ComputeResource: *h.Parent,
 		},
 		Host: &types.HostEventArgument{
-			EntityEventArgument: types.EntityEventArgument{Name: host.Name}, Host: ref("HostSystem", host),
+			EntityEventArgument: types.EntityEventArgument{Name: h.Name}, Host: host,
 		},
 	}}, nil
 }
@@ -605,7 +591,7 @@ func (d *driver) maintenance(ctx context.Context, c *govmomi.Client, req *action
 	postEvents := req.PostEvents == nil || *req.PostEvents
 	var args types.HostEvent
 	if postEvents {
-		if args, err = hostEvent(ctx, c, host); err != nil {
+		if args, err = hostEvent(ctx, c, ref("HostSystem", host)); err != nil {
 			return nil, err
 		}
 	}
@@ -671,11 +657,7 @@ func (d *driver) postEvent(ctx context.Context, c *govmomi.Client, req *actionRe
 			return nil, err
 		}
 		if m.Runtime.Host != nil {
-			var h mo.ManagedEntity
-			if err := property.DefaultCollector(c.Client).RetrieveOne(ctx, *m.Runtime.Host, []string{"name"}, &h); err != nil {
-				return nil, err
-			}
-			he, err := hostEvent(ctx, c, entityRef{Name: h.Name, Moref: m.Runtime.Host.Value})
+			he, err := hostEvent(ctx, c, *m.Runtime.Host)
 			if err != nil {
 				return nil, err
 			}
@@ -689,11 +671,12 @@ func (d *driver) postEvent(ctx context.Context, c *govmomi.Client, req *actionRe
 			return nil, err
 		}
 		res.Host = &host
-		he, err := hostEvent(ctx, c, host)
+		entity, entityName = ref("HostSystem", host), host.Name
+		he, err := hostEvent(ctx, c, entity)
 		if err != nil {
 			return nil, err
 		}
-		base, entity, entityName = he.Event, ref("HostSystem", host), host.Name
+		base = he.Event
 	}
 	var e types.BaseEvent
 	switch req.Class {

@@ -80,13 +80,18 @@ func (s *source) connect(ctx context.Context) (*govmomi.Client, *event.HistoryCo
 	if err != nil {
 		return nil, nil, 0, fmt.Errorf("source: read latest page: %w", err)
 	}
+	return client, coll, newestKey(page), nil
+}
+
+// newestKey is the highest Key on a collector's page (0 for an empty page).
+func newestKey(page []types.BaseEvent) int32 {
 	var max int32
 	for _, e := range page {
 		if k := e.GetEvent().Key; k > max {
 			max = k
 		}
 	}
-	return client, coll, max, nil
+	return max
 }
 
 // start connects once; later calls do nothing.

@@ -1,6 +1,7 @@
 import { ConfigError, type Config } from '@veba-functions/runtime';
 import {
   optionalText,
+  tagTargetOptionsFromConfig,
   vcenterConfig,
   vcenterGoExampleConfig,
   vcenterTagConfig,
@@ -53,10 +54,6 @@ export function tagSettings(c: VmTagConfig): TagSettings {
   }
   return {
     action: c.TAG_ACTION,
-    target: {
-      tagName,
-      category: c.VCENTER_TAG_CATEGORY,
-      createIfMissing: c.VCENTER_TAG_CREATE_IF_MISSING || c.VCENTER_CREATE_MISSING_TAGS,
-    },
+    target: tagTargetOptionsFromConfig({ ...c, VCENTER_TAG_NAME: tagName }),
   };
 }

@@ -143,6 +143,7 @@ export function createGroupCommit<R = void>(options: GroupCommitOptions<R>): Gro
   // Announced events that have not submitted (or cancelled) yet.
   let announced = 0;
   let lingerTimer: NodeJS.Timeout | undefined;
+  let lingerDue = 0;
   // The linger for the batch now forming has run out: send without waiting for more.
   let lingered = false;
   const own = new WeakSet<Arrival>();
@@ -150,6 +151,7 @@ export function createGroupCommit<R = void>(options: GroupCommitOptions<R>): Gro
   const queue = new Map<string, Set<Waiter<R>>>();
   const inFlight = new Set<Call<R>>();
   let stallTimer: NodeJS.Timeout | undefined;
+  let stallDue = 0;
   let closed = false;
   const idle: Array<() => void> = [];
   const counts = { calls: 0, keys: 0, abandoned: 0 };
@@ -167,7 +169,7 @@ export function createGroupCommit<R = void>(options: GroupCommitOptions<R>): Gro
       if (inFlight.size === 0 && !full && !lingered) {
         const wake = lingerUntil(now);
         if (wake !== undefined) {
-          armLinger(wake - now);
+          armLinger(wake);
           break;
         }
       }
@@ -188,16 +190,25 @@ export function createGroupCommit<R = void>(options: GroupCommitOptions<R>): Gro
 
   /** While keys wait behind calls in flight, look again when the youngest call would stall. */
   function armStallTimer(): void {
-    if (stallTimer !== undefined) clearTimeout(stallTimer);
-    stallTimer = undefined;
-    if (queue.size === 0 || inFlight.size === 0 || inFlight.size >= maxInFlight) return;
+    if (queue.size === 0 || inFlight.size === 0 || inFlight.size >= maxInFlight) {
+      if (stallTimer !== undefined) clearTimeout(stallTimer);
+      stallTimer = undefined;
+      return;
+    }
     let youngest = 0;
     for (const call of inFlight) youngest = Math.max(youngest, call.startedAt);
-    const wait = Math.max(0, youngest + stallMs - performance.now());
-    stallTimer = setTimeout(() => {
-      stallTimer = undefined;
-      pump();
-    }, wait);
+    const due = youngest + stallMs;
+    // Every submit behind a call in flight comes here; the time only moves when the calls do.
+    if (stallTimer !== undefined && due === stallDue) return;
+    if (stallTimer !== undefined) clearTimeout(stallTimer);
+    stallDue = due;
+    stallTimer = setTimeout(
+      () => {
+        stallTimer = undefined;
+        pump();
+      },
+      Math.max(0, due - performance.now()),
+    );
     // A queue waiting on a stall must not keep the process alive on its own.
     stallTimer.unref();
   }
@@ -215,8 +226,11 @@ export function createGroupCommit<R = void>(options: GroupCommitOptions<R>): Gro
     return arriving && announced === 0 ? Math.min(limit, lastArrival + quietMs) : limit;
   }
 
-  function armLinger(delay: number): void {
+  /** Looks again at `due`; a submit waiting for the same announced events keeps the timer. */
+  function armLinger(due: number): void {
+    if (lingerTimer !== undefined && due === lingerDue) return;
     if (lingerTimer !== undefined) clearTimeout(lingerTimer);
+    lingerDue = due;
     lingerTimer = setTimeout(
       () => {
         lingerTimer = undefined;
@@ -224,7 +238,7 @@ export function createGroupCommit<R = void>(options: GroupCommitOptions<R>): Gro
           lingered = true;
         pump();
       },
-      Math.max(0, delay),
+      Math.max(0, due - performance.now()),
     );
     lingerTimer.unref();
   }

@@ -55,7 +55,6 @@ export {
 } from './tag-target.js';
 export {
   optionalText,
-  tagBatchOptionsFromConfig,
   tagTargetOptionsFromConfig,
   vcenterTagConfig,
   type VCenterTagConfig,

@@ -1,11 +1,9 @@
 /**
  * The configuration keys of a function that applies one configured tag (vm-tag-on-power-on,
- * vm-tag), as VEBA's kn-pcli-tag `TAG_SECRET` names them, and their mapping to a tag target and
- * the batching options.
+ * vm-tag), as VEBA's kn-pcli-tag `TAG_SECRET` names them, and their mapping to a tag target.
  */
 import { booleanFromEnv } from '@veba-functions/runtime';
 import { z } from 'zod';
-import type { TagAssociationsOptions } from './tag-associations.js';
 import type { TagTargetOptions } from './tag-target.js';
 
 /** A text key where an unset or empty (or blank) variable reads as absent. */
@@ -50,11 +48,4 @@ export function tagTargetOptionsFromConfig(config: VCenterTagConfig): TagTargetO
     createIfMissing:
       config.VCENTER_TAG_CREATE_IF_MISSING || config.VCENTER_CREATE_MISSING_TAGS === true,
   };
-}
-
-/** Loaded config -> the batching options. */
-export function tagBatchOptionsFromConfig(config: {
-  VCENTER_TAG_BATCH_MAX: number;
-}): Pick<TagAssociationsOptions, 'maxBatchSize'> {
-  return { maxBatchSize: config.VCENTER_TAG_BATCH_MAX };
 }

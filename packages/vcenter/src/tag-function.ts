@@ -11,7 +11,6 @@ import { vcenterOptionsFromConfig, type VCenterConfigInput } from './config.js';
 import type { Arrival } from './group-commit.js';
 import { vmEventError } from './runtime-errors.js';
 import { createTagAssociations, type TagAction, type TagAssociations } from './tag-associations.js';
-import { tagBatchOptionsFromConfig } from './tag-config.js';
 import {
   createTagTarget,
   type AppliedTag,
@@ -131,7 +130,7 @@ export function createTagFunction<E extends object>(
       action = settings.action;
       return openVCenter(config, ctx, async (vcenter) => {
         const associations = createTagAssociations(vcenter.tagging, {
-          ...tagBatchOptionsFromConfig(config),
+          maxBatchSize: config.VCENTER_TAG_BATCH_MAX,
           metrics: ctx.metrics,
         });
         target = createTagTarget(vcenter.tagging, associations, settings.target);
