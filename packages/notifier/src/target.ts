@@ -100,6 +100,31 @@ export function classifyCommon(status: number): AnswerKind {
   return 'rejected_payload';
 }
 
+/**
+ * `error.status` (else `error.code`) and `error.message` of a JSON error body, when it is one:
+ * Google API errors (Google Chat), Power Automate (Teams), and what many webhook receivers send.
+ */
+export function jsonErrorCode(body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as {
+      error?: { code?: unknown; status?: unknown; message?: unknown };
+    };
+    const error = parsed.error;
+    if (typeof error !== 'object' || error === null) return undefined;
+    const code =
+      typeof error.status === 'string'
+        ? error.status
+        : typeof error.code === 'string'
+          ? error.code
+          : undefined;
+    const message = typeof error.message === 'string' ? error.message : undefined;
+    if (code === undefined) return message;
+    return message ? `${code}: ${message}` : code;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The hint of a refusal, for the log line. */
 export function hintOf(target: Pick<HttpTarget, 'misconfiguredHint'>, status: number): string {
   const hint = target.misconfiguredHint;
