@@ -72,8 +72,8 @@ export interface HttpTarget<M = unknown> {
   request(message: M, destination: URL): TargetRequest;
   /** A short code from an error answer's body (`channel_not_found`, `INVALID_ARGUMENT`). */
   answerCode(status: number, body: string): string;
-  /** What an answer means (documented per target). */
-  classify(status: number, code: string): AnswerKind;
+  /** What an answer's status means (documented per target). */
+  classify(status: number): AnswerKind;
   /** The log line's hint when the destination refuses for good (a gone or wrong webhook). */
   readonly misconfiguredHint: string | ((status: number) => string);
   /** The wait after a 429 without a usable `Retry-After`, ms. Default 1000. */
