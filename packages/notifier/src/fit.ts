@@ -1,6 +1,7 @@
 /**
  * Helpers shared by the renderers whose limit is the size of the whole request body (Teams'
- * 28 KB, Google Chat's 32,000 bytes): render with a budget scale, measure, shrink until it fits.
+ * 28 KB, Google Chat's 32,000 bytes, PagerDuty's 512 KB): render with a budget scale, measure,
+ * shrink until it fits.
  */
 import type { Icon } from './model.js';
 

@@ -235,13 +235,15 @@ export function notificationOf(event: EventView): Notification {
   };
   if (layout.detail) notification.detail = layout.detail;
   if (layout.object) notification.object = layout.object;
-  if (layout.alarm) notification.alarm = layout.alarm;
+  if (layout.alarm) {
+    notification.alarm = layout.alarm;
+    notification.conversation = alarmConversation(event.source, layout.alarm);
+  }
   const vcenter = sourceHost(event.source);
   if (vcenter) notification.vcenter = vcenter;
   if (event.key !== undefined) notification.key = event.key;
   const host = hostOf(event);
   if (host) notification.host = host;
-  if (family === 'alarm') notification.conversation = alarmConversation(event);
   return notification;
 }
 
@@ -511,9 +513,8 @@ function alarmRefs(event: EventView): { alarm: string | undefined; entity: strin
 }
 
 /** One alarm on one object in one vCenter: `<source>|<alarm>|<entity>`. */
-function alarmConversation(event: EventView): string {
-  const { alarm, entity } = alarmRefs(event);
-  return `${event.source}|${alarm ?? ''}|${entity ?? ''}`;
+function alarmConversation(source: string, alarm: AlarmChange): string {
+  return `${source}|${alarm.alarmRef ?? ''}|${alarm.entityRef ?? ''}`;
 }
 
 function sourceHost(source: string | undefined): string | undefined {

@@ -149,9 +149,7 @@ export function createNotifier<M>(options: NotifierOptions<M>): Notifier {
     limiter,
     logger,
     ...(options.metrics ? { metrics: options.metrics } : {}),
-    ...(options.digest !== undefined || target.renderDigest === undefined
-      ? { digest: (options.digest ?? true) && target.renderDigest !== undefined }
-      : {}),
+    ...(options.digest !== undefined ? { digest: options.digest } : {}),
     ...(options.minSendWindowMs !== undefined ? { minSendWindowMs: options.minSendWindowMs } : {}),
     ...(options.maxRateLimitRetries !== undefined
       ? { maxRateLimitRetries: options.maxRateLimitRetries }

@@ -117,16 +117,17 @@ export function createTargetClient<M>(options: TargetClientOptions<M>): TargetCl
           cause: new Error(reason),
         });
       }
-      const text = destination.scrub(await readBody(response)).slice(0, MAX_BODY_KEPT);
+      const kind = target.classify(response.status);
+      count(kind);
+      // An accepted message's answer is read to free the connection, never shown: no scrub, no code.
+      const answer = await readBody(response);
+      if (kind === 'ok') return;
+      const text = destination.scrub(answer).slice(0, MAX_BODY_KEPT);
       const code =
         destination.scrub(target.answerCode(response.status, text)).slice(0, MAX_CODE) ||
         `http_${response.status}`;
-      const kind = target.classify(response.status, code);
-      count(kind);
       const fields = { targetStatus: response.status, targetCode: code, destination: where };
       switch (kind) {
-        case 'ok':
-          return;
         case 'rate_limited': {
           const retryAfterMs =
             parseRetryAfter(response.headers.get('retry-after')) ??

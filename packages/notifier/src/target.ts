@@ -72,8 +72,8 @@ export interface HttpTarget<M = unknown> {
   request(message: M, destination: URL): TargetRequest;
   /** A short code from an error answer's body (`channel_not_found`, `INVALID_ARGUMENT`). */
   answerCode(status: number, body: string): string;
-  /** What an answer means (documented per target). */
-  classify(status: number, code: string): AnswerKind;
+  /** What an answer's status means (documented per target). */
+  classify(status: number): AnswerKind;
   /** The log line's hint when the destination refuses for good (a gone or wrong webhook). */
   readonly misconfiguredHint: string | ((status: number) => string);
   /** The wait after a 429 without a usable `Retry-After`, ms. Default 1000. */
@@ -98,6 +98,31 @@ export function classifyCommon(status: number): AnswerKind {
   if ((status >= 300 && status < 400) || [401, 403, 404, 410].includes(status))
     return 'misconfigured';
   return 'rejected_payload';
+}
+
+/**
+ * `error.status` (else `error.code`) and `error.message` of a JSON error body, when it is one:
+ * Google API errors (Google Chat), Power Automate (Teams), and what many webhook receivers send.
+ */
+export function jsonErrorCode(body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as {
+      error?: { code?: unknown; status?: unknown; message?: unknown };
+    };
+    const error = parsed.error;
+    if (typeof error !== 'object' || error === null) return undefined;
+    const code =
+      typeof error.status === 'string'
+        ? error.status
+        : typeof error.code === 'string'
+          ? error.code
+          : undefined;
+    const message = typeof error.message === 'string' ? error.message : undefined;
+    if (code === undefined) return message;
+    return message ? `${code}: ${message}` : code;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The hint of a refusal, for the log line. */

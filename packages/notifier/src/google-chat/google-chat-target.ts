@@ -10,8 +10,7 @@
  *   (https://cloud.google.com/apis/design/errors#handling_errors)
  */
 import type { Notification } from '../model.js';
-import { classifyCommon, type NotificationTarget } from '../target.js';
-import { jsonErrorCode } from '../teams/teams-target.js';
+import { classifyCommon, jsonErrorCode, type NotificationTarget } from '../target.js';
 import {
   GOOGLE_CHAT_MAX_BYTES,
   renderGoogleChatDigest,
@@ -43,7 +42,7 @@ export function createGoogleChatTarget(
       return { url, body: message };
     },
     answerCode: (_status, body) => jsonErrorCode(body) ?? body.trim(),
-    classify: (status) => classifyCommon(status),
+    classify: classifyCommon,
     misconfiguredHint:
       "the webhook may have been deleted or the space removed: create a new webhook in the space's Apps & integrations",
   };

@@ -22,7 +22,7 @@
  */
 import { createHash } from 'node:crypto';
 import { InvalidEventError } from '@veba-functions/runtime';
-import { jsonBytes } from '../fit.js';
+import { fitBytes } from '../fit.js';
 import type { Notification } from '../model.js';
 import { truncateText } from '../text.js';
 
@@ -130,10 +130,10 @@ export function pagerDutyEventOf(n: Notification): PagerDutyMessage {
     if (dedupKey !== undefined && action !== undefined) {
       if (action === 'resolve')
         return { kind: 'alert', event_action: 'resolve', dedup_key: dedupKey };
-      return fit((scale) => trigger(n, dedupKey, action, scale));
+      return fitBytes(PAGERDUTY_LIMITS.budgetBytes, (scale) => trigger(n, dedupKey, action, scale));
     }
   }
-  return fit((scale) => change(n, scale));
+  return fitBytes(PAGERDUTY_LIMITS.budgetBytes, (scale) => change(n, scale));
 }
 
 function trigger(
@@ -214,13 +214,4 @@ function customDetails(n: Notification, scale: number): Record<string, unknown> 
   if (n.key !== undefined) entries.push(['vCenter event key', n.key]);
   if (n.vcenter) entries.push(['vCenter', n.vcenter]);
   return Object.fromEntries(entries);
-}
-
-/** Renders with shrinking budgets until the JSON is within PagerDuty's size limit. */
-function fit(render: (scale: number) => PagerDutyMessage): PagerDutyMessage {
-  for (const scale of [1, 0.5, 0.1, 0.01]) {
-    const message = render(scale);
-    if (jsonBytes(message) <= PAGERDUTY_LIMITS.budgetBytes) return message;
-  }
-  return render(0);
 }

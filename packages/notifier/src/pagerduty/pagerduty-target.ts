@@ -18,8 +18,7 @@
  * suggests "retrying 3 times with each request being 30 seconds apart" after a 429.
  */
 import type { Notification } from '../model.js';
-import { type AnswerKind, type NotificationTarget } from '../target.js';
-import { jsonErrorCode } from '../teams/teams-target.js';
+import { jsonErrorCode, type AnswerKind, type NotificationTarget } from '../target.js';
 import {
   checkPagerDutyEvent,
   pagerDutyEventOf,

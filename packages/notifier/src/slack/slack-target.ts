@@ -42,7 +42,7 @@ export function createSlackTarget(
     renderDigest: (ns: readonly Notification[]) => renderSlackDigest(ns, options),
     request: (message, url) => ({ url, body: message }),
     answerCode: (_status, body) => body.trim(),
-    classify: (status) => classifyCommon(status),
+    classify: classifyCommon,
     misconfiguredHint: "check the webhook URL, the channel and the app's installation",
   };
 }

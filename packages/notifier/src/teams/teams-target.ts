@@ -13,7 +13,7 @@
  *   https://devblogs.microsoft.com/microsoft365dev/retirement-of-office-365-connectors-within-microsoft-teams/
  */
 import type { Notification } from '../model.js';
-import { classifyCommon, type NotificationTarget } from '../target.js';
+import { classifyCommon, jsonErrorCode, type NotificationTarget } from '../target.js';
 import {
   TEAMS_MAX_BYTES,
   renderTeamsDigest,
@@ -64,30 +64,8 @@ export function createTeamsTarget(
     renderDigest: (ns: readonly Notification[]) => renderTeamsDigest(ns, options),
     request: (message, url) => ({ url, body: message }),
     answerCode: (_status, body) => jsonErrorCode(body) ?? body.trim(),
-    classify: (status) => classifyCommon(status),
+    classify: classifyCommon,
     misconfiguredHint:
       'the Workflows flow may be deleted, turned off or its owner gone: check the flow in Power Automate and its webhook URL',
   };
-}
-
-/** `error.code` (and message) of a JSON error body, when there is one. */
-export function jsonErrorCode(body: string): string | undefined {
-  try {
-    const parsed = JSON.parse(body) as {
-      error?: { code?: unknown; status?: unknown; message?: unknown };
-    };
-    const error = parsed.error;
-    if (typeof error !== 'object' || error === null) return undefined;
-    const code =
-      typeof error.status === 'string'
-        ? error.status
-        : typeof error.code === 'string'
-          ? error.code
-          : undefined;
-    const message = typeof error.message === 'string' ? error.message : undefined;
-    if (code === undefined) return message;
-    return message ? `${code}: ${message}` : code;
-  } catch {
-    return undefined;
-  }
 }

@@ -15,8 +15,7 @@
  * | 500 and other 5xx | failure, retried on the sender's schedule | 503 |
  * | other 4xx | failure (the receiver refuses this request) | 502, its answer logged |
  */
-import type { AnswerKind, HttpTarget } from '../target.js';
-import { jsonErrorCode } from '../teams/teams-target.js';
+import { jsonErrorCode, type AnswerKind, type HttpTarget } from '../target.js';
 import { CLOUDEVENTS_JSON } from './cloudevent-body.js';
 import { signWebhook, type SigningKey } from './standard-webhooks.js';
 
@@ -59,7 +58,7 @@ export function createStandardWebhookTarget(
         },
       };
     },
-    answerCode: (_status, body) => (jsonErrorCode(body) ?? body.trim()).slice(0, 200),
+    answerCode: (_status, body) => jsonErrorCode(body) ?? body.trim(),
     classify: classifyWebhookAnswer,
     misconfiguredHint: (status) =>
       status === 410
