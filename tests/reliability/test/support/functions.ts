@@ -136,16 +136,21 @@ async function taggedVms(
   return vms.map((vm) => (tagged.has(vm) ? 1 : 0));
 }
 
-/** A VM powered off: every notifier's Triggers select it (a PagerDuty change event). */
-function poweredOff(run: Run, n: number): CloudEventInput {
-  return vmEvent({
-    eventClass: 'VmPoweredOffEvent',
-    vm: run.vm(n),
-    vmName: run.marker(n),
-    key: run.key(n),
-    source: run.source,
-  });
+/** An entry's `event`: an event of `eventClass` about the n-th VM of the run (by `user`, if given). */
+function vmEventOf(eventClass: string, user?: string): FunctionEntry['event'] {
+  return (run, n) =>
+    vmEvent({
+      eventClass,
+      vm: run.vm(n),
+      vmName: run.marker(n),
+      key: run.key(n),
+      source: run.source,
+      user,
+    });
 }
+
+/** A VM powered off: every notifier's Triggers select it (a PagerDuty change event). */
+const poweredOff = vmEventOf('VmPoweredOffEvent');
 
 /** A URL with `user:password@` (a password made from `secret`): the notifiers refuse it at start. */
 function credentialedUrl(
@@ -249,14 +254,7 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
     data: 'opaque',
     create: () => createEcho(),
     env: () => ({ ECHO_LOG_DATA: 'true' }),
-    event: (run, n) =>
-      vmEvent({
-        eventClass: 'DrsVmPoweredOnEvent',
-        vm: run.vm(n),
-        vmName: run.marker(n),
-        key: run.key(n),
-        source: run.source,
-      }),
+    event: vmEventOf('DrsVmPoweredOnEvent'),
   },
   notifier('slack-alert', 'slack', 'SLACK_WEBHOOK_URL', (o) => createSlackAlert(o)),
   notifier('teams-alert', 'teams', 'TEAMS_WEBHOOK_URL', (o) => createTeamsAlert(o)),
@@ -372,14 +370,7 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
     dedupe: true,
     create: () => createVmTagOnPowerOn(),
     env: (peers) => tagEnv(peers, 'power-on'),
-    event: (run, n) =>
-      vmEvent({
-        eventClass: 'DrsVmPoweredOnEvent',
-        vm: run.vm(n),
-        vmName: run.marker(n),
-        key: run.key(n),
-        source: run.source,
-      }),
+    event: vmEventOf('DrsVmPoweredOnEvent'),
     effects: (peers, events) => taggedVms(peers, 'power-on', events),
     act: powerCycle,
   },
@@ -389,14 +380,7 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
     dedupe: true,
     create: () => createVmTag(),
     env: (peers) => ({ ...tagEnv(peers, 'vm-tag'), TAG_ACTION: 'attach' }),
-    event: (run, n) =>
-      vmEvent({
-        eventClass: 'VmPoweredOffEvent',
-        vm: run.vm(n),
-        vmName: run.marker(n),
-        key: run.key(n),
-        source: run.source,
-      }),
+    event: poweredOff,
     effects: (peers, events) => taggedVms(peers, 'vm-tag', events),
     act: powerCycle,
   },
@@ -418,15 +402,7 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
         REDIS_URL: peers.redis.url,
       };
     },
-    event: (run, n) =>
-      vmEvent({
-        eventClass: 'VmCreatedEvent',
-        vm: run.vm(n),
-        vmName: run.marker(n),
-        key: run.key(n),
-        source: run.source,
-        user: OWNER_USER,
-      }),
+    event: vmEventOf('VmCreatedEvent', OWNER_USER),
     effects: (peers, events) => taggedVms(peers, 'owner', events),
     act: async (vcsim, vmName) => {
       const result = await vcsim.actions.clone(vmName, `${vmName}-clone-${Date.now()}`, {
