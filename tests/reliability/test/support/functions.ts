@@ -167,28 +167,29 @@ function credentialedUrl(
   };
 }
 
+/** A notifier function's options: its dedupe store and notifier keys under `keyPrefix`, pacing lifted when `unpaced`. */
+function notifierOptions({ keyPrefix, unpaced }: CreateOptions) {
+  return {
+    state: { storeOptions: { keyPrefix: `${keyPrefix}state:` } },
+    notifier: {
+      keyPrefix: `${keyPrefix}notifier:`,
+      ...(unpaced ? { rate: { perSecond: 1000, burst: 1000 } } : {}),
+    },
+  };
+}
+
 /** The three chat notifier functions differ in their factory, stand-in and key. */
 function notifier(
   name: string,
   kind: ReceiverKind,
   urlKey: string,
-  factory: (options: {
-    state: { storeOptions: { keyPrefix: string } };
-    notifier: { keyPrefix: string; rate?: { perSecond: number; burst: number } };
-  }) => AnyFunctionDefinition,
+  factory: (options: ReturnType<typeof notifierOptions>) => AnyFunctionDefinition,
 ): FunctionEntry {
   return {
     name,
     upstream: kind,
     dedupe: true,
-    create: ({ keyPrefix, unpaced }) =>
-      factory({
-        state: { storeOptions: { keyPrefix: `${keyPrefix}state:` } },
-        notifier: {
-          keyPrefix: `${keyPrefix}notifier:`,
-          ...(unpaced ? { rate: { perSecond: 1000, burst: 1000 } } : {}),
-        },
-      }),
+    create: (options) => factory(notifierOptions(options)),
     env: (peers) => ({ [urlKey]: peers.receivers[kind].url, REDIS_URL: peers.redis.url }),
     event: poweredOff,
     effects: (peers, events) => Promise.resolve(postsCarrying(peers.receivers[kind], events)),
@@ -266,11 +267,7 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
     upstream: 'smtp',
     dedupe: true,
     // Not paced: one SMTP session per mail, one at a time.
-    create: ({ keyPrefix }) =>
-      createEmailAlert({
-        state: { storeOptions: { keyPrefix: `${keyPrefix}state:` } },
-        notifier: { keyPrefix: `${keyPrefix}notifier:` },
-      }),
+    create: ({ keyPrefix }) => createEmailAlert(notifierOptions({ keyPrefix, unpaced: false })),
     env: smtpEnv,
     event: poweredOff,
     effects: (peers, events) => Promise.resolve(mailsCarrying(peers, events)),
@@ -293,14 +290,7 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
     name: 'pagerduty-alert',
     upstream: 'pagerduty',
     dedupe: true,
-    create: ({ keyPrefix, unpaced }) =>
-      createPagerDutyAlert({
-        state: { storeOptions: { keyPrefix: `${keyPrefix}state:` } },
-        notifier: {
-          keyPrefix: `${keyPrefix}notifier:`,
-          ...(unpaced ? { rate: { perSecond: 1000, burst: 1000 } } : {}),
-        },
-      }),
+    create: (options) => createPagerDutyAlert(notifierOptions(options)),
     env: (peers) => ({
       PAGERDUTY_ROUTING_KEY: peers.pagerduty.routingKey,
       PAGERDUTY_EVENTS_URL: peers.pagerduty.url,
