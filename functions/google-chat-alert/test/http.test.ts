@@ -27,11 +27,7 @@ const h = useNotifierHarness(() => startWebhookReceiver('google-chat'), {
 });
 
 function start(env: Record<string, string> = {}, options: GoogleChatAlertOptions = {}) {
-  const isolated = h.isolated('gchat');
-  return h.start(
-    createGoogleChatAlert({ ...isolated, notifier: { ...isolated.notifier, ...options.notifier } }),
-    env,
-  );
+  return h.start(createGoogleChatAlert(h.isolated('gchat', options.notifier)), env);
 }
 
 describe('google-chat-alert over HTTP', () => {

@@ -23,12 +23,8 @@ const h = useNotifierHarness(() => startPagerDutyReceiver(), {
 
 /** Instances given the same `shared` share their dedupe and ordering marks. */
 function start(env: Record<string, string> = {}, shared = `${Date.now()}`) {
-  const isolated = h.isolated(`pd:${shared}`);
   return h.start(
-    createPagerDutyAlert({
-      ...isolated,
-      notifier: { ...isolated.notifier, rate: { perSecond: 50, burst: 5 } },
-    }),
+    createPagerDutyAlert(h.isolated(`pd:${shared}`, { rate: { perSecond: 50, burst: 5 } })),
     env,
   );
 }

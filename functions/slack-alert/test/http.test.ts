@@ -24,11 +24,7 @@ const h = useNotifierHarness(() => startWebhookReceiver('slack'), {
 });
 
 function start(env: Record<string, string> = {}, options: SlackAlertOptions = {}) {
-  const isolated = h.isolated('slack');
-  return h.start(
-    createSlackAlert({ ...isolated, notifier: { ...isolated.notifier, ...options.notifier } }),
-    env,
-  );
+  return h.start(createSlackAlert(h.isolated('slack', options.notifier)), env);
 }
 
 const powerOff = (id: string) => fixtureEvent('kn-ps-slack__test-payload.json', { id });

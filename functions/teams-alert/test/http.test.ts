@@ -25,11 +25,7 @@ const h = useNotifierHarness(() => startWebhookReceiver('teams'), {
 });
 
 function start(env: Record<string, string> = {}, options: TeamsAlertOptions = {}) {
-  const isolated = h.isolated('teams');
-  return h.start(
-    createTeamsAlert({ ...isolated, notifier: { ...isolated.notifier, ...options.notifier } }),
-    env,
-  );
+  return h.start(createTeamsAlert(h.isolated('teams', options.notifier)), env);
 }
 
 const powerOff = (id: string) => fixtureEvent('kn-ps-slack__test-payload.json', { id });

@@ -17,7 +17,7 @@ import {
   type StandardWebhookReceiver,
 } from '@veba-functions/notifier/testing';
 import { expectSignedCloudEvent } from '@veba-functions/notifier/testing/function';
-import { handlerContext, loadVebaFixtures, triggerTypes } from '@veba-functions/test-helpers';
+import { fixtureEvent, handlerContext, triggerTypes } from '@veba-functions/test-helpers';
 import type { WebhookForwardConfig } from '../src/config.js';
 import { handle, type State } from '../src/handler.js';
 
@@ -44,10 +44,8 @@ async function context() {
   return ctx;
 }
 
-const cloudEvent = (file: string, overrides: Record<string, unknown> = {}) => {
-  const fixture = loadVebaFixtures().find((f) => f.file === file)!;
-  return new CloudEvent<unknown>({ ...structuredClone(fixture.event!), ...overrides }, false);
-};
+const cloudEvent = (file: string, overrides: Record<string, unknown> = {}) =>
+  new CloudEvent<unknown>(fixtureEvent(file, overrides), false);
 
 describe('webhook-forward handle(event, ctx)', () => {
   it("kn-ps-zapier's SSO login failure is one of the Triggers, as VEBA 0.8 types it", () => {

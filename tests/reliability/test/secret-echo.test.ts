@@ -120,38 +120,13 @@ afterAll(async () => {
   await Promise.all([lockedRedis?.stop(), sharedApi?.close()]);
 });
 
-/** A notifier whose webhook answers errors quoting its path and token; returns all it printed. */
-async function webhookEcho(e: FunctionEntry): Promise<string> {
-  const receiver = peers.receivers[e.upstream as ReceiverKind];
-  keep(...webhookSecrets(receiver).flatMap((part) => secretForms(part)));
-  const run = newRun(`echo-${e.name}`);
-  const path = new URL(receiver.url).pathname + new URL(receiver.url).search;
-  const child = await launchFunction(e.name, {
-    ...e.env(peers),
-    REDIS_URL: unneededPassword(peers.redis),
-    FUNCTION_DEBUG: 'true',
-    LOG_LEVEL: 'debug',
-  });
-  const base64 = Buffer.from(receiver.secret).toString('base64');
-  const base64url = Buffer.from(receiver.secret).toString('base64url');
-  receiver.script(
-    { status: 404, body: `Cannot POST ${path} (${base64}, ${encodeURIComponent(path)})` },
-    { status: 500, body: `upstream failed for ${receiver.url} token=${receiver.secret}` },
-    { status: 403, body: `invalid token ${encodeURIComponent(receiver.secret)} / ${base64url}` },
-  );
-  const statuses: number[] = [];
-  for (let n = 0; n < 4; n += 1)
-    statuses.push(answered(await sendCloudEvent(child.url, e.event(run, n))).status);
-  expect({ name: e.name, statuses }).toEqual({ name: e.name, statuses: [502, 503, 502, 200] });
-  expect((await child.terminate()).code).toBe(0);
-  expect(child.output()).toContain('***');
-  return child.output();
-}
-
-/** Starts `e` as its container runs it, debug logging on, with a Redis password it does not need. */
-function launchDebug(e: FunctionEntry) {
+/**
+ * Starts `e` as its container runs it against `against` (default: the file's peers), debug
+ * logging on, with a Redis password it does not need.
+ */
+function launchDebug(e: FunctionEntry, against: Peers = peers) {
   return launchFunction(e.name, {
-    ...e.env(peers),
+    ...e.env(against),
     REDIS_URL: unneededPassword(peers.redis),
     FUNCTION_DEBUG: 'true',
     LOG_LEVEL: 'debug',
@@ -165,6 +140,26 @@ async function sendAll(e: FunctionEntry, url: string, count: number): Promise<nu
   for (let n = 0; n < count; n += 1)
     statuses.push(answered(await sendCloudEvent(url, e.event(run, n))).status);
   return statuses;
+}
+
+/** A notifier whose webhook answers errors quoting its path and token; returns all it printed. */
+async function webhookEcho(e: FunctionEntry): Promise<string> {
+  const receiver = peers.receivers[e.upstream as ReceiverKind];
+  keep(...webhookSecrets(receiver).flatMap((part) => secretForms(part)));
+  const path = new URL(receiver.url).pathname + new URL(receiver.url).search;
+  const child = await launchDebug(e);
+  const base64 = Buffer.from(receiver.secret).toString('base64');
+  const base64url = Buffer.from(receiver.secret).toString('base64url');
+  receiver.script(
+    { status: 404, body: `Cannot POST ${path} (${base64}, ${encodeURIComponent(path)})` },
+    { status: 500, body: `upstream failed for ${receiver.url} token=${receiver.secret}` },
+    { status: 403, body: `invalid token ${encodeURIComponent(receiver.secret)} / ${base64url}` },
+  );
+  const statuses = await sendAll(e, child.url, 4);
+  expect({ name: e.name, statuses }).toEqual({ name: e.name, statuses: [502, 503, 502, 200] });
+  expect((await child.terminate()).code).toBe(0);
+  expect(child.output()).toContain('***');
+  return child.output();
 }
 
 /**
@@ -277,12 +272,7 @@ async function vcenterEcho(e: FunctionEntry): Promise<string> {
   try {
     keep(...secretForms(api.password, { basicUser: api.username }));
     const run = newRun(`echo-${e.name}`);
-    const child = await launchFunction(e.name, {
-      ...e.env({ ...peers, vcenter: apiPeer(api) }),
-      REDIS_URL: unneededPassword(peers.redis),
-      FUNCTION_DEBUG: 'true',
-      LOG_LEVEL: 'debug',
-    });
+    const child = await launchDebug(e, { ...peers, vcenter: apiPeer(api) });
     const send = async (n: number) =>
       answered(await sendCloudEvent(child.url, e.event(run, n))).status;
     const statuses = [await send(0)];

@@ -36,7 +36,11 @@ import {
   parseVSphereEvent,
   type VSphereEvent,
 } from '@veba-functions/vsphere-events';
-import type { NotifierFunctionOptions, NotifierState } from '../notifier-function.js';
+import type {
+  NotifierFunctionOptions,
+  NotifierOverrides,
+  NotifierState,
+} from '../notifier-function.js';
 import { parseDestination } from '../destination.js';
 import { createNotifier, type NotifierOptions } from '../notifier.js';
 import type { NotificationTarget } from '../target.js';
@@ -340,10 +344,14 @@ export interface NotifierHarness<R> extends FunctionHarness<NotifierPeers<R>> {
   readonly receiver: R;
   /**
    * Options keeping an instance's Redis keys apart: its dedupe (and ordering) store under
-   * `store` (instances given the same `store` share it), its notifier keys its own.
+   * `store` (instances given the same `store` share it), its notifier keys its own; `notifier`
+   * adds the test's own notifier overrides (pacing).
    */
-  isolated(store: string): Required<Pick<NotifierFunctionOptions<'keyPrefix'>, 'state'>> & {
-    notifier: { keyPrefix: string };
+  isolated(
+    store: string,
+    notifier?: Omit<NotifierOverrides, 'keyPrefix'>,
+  ): Required<Pick<NotifierFunctionOptions<'keyPrefix'>, 'state'>> & {
+    notifier: Omit<NotifierOverrides, 'keyPrefix'> & { keyPrefix: string };
   };
   /**
    * The same event delivered concurrently to each of `fns` (the same function more than once
@@ -393,11 +401,11 @@ export function useNotifierHarness<R extends ResettableReceiver>(
     get receiver() {
       return harness.peers.receiver;
     },
-    isolated(store: string) {
+    isolated(store: string, notifier: Omit<NotifierOverrides, 'keyPrefix'> = {}) {
       const prefix = harness.peers.redis.keyPrefix;
       return {
         state: { storeOptions: { keyPrefix: `${prefix}${store}:` } },
-        notifier: { keyPrefix: `${prefix}notifier:${instances++}:` },
+        notifier: { ...notifier, keyPrefix: `${prefix}notifier:${instances++}:` },
       };
     },
     async deliverConcurrently(fns: TestFunction[], event: CloudEventInput) {

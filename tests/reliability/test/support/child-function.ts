@@ -35,17 +35,21 @@ export interface FailedStart {
   output: string;
 }
 
-/** The environment of a child function: only what it is given, plus PATH (no inherited secrets). */
-function childEnv(port: number, env: Record<string, string>): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH ?? '/usr/bin:/bin', PORT: String(port), ...env };
+/**
+ * How every child function is launched: `functions/<name>/dist/main.js` on `port`, its environment
+ * only what it is given plus PATH (no inherited secrets), its output kept whole (far below 8 MiB
+ * in these tests).
+ */
+function childProcess(name: string, port: number, env: Record<string, string>) {
+  return {
+    name: `${name} :${port}`,
+    command: process.execPath,
+    args: [join(repoRoot, 'functions', name, 'dist', 'main.js')],
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PORT: String(port), ...env },
+    logLimitBytes: 8 * 1024 * 1024,
+  };
 }
-
-function mainOf(name: string): string {
-  return join(repoRoot, 'functions', name, 'dist', 'main.js');
-}
-
-/** Kept whole: a function's output in these tests is far below it. */
-const OUTPUT_LIMIT = 8 * 1024 * 1024;
 
 /** Polls `done` every 20 ms until it holds, or fails naming `what` after `timeoutMs`. */
 async function until(done: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
@@ -70,13 +74,8 @@ export async function launchFunction(
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const proc = await launchProcess({
-    name: `${name} :${port}`,
-    command: process.execPath,
-    args: [mainOf(name)],
-    cwd: repoRoot,
-    env: childEnv(port, env),
+    ...childProcess(name, port, env),
     readyTimeoutMs: 20_000,
-    logLimitBytes: OUTPUT_LIMIT,
     ready: async () =>
       (await httpRequest(url, { method: 'GET', path: '/health/readiness' })).status === 200,
     stopSignal: 'SIGTERM',
@@ -107,14 +106,7 @@ export async function launchFailingFunction(
   printed: RegExp,
 ): Promise<FailedStart> {
   const port = await freePort();
-  const proc = await launchProcess({
-    name: `${name} :${port}`,
-    command: process.execPath,
-    args: [mainOf(name)],
-    cwd: repoRoot,
-    env: childEnv(port, env),
-    logLimitBytes: OUTPUT_LIMIT,
-  });
+  const proc = await launchProcess(childProcess(name, port, env));
   const timer = setTimeout(() => proc.signal('SIGKILL'), 20_000);
   const { code } = await proc.exited;
   clearTimeout(timer);

@@ -136,16 +136,21 @@ async function taggedVms(
   return vms.map((vm) => (tagged.has(vm) ? 1 : 0));
 }
 
-/** A VM powered off: every notifier's Triggers select it (a PagerDuty change event). */
-function poweredOff(run: Run, n: number): CloudEventInput {
-  return vmEvent({
-    eventClass: 'VmPoweredOffEvent',
-    vm: run.vm(n),
-    vmName: run.marker(n),
-    key: run.key(n),
-    source: run.source,
-  });
+/** An entry's `event`: an event of `eventClass` about the n-th VM of the run (by `user`, if given). */
+function vmEventOf(eventClass: string, user?: string): FunctionEntry['event'] {
+  return (run, n) =>
+    vmEvent({
+      eventClass,
+      vm: run.vm(n),
+      vmName: run.marker(n),
+      key: run.key(n),
+      source: run.source,
+      user,
+    });
 }
+
+/** A VM powered off: every notifier's Triggers select it (a PagerDuty change event). */
+const poweredOff = vmEventOf('VmPoweredOffEvent');
 
 /** A URL with `user:password@` (a password made from `secret`): the notifiers refuse it at start. */
 function credentialedUrl(
@@ -162,28 +167,29 @@ function credentialedUrl(
   };
 }
 
+/** A notifier function's options: its dedupe store and notifier keys under `keyPrefix`, pacing lifted when `unpaced`. */
+function notifierOptions({ keyPrefix, unpaced }: CreateOptions) {
+  return {
+    state: { storeOptions: { keyPrefix: `${keyPrefix}state:` } },
+    notifier: {
+      keyPrefix: `${keyPrefix}notifier:`,
+      ...(unpaced ? { rate: { perSecond: 1000, burst: 1000 } } : {}),
+    },
+  };
+}
+
 /** The three chat notifier functions differ in their factory, stand-in and key. */
 function notifier(
   name: string,
   kind: ReceiverKind,
   urlKey: string,
-  factory: (options: {
-    state: { storeOptions: { keyPrefix: string } };
-    notifier: { keyPrefix: string; rate?: { perSecond: number; burst: number } };
-  }) => AnyFunctionDefinition,
+  factory: (options: ReturnType<typeof notifierOptions>) => AnyFunctionDefinition,
 ): FunctionEntry {
   return {
     name,
     upstream: kind,
     dedupe: true,
-    create: ({ keyPrefix, unpaced }) =>
-      factory({
-        state: { storeOptions: { keyPrefix: `${keyPrefix}state:` } },
-        notifier: {
-          keyPrefix: `${keyPrefix}notifier:`,
-          ...(unpaced ? { rate: { perSecond: 1000, burst: 1000 } } : {}),
-        },
-      }),
+    create: (options) => factory(notifierOptions(options)),
     env: (peers) => ({ [urlKey]: peers.receivers[kind].url, REDIS_URL: peers.redis.url }),
     event: poweredOff,
     effects: (peers, events) => Promise.resolve(postsCarrying(peers.receivers[kind], events)),
@@ -249,14 +255,7 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
     data: 'opaque',
     create: () => createEcho(),
     env: () => ({ ECHO_LOG_DATA: 'true' }),
-    event: (run, n) =>
-      vmEvent({
-        eventClass: 'DrsVmPoweredOnEvent',
-        vm: run.vm(n),
-        vmName: run.marker(n),
-        key: run.key(n),
-        source: run.source,
-      }),
+    event: vmEventOf('DrsVmPoweredOnEvent'),
   },
   notifier('slack-alert', 'slack', 'SLACK_WEBHOOK_URL', (o) => createSlackAlert(o)),
   notifier('teams-alert', 'teams', 'TEAMS_WEBHOOK_URL', (o) => createTeamsAlert(o)),
@@ -268,11 +267,7 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
     upstream: 'smtp',
     dedupe: true,
     // Not paced: one SMTP session per mail, one at a time.
-    create: ({ keyPrefix }) =>
-      createEmailAlert({
-        state: { storeOptions: { keyPrefix: `${keyPrefix}state:` } },
-        notifier: { keyPrefix: `${keyPrefix}notifier:` },
-      }),
+    create: ({ keyPrefix }) => createEmailAlert(notifierOptions({ keyPrefix, unpaced: false })),
     env: smtpEnv,
     event: poweredOff,
     effects: (peers, events) => Promise.resolve(mailsCarrying(peers, events)),
@@ -295,14 +290,7 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
     name: 'pagerduty-alert',
     upstream: 'pagerduty',
     dedupe: true,
-    create: ({ keyPrefix, unpaced }) =>
-      createPagerDutyAlert({
-        state: { storeOptions: { keyPrefix: `${keyPrefix}state:` } },
-        notifier: {
-          keyPrefix: `${keyPrefix}notifier:`,
-          ...(unpaced ? { rate: { perSecond: 1000, burst: 1000 } } : {}),
-        },
-      }),
+    create: (options) => createPagerDutyAlert(notifierOptions(options)),
     env: (peers) => ({
       PAGERDUTY_ROUTING_KEY: peers.pagerduty.routingKey,
       PAGERDUTY_EVENTS_URL: peers.pagerduty.url,
@@ -372,14 +360,7 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
     dedupe: true,
     create: () => createVmTagOnPowerOn(),
     env: (peers) => tagEnv(peers, 'power-on'),
-    event: (run, n) =>
-      vmEvent({
-        eventClass: 'DrsVmPoweredOnEvent',
-        vm: run.vm(n),
-        vmName: run.marker(n),
-        key: run.key(n),
-        source: run.source,
-      }),
+    event: vmEventOf('DrsVmPoweredOnEvent'),
     effects: (peers, events) => taggedVms(peers, 'power-on', events),
     act: powerCycle,
   },
@@ -389,14 +370,7 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
     dedupe: true,
     create: () => createVmTag(),
     env: (peers) => ({ ...tagEnv(peers, 'vm-tag'), TAG_ACTION: 'attach' }),
-    event: (run, n) =>
-      vmEvent({
-        eventClass: 'VmPoweredOffEvent',
-        vm: run.vm(n),
-        vmName: run.marker(n),
-        key: run.key(n),
-        source: run.source,
-      }),
+    event: poweredOff,
     effects: (peers, events) => taggedVms(peers, 'vm-tag', events),
     act: powerCycle,
   },
@@ -418,15 +392,7 @@ export const FUNCTIONS: readonly FunctionEntry[] = [
         REDIS_URL: peers.redis.url,
       };
     },
-    event: (run, n) =>
-      vmEvent({
-        eventClass: 'VmCreatedEvent',
-        vm: run.vm(n),
-        vmName: run.marker(n),
-        key: run.key(n),
-        source: run.source,
-        user: OWNER_USER,
-      }),
+    event: vmEventOf('VmCreatedEvent', OWNER_USER),
     effects: (peers, events) => taggedVms(peers, 'owner', events),
     act: async (vcsim, vmName) => {
       const result = await vcsim.actions.clone(vmName, `${vmName}-clone-${Date.now()}`, {

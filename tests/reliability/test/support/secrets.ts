@@ -1,8 +1,9 @@
 /**
- * The forms a secret can leak in: as it is, URL-encoded (a path or query echoed back), base64 and
- * base64url (a Basic token, an encoded blob), and, for a password inside a Basic token, the
- * stretch of the token that encodes the password alone.
+ * The forms a secret can leak in: those of test-helpers' `secretForms` (as it is, URL-encoded,
+ * base64, base64url), and, for a password inside a Basic token, the token and the stretch of it
+ * that encodes the password alone.
  */
+import { secretForms as plainForms } from '@veba-functions/test-helpers/vitest';
 
 /** Base64 of `secret` as it sits after `prefix` in a longer base64 text (e.g. `user:` in a Basic token). */
 export function base64Inside(prefix: string, secret: string): string {
@@ -15,12 +16,7 @@ export function base64Inside(prefix: string, secret: string): string {
 
 /** Every form of `secret` the suite greps for (forms shorter than 8 characters are left out). */
 export function secretForms(secret: string, options: { basicUser?: string } = {}): string[] {
-  const forms = new Set([
-    secret,
-    encodeURIComponent(secret),
-    Buffer.from(secret).toString('base64'),
-    Buffer.from(secret).toString('base64url'),
-  ]);
+  const forms = new Set(plainForms(secret));
   if (options.basicUser !== undefined) {
     const token = Buffer.from(`${options.basicUser}:${secret}`).toString('base64');
     forms.add(token);
