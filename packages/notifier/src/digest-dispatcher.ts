@@ -14,7 +14,7 @@
  */
 import { DependencyUnavailableError } from '@veba-functions/runtime';
 import type { Registry } from 'prom-client';
-import { registeredCounter } from './metrics.js';
+import { registeredCounter } from '@veba-functions/runtime';
 import { RateLimitedError } from './errors.js';
 import type { Notification } from './model.js';
 import type { RateLimiter } from './rate-limiter.js';

@@ -11,7 +11,7 @@ import {
 import type { VSphereEvent } from '@veba-functions/vsphere-events';
 import type { Cluster, Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
-import { registeredCounter } from './metrics.js';
+import { registeredCounter } from '@veba-functions/runtime';
 import type { Destination } from './destination.js';
 import { createDigestDispatcher, type DigestDispatcher } from './digest-dispatcher.js';
 import {

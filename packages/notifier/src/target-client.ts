@@ -21,7 +21,7 @@ import {
   parseRetryAfter,
 } from '@veba-functions/runtime';
 import type { Counter, Registry } from 'prom-client';
-import { registeredCounter } from './metrics.js';
+import { registeredCounter } from '@veba-functions/runtime';
 import type { Destination } from './destination.js';
 import { RateLimitedError, TargetPayloadError } from './errors.js';
 import { hintOf, type AnswerKind, type HttpTarget } from './target.js';

@@ -29,8 +29,8 @@ export { createScrubber } from './logger.js';
 export { rawData } from './cloudevent.js';
 export { MAX_JSON_DEPTH, exceedsJsonDepth } from './json-depth.js';
 export type { Logger, DestinationStream } from './logger.js';
-export type { EventOutcome } from './metrics.js';
-export { OUTCOMES as EVENT_OUTCOMES } from './metrics.js';
+export type { EventOutcome, MetricSpec } from './metrics.js';
+export { OUTCOMES as EVENT_OUTCOMES, registeredCounter, registeredHistogram } from './metrics.js';
 export type {
   FunctionDefinition,
   AnyFunctionDefinition,

@@ -285,3 +285,34 @@ export function createMetrics(functionName: string): FunctionMetrics {
     },
   };
 }
+
+/** What {@link registeredCounter} and {@link registeredHistogram} register. */
+export interface MetricSpec<L extends string> {
+  name: string;
+  help: string;
+  labelNames: readonly L[];
+}
+
+/**
+ * The counter `name` on `registry`: the one registered there already, else a new one. A package's
+ * metrics go on its function's registry (`ctx.metrics`), where the guards, clients, targets and
+ * test instances of one process meet, and prom-client throws on a second registration of a name.
+ */
+export function registeredCounter<L extends string>(
+  registry: Registry,
+  spec: MetricSpec<L>,
+): Counter<L> {
+  const existing = registry.getSingleMetric(spec.name);
+  if (existing !== undefined) return existing as Counter<L>;
+  return new Counter({ ...spec, registers: [registry] });
+}
+
+/** As {@link registeredCounter}, for a histogram with `buckets`. */
+export function registeredHistogram<L extends string>(
+  registry: Registry,
+  spec: MetricSpec<L> & { buckets: number[] },
+): Histogram<L> {
+  const existing = registry.getSingleMetric(spec.name);
+  if (existing !== undefined) return existing as Histogram<L>;
+  return new Histogram({ ...spec, registers: [registry] });
+}

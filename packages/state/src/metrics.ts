@@ -1,4 +1,5 @@
-import { Counter, type Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
+import { registeredCounter } from '@veba-functions/runtime';
 
 /** The counters the guards add to the function's registry. */
 export interface StateMetrics {
@@ -12,18 +13,13 @@ export interface StateMetrics {
   unchecked: Counter<'function' | 'reason'>;
 }
 
-// Both guards of a function (and several functions in one test process) share a registry:
-// reuse a counter that is already registered instead of letting prom-client throw.
-function counter<L extends string>(
+// Both guards of a function (and several functions in one test process) share a registry.
+const counter = <L extends string>(
   registry: Registry,
   name: string,
   help: string,
   labelNames: L[],
-): Counter<L> {
-  const existing = registry.getSingleMetric(name);
-  if (existing) return existing as Counter<L>;
-  return new Counter({ name, help, labelNames, registers: [registry] });
-}
+): Counter<L> => registeredCounter(registry, { name, help, labelNames });
 
 /** Registers (or finds) the state counters on `registry`. */
 export function stateMetrics(registry: Registry): StateMetrics {

@@ -1,5 +1,6 @@
 /** Request counting: the performance goal of a function is counted in vCenter calls per event. */
-import { Counter, type Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
+import { registeredCounter } from '@veba-functions/runtime';
 
 export const REQUESTS_METRIC = 'veba_vcenter_requests_total';
 
@@ -40,12 +41,9 @@ export function createRecorder(registry: Registry | undefined): RequestRecorder 
 
 /** One counter per registry, shared by every client registered there. */
 function requestCounter(registry: Registry): Counter<'operation' | 'status'> {
-  const existing = registry.getSingleMetric(REQUESTS_METRIC);
-  if (existing !== undefined) return existing as Counter<'operation' | 'status'>;
-  return new Counter({
+  return registeredCounter(registry, {
     name: REQUESTS_METRIC,
     help: 'vCenter REST requests by client operation and HTTP status (or error kind when there was no answer)',
     labelNames: ['operation', 'status'],
-    registers: [registry],
   });
 }

@@ -8,7 +8,8 @@
  * anything about the whole call (vCenter down, privileges) is the call's own error. Functions map
  * them with `toRuntimeError`.
  */
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Counter, Histogram, Registry } from 'prom-client';
+import { registeredCounter, registeredHistogram } from '@veba-functions/runtime';
 import { VCenterError } from './errors.js';
 import {
   createGroupCommit,
@@ -323,22 +324,17 @@ const ABANDONED_METRIC = 'veba_vcenter_tag_calls_abandoned_total';
 
 /** One set per registry, shared by every instance registered there. */
 function associationMetrics(registry: Registry): AssociationMetrics {
-  const batchSize =
-    (registry.getSingleMetric(BATCH_METRIC) as Histogram<'action'> | undefined) ??
-    new Histogram({
+  return {
+    batchSize: registeredHistogram(registry, {
       name: BATCH_METRIC,
       help: 'VMs per attach/detach batch call to vCenter',
       labelNames: ['action'],
       buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
-      registers: [registry],
-    });
-  const abandoned =
-    (registry.getSingleMetric(ABANDONED_METRIC) as Counter<'action'> | undefined) ??
-    new Counter({
+    }),
+    abandoned: registeredCounter(registry, {
       name: ABANDONED_METRIC,
       help: 'Batch calls aborted because every event waiting for them gave up (deadline)',
       labelNames: ['action'],
-      registers: [registry],
-    });
-  return { batchSize, abandoned };
+    }),
+  };
 }

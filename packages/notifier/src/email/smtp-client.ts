@@ -21,7 +21,7 @@ import {
 import MailComposer from 'nodemailer/lib/mail-composer';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { Counter, Registry } from 'prom-client';
-import { registeredCounter } from '../metrics.js';
+import { registeredCounter } from '@veba-functions/runtime';
 import type { NotifierLogger, PostOptions, PostOutcome, TargetClient } from '../target-client.js';
 import type { EmailMessage } from './email-message.js';
 import { classifySmtpFailure, type SmtpErrorLike, type SmtpStage } from './smtp-failure.js';
