@@ -129,9 +129,6 @@ export async function deliverEvent(
 ): Promise<DeliveryResult> {
   const retries = options.retries ?? 2;
   const { headers, body } = encodeEvent(event, options.mode);
-  // httpRequest takes the path apart: without it, the URL's own path would be dropped.
-  const target = new URL(url);
-  const path = `${target.pathname}${target.search}`;
   const attempts: AttemptReport[] = [];
   for (let attempt = 1; ; attempt += 1) {
     const started = performance.now();
@@ -141,7 +138,6 @@ export async function deliverEvent(
     try {
       const reply = await httpRequest(url, {
         method: 'POST',
-        path,
         headers,
         body,
         signal: options.signal ? AbortSignal.any([timeout, options.signal]) : timeout,
