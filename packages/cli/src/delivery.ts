@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseRetryAfter } from '@veba-functions/runtime';
 import { httpRequest } from '@veba-functions/test-helpers';
 import type { OutgoingEvent } from './events.js';
+import { pool } from './pool.js';
 
 /** How the event goes on the wire: `ce-*` headers + data body, or one JSON envelope. */
 export type DeliveryMode = 'binary' | 'structured';
@@ -182,19 +183,10 @@ export async function deliverRepeated(
   event: OutgoingEvent,
   options: DeliveryOptions & { times?: number; concurrency?: number } = {},
 ): Promise<DeliveryResult[]> {
-  const times = options.times ?? 1;
-  const results: DeliveryResult[] = new Array<DeliveryResult>(times);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < times) {
-      const index = next;
-      next += 1;
-      results[index] = await deliverEvent(url, event, options, index + 1);
-    }
-  };
-  const workers = Math.max(1, Math.min(options.concurrency ?? 1, times));
-  await Promise.all(Array.from({ length: workers }, worker));
-  return results;
+  const deliveries = Array.from({ length: options.times ?? 1 }, (_, i) => i + 1);
+  return pool(deliveries, Math.max(1, options.concurrency ?? 1), (delivery) =>
+    deliverEvent(url, event, options, delivery),
+  );
 }
 
 /** "connect ECONNREFUSED 127.0.0.1:8123", with the code when the message lacks it. */
