@@ -1,8 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseRetryAfter } from '@veba-functions/runtime';
-import { httpRequest } from '@veba-functions/test-helpers';
+import { encodeHeaderValue, httpRequest } from '@veba-functions/test-helpers';
 import type { OutgoingEvent } from './events.js';
 import { pool } from './pool.js';
+
+/** The `ce-*` header encoding (test-helpers' one encoder, which the function harness sends with too). */
+export { encodeHeaderValue };
 
 /** How the event goes on the wire: `ce-*` headers + data body, or one JSON envelope. */
 export type DeliveryMode = 'binary' | 'structured';
@@ -73,19 +76,6 @@ export function backoffMs(
   delayMs = 200,
 ): number {
   return policy === 'exponential' ? delayMs * 2 ** retry : delayMs * retry;
-}
-
-/**
- * Header values per the CloudEvents HTTP binding: space, `"`, `%` and anything outside printable
- * ASCII are percent-encoded (UTF-8).
- */
-export function encodeHeaderValue(value: string): string {
-  return value.replace(/[^\x21-\x7e]|["%]/gu, (char) =>
-    Array.from(
-      Buffer.from(char, 'utf8'),
-      (byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`,
-    ).join(''),
-  );
 }
 
 /** The HTTP request for `event` in `mode`. */
