@@ -3,54 +3,28 @@
 // optional requires) and prom-client (Node built-ins required at load). A probe entry using each
 // is bundled the way a function is, copied to a folder without node_modules and run against a
 // real redis-server.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis, type RedisServer } from '../../packages/test-helpers/src/redis.js';
 import { repoRoot } from './support/helm.js';
 
 const execFileP = promisify(execFile);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
 describe('bundle-function.mjs with pino, ioredis and prom-client', () => {
   let scratch: string;
-  let redis: ChildProcess | undefined;
-  let redisUrl: string;
+  let redis: RedisServer | undefined;
 
   beforeAll(async () => {
     scratch = mkdtempSync(join(tmpdir(), 'veba-bundle-'));
-    const port = await freePort();
-    redis = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    await new Promise<void>((resolve, reject) => {
-      redis!.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
-      redis!.stdout!.on('data', (chunk: Buffer) => {
-        if (chunk.toString().includes('Ready to accept connections')) resolve();
-      });
-    });
-    redisUrl = `redis://127.0.0.1:${port}`;
+    redis = await startRedis({ dedicated: true });
   });
 
-  afterAll(() => {
-    redis?.kill('SIGKILL');
+  afterAll(async () => {
+    await redis?.stop();
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
@@ -77,7 +51,7 @@ describe('bundle-function.mjs with pino, ioredis and prom-client', () => {
 
     const { stdout, stderr } = await execFileP('node', [outfile], {
       cwd: join(scratch, 'probe'),
-      env: { PATH: process.env['PATH'], REDIS_URL: redisUrl },
+      env: { PATH: process.env['PATH'], REDIS_URL: redis!.url },
       timeout: 20_000,
     });
     expect(stderr).toBe('');

@@ -1,7 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseRetryAfter } from '@veba-functions/runtime';
-import { httpRequest } from '@veba-functions/test-helpers';
+import { encodeHeaderValue, httpRequest } from '@veba-functions/test-helpers';
 import type { OutgoingEvent } from './events.js';
+import { pool } from './pool.js';
+
+/** The `ce-*` header encoding (test-helpers' one encoder, which the function harness sends with too). */
+export { encodeHeaderValue };
 
 /** How the event goes on the wire: `ce-*` headers + data body, or one JSON envelope. */
 export type DeliveryMode = 'binary' | 'structured';
@@ -74,19 +78,6 @@ export function backoffMs(
   return policy === 'exponential' ? delayMs * 2 ** retry : delayMs * retry;
 }
 
-/**
- * Header values per the CloudEvents HTTP binding: space, `"`, `%` and anything outside printable
- * ASCII are percent-encoded (UTF-8).
- */
-export function encodeHeaderValue(value: string): string {
-  return value.replace(/[^\x21-\x7e]|["%]/gu, (char) =>
-    Array.from(
-      Buffer.from(char, 'utf8'),
-      (byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`,
-    ).join(''),
-  );
-}
-
 /** The HTTP request for `event` in `mode`. */
 export function encodeEvent(
   event: OutgoingEvent,
@@ -129,9 +120,6 @@ export async function deliverEvent(
 ): Promise<DeliveryResult> {
   const retries = options.retries ?? 2;
   const { headers, body } = encodeEvent(event, options.mode);
-  // httpRequest takes the path apart: without it, the URL's own path would be dropped.
-  const target = new URL(url);
-  const path = `${target.pathname}${target.search}`;
   const attempts: AttemptReport[] = [];
   for (let attempt = 1; ; attempt += 1) {
     const started = performance.now();
@@ -141,7 +129,6 @@ export async function deliverEvent(
     try {
       const reply = await httpRequest(url, {
         method: 'POST',
-        path,
         headers,
         body,
         signal: options.signal ? AbortSignal.any([timeout, options.signal]) : timeout,
@@ -186,19 +173,10 @@ export async function deliverRepeated(
   event: OutgoingEvent,
   options: DeliveryOptions & { times?: number; concurrency?: number } = {},
 ): Promise<DeliveryResult[]> {
-  const times = options.times ?? 1;
-  const results: DeliveryResult[] = new Array<DeliveryResult>(times);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < times) {
-      const index = next;
-      next += 1;
-      results[index] = await deliverEvent(url, event, options, index + 1);
-    }
-  };
-  const workers = Math.max(1, Math.min(options.concurrency ?? 1, times));
-  await Promise.all(Array.from({ length: workers }, worker));
-  return results;
+  const deliveries = Array.from({ length: options.times ?? 1 }, (_, i) => i + 1);
+  return pool(deliveries, Math.max(1, options.concurrency ?? 1), (delivery) =>
+    deliverEvent(url, event, options, delivery),
+  );
 }
 
 /** "connect ECONNREFUSED 127.0.0.1:8123", with the code when the message lacks it. */

@@ -17,6 +17,7 @@ export {
   backoffMs,
 } from './delivery.js';
 export type { DeliveryMode, DeliveryOptions, DeliveryResult, AttemptReport } from './delivery.js';
+export { pool } from './pool.js';
 export {
   loadEvent,
   toOutgoingEvent,
@@ -72,14 +73,7 @@ export { corpusEvents } from './demo/corpus.js';
 export type { CorpusEvents, Undeliverable } from './demo/corpus.js';
 export { planDeliveries, findOutOfOrderPair, shuffle, vmAndKey } from './demo/plan.js';
 export type { DeliveryPlan, OutOfOrderPair } from './demo/plan.js';
-export {
-  routes,
-  dispatchPlan,
-  sendTo,
-  pool,
-  DEMO_DELIVERY,
-  DEMO_PARALLELISM,
-} from './demo/broker.js';
+export { routes, dispatchPlan, sendTo, DEMO_DELIVERY, DEMO_PARALLELISM } from './demo/broker.js';
 export type { Delivery, DispatchResult } from './demo/broker.js';
 export { routeEvents, planUnits } from './demo/schedule.js';
 export type { DispatchUnit, Routed, Target } from './demo/schedule.js';

@@ -127,7 +127,8 @@ export interface SendOptions {
 
 /**
  * POSTs one CloudEvent the way the Knative broker does (binary mode: `ce-*` headers, JSON body),
- * or in structured mode. A non-ASCII attribute value is percent-encoded as the HTTP binding says.
+ * or in structured mode. Attribute values are percent-encoded as the HTTP binding says
+ * ({@link encodeHeaderValue}).
  *
  * @example
  * const reply = await sendCloudEvent(fn.url, fixtureEvent('kn-pcli-tag__test-payload.json'));
@@ -150,7 +151,7 @@ export function sendCloudEvent(
     headers = { 'content-type': 'application/json' };
     for (const [name, value] of Object.entries(attributes)) {
       if (value === undefined || name === 'datacontenttype') continue;
-      headers[`ce-${name}`] = headerValue(
+      headers[`ce-${name}`] = encodeHeaderValue(
         typeof value === 'string' ? value : JSON.stringify(value),
       );
     }
@@ -161,9 +162,20 @@ export function sendCloudEvent(
   return httpRequest(url, { headers: { ...headers, ...options.headers }, body });
 }
 
-// RFC 3986 unreserved and sub-delims pass; anything else (non-ASCII, %, ", control) is encoded.
-function headerValue(value: string): string {
-  return /^[\x20-\x24\x26-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
+/**
+ * A `ce-*` header value per the CloudEvents HTTP binding: space, `"`, `%` and anything outside
+ * printable ASCII are percent-encoded (UTF-8). The one encoder: the CLI's deliveries use it too.
+ *
+ * @example
+ * encodeHeaderValue('a b"%é'); // 'a%20b%22%25%C3%A9'
+ */
+export function encodeHeaderValue(value: string): string {
+  return value.replace(/[^\x21-\x7e]|["%]/gu, (char) =>
+    Array.from(
+      Buffer.from(char, 'utf8'),
+      (byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`,
+    ).join(''),
+  );
 }
 
 /**

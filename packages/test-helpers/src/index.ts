@@ -61,6 +61,7 @@ export {
 } from './fixtures.js';
 export {
   captureLogs,
+  encodeHeaderValue,
   fixtureEvent,
   handlerContext,
   httpRequest,

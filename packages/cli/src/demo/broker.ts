@@ -1,5 +1,6 @@
 import { deliverEvent, type DeliveryOptions, type DeliveryResult } from '../delivery.js';
 import type { OutgoingEvent } from '../events.js';
+import { pool } from '../pool.js';
 import type { TriggerSummary } from '../values.js';
 import type { DeliveryPlan } from './plan.js';
 
@@ -26,25 +27,6 @@ export function routes(event: OutgoingEvent, triggers: readonly TriggerSummary[]
       ([name, value]) => Object.hasOwn(event.attributes, name) && event.attributes[name] === value,
     ),
   );
-}
-
-/** Runs `work` over `items` with at most `concurrency` in flight; results in item order. */
-export async function pool<T, R>(
-  items: readonly T[],
-  concurrency: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next;
-      next += 1;
-      results[index] = await work(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  return results;
 }
 
 /** One delivery of a plan: what was sent and its final result (after retries). */
