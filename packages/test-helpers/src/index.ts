@@ -77,5 +77,5 @@ export {
 } from './function-harness.js';
 export { deliverToHandler, type HandlerDelivery } from './handler-delivery.js';
 export { functionReadmeProblems } from './function-readme.js';
-export { triggerTypes } from './trigger-types.js';
+export { readTriggers, triggerTypes, type TriggerSummary } from './trigger-types.js';
 export { FUNCTION_README_SECTIONS, readmeSections } from './readme-sections.js';

@@ -1,4 +1,8 @@
-import { isRecord } from '@veba-functions/runtime';
+import {
+  parseVSphereEvent,
+  vmOrderingScope,
+  type VSphereEvent,
+} from '@veba-functions/vsphere-events';
 import type { OutgoingEvent } from '../events.js';
 
 /** Two events for the same VM, delivered newest first: the older one must be skipped as stale. */
@@ -65,13 +69,24 @@ export function planDeliveries<E>(
   };
 }
 
-/** The VM moref (`data.Vm.Vm.Value`) and integer `Key` of a vSphere event, when it has both. */
-export function vmAndKey(event: OutgoingEvent): { vm: string; key: number } | undefined {
-  const data = event.data;
-  if (!isRecord(data) || !Number.isSafeInteger(data.Key)) return undefined;
-  const vm = isRecord(data.Vm) && isRecord(data.Vm.Vm) ? data.Vm.Vm : undefined;
-  if (vm?.Type !== 'VirtualMachine' || typeof vm.Value !== 'string') return undefined;
-  return { vm: vm.Value, key: data.Key as number };
+/**
+ * The ordering scope (`vmOrderingScope`: what the functions' ordering guard keys by), VM moref and
+ * `Key` of a vSphere event, read through the one event model, when it has all three.
+ */
+export function vmAndKey(
+  event: OutgoingEvent,
+): { scope: string; vm: string; key: number } | undefined {
+  let parsed: VSphereEvent;
+  try {
+    parsed = parseVSphereEvent({ ...event.attributes, data: event.data });
+  } catch {
+    return undefined; // not a vSphere event: no VM to keep in order
+  }
+  const scope = vmOrderingScope(parsed);
+  const vm = parsed.entity('Vm');
+  const key = parsed.key;
+  if (scope === undefined || vm === undefined || key === undefined) return undefined;
+  return { scope, vm: vm.moref, key };
 }
 
 /**
@@ -87,7 +102,7 @@ export function findOutOfOrderPair(
   for (const event of events) {
     const read = vmAndKey(event);
     if (read === undefined) continue;
-    const scope = `${event.attributes.source}|${read.vm}`;
+    const scope = read.scope;
     const entry = byScope.get(scope) ?? { vm: read.vm, events: [] };
     entry.events.push(event);
     byScope.set(scope, entry);
