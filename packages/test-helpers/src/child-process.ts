@@ -34,6 +34,11 @@ export interface LaunchOptions {
   stopTimeoutMs?: number;
   /** How much of stdout + stderr `logs()` keeps (the tail). Default 64 KiB. */
   logLimitBytes?: number;
+  /**
+   * Called with every complete output line from the first one on (what `onLine()` would miss
+   * before `launchProcess` resolves: a port or ready line printed during start-up).
+   */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
 }
 
 /** A started child process. */
@@ -42,7 +47,7 @@ export interface LaunchedProcess {
   readonly pid: number;
   /** False once the process has exited. */
   readonly running: boolean;
-  /** Settles when the process exits (never rejects). */
+  /** Settles when the process has exited and its last output line was read (never rejects). */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** The tail of stdout and stderr, interleaved as received. */
   logs(): string;
@@ -61,12 +66,22 @@ export class LaunchError extends Error {
   override readonly name = 'LaunchError';
   /** The tail of the child's output when it failed, for the test log. */
   readonly logs: string;
-  constructor(message: string, logs = '', options?: { cause?: unknown }) {
+  /** How it exited, when it exited before it was ready. */
+  readonly exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  constructor(
+    message: string,
+    logs = '',
+    options?: {
+      cause?: unknown;
+      exit?: { code: number | null; signal: NodeJS.Signals | null };
+    },
+  ) {
     super(
       logs.trim() ? `${message}\n--- output ---\n${logs.trim().slice(-4000)}` : message,
       options,
     );
     this.logs = logs;
+    this.exit = options?.exit;
   }
 }
 
@@ -137,8 +152,9 @@ export async function launchProcess(options: LaunchOptions): Promise<LaunchedPro
     child.once('exit', (code, signal) => {
       exitInfo = { code, signal };
       children.delete(child);
-      resolve(exitInfo);
     });
+    // `close`, not `exit`: it comes after the last output line has been read.
+    child.once('close', (code, signal) => resolve(exitInfo ?? { code, signal }));
     // ENOENT and the like: 'exit' never comes, so settle here.
     child.once('error', (error) => {
       spawnError = error;
@@ -150,6 +166,7 @@ export async function launchProcess(options: LaunchOptions): Promise<LaunchedPro
 
   let output = '';
   const listeners = new Set<(line: string, stream: 'stdout' | 'stderr') => void>();
+  if (options.onLine) listeners.add(options.onLine);
   for (const stream of ['stdout', 'stderr'] as const) {
     let partial = '';
     const source = child[stream];
@@ -215,10 +232,11 @@ export async function launchProcess(options: LaunchOptions): Promise<LaunchedPro
   let lastError: unknown;
   for (;;) {
     if (exitInfo) {
+      const exit = await exited; // its last lines read
       throw new LaunchError(
-        `${name} exited before it was ready (code ${String(exitInfo.code)}, signal ${String(exitInfo.signal)})`,
+        `${name} exited before it was ready (code ${String(exit.code)}, signal ${String(exit.signal)})`,
         output,
-        { cause: lastError },
+        { cause: lastError, exit },
       );
     }
     try {

@@ -195,15 +195,8 @@ export async function startVcsim(options: StartVcsimOptions = {}): Promise<Vcsim
   // The emulator's delivery lines (stderr) are collected apart; the ready line is on stdout.
   const deliveryLog = createDeliveryLog();
   let readyLine: string | undefined;
-  const watch = (proc: LaunchedProcess): void => {
-    proc.onLine((line, stream) => {
-      if (stream === 'stderr') deliveryLog.accept(line);
-      else if (line.startsWith(READY_PREFIX)) readyLine ??= line.slice(READY_PREFIX.length);
-    });
-  };
   let proc: LaunchedProcess;
   try {
-    let watching = false;
     proc = await launchProcess({
       name: 'vcsim',
       command: binary,
@@ -211,13 +204,11 @@ export async function startVcsim(options: StartVcsimOptions = {}): Promise<Vcsim
       cwd: dir.path,
       // vcsim exits when its stdin closes: it dies with this process even when no hook runs.
       stdinLifeline: true,
-      ready: (started) => {
-        if (!watching) {
-          watching = true;
-          watch(started);
-        }
-        return readyLine !== undefined;
+      onLine: (line, stream) => {
+        if (stream === 'stderr') deliveryLog.accept(line);
+        else if (line.startsWith(READY_PREFIX)) readyLine ??= line.slice(READY_PREFIX.length);
       },
+      ready: () => readyLine !== undefined,
       readyTimeoutMs: options.startTimeoutMs ?? 30_000,
       readyIntervalMs: 10,
       stopSignal: 'SIGTERM',

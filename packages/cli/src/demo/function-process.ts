@@ -1,9 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { httpRequest } from '@veba-functions/test-helpers';
+import {
+  httpRequest,
+  launchProcess,
+  LaunchError,
+  type LaunchedProcess,
+} from '@veba-functions/test-helpers';
 import { FunctionStartError } from './errors.js';
 
 /** A function running as its container does: `node functions/<name>/dist/main.js`. */
@@ -32,7 +34,7 @@ export interface StartFunctionProcessOptions {
   env: Readonly<Record<string, string>>;
   /** Where `<label>.log` goes. */
   logDir: string;
-  /** Bound on "listening" and on init (each). Default 30 000 ms. */
+  /** Bound on start to readiness ("listening", then init). Default 60 000 ms. */
   startTimeoutMs?: number;
 }
 
@@ -64,105 +66,85 @@ function listeningPort(line: string): number | undefined {
   }
 }
 
-function stopChild(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  child.kill('SIGTERM');
-  return exited.then(() => clearTimeout(killer));
+/** How a start failed, in the words the demo reports (`exited with code 1 during init`, ...). */
+function failure(error: unknown, listening: boolean, timeoutMs: number): string {
+  if (!(error instanceof LaunchError)) return `could not be started (${String(error)})`;
+  const { exit } = error;
+  if (exit !== undefined) {
+    const how = exit.signal ? `signal ${exit.signal}` : `code ${String(exit.code)}`;
+    return `exited with ${how} ${listening ? 'during init' : 'before listening'}`;
+  }
+  return listening
+    ? `not ready within ${timeoutMs} ms`
+    : `did not log "listening" within ${timeoutMs} ms`;
+}
+
+/** The last line a process wrote, as {@link logMessage} reads it. */
+function lastLine(output: string): string {
+  const lines = output.split('\n').filter((line) => line.trim() !== '');
+  return lines.length > 0 ? logMessage(lines[lines.length - 1]!) : 'no output';
 }
 
 /**
  * Starts a built function on a free port (`PORT=0`; the port comes from the runtime's
  * "listening" log line), its state in memory unless `env` names a Redis, its output in
- * `<logDir>/<label>.log`, and waits for
- * `/health/readiness` (init done). Rejects with FunctionStartError naming the function, how it
- * exited, its last log line and the log file.
+ * `<logDir>/<label>.log`, and waits for `/health/readiness` (init done), through test-helpers'
+ * `launchProcess` (SIGTERM then SIGKILL on stop, killed if the demo exits without stopping it).
+ * Rejects with FunctionStartError naming the function, how it exited, its last log line and the
+ * log file.
  */
 export async function startFunctionProcess(
   options: StartFunctionProcessOptions,
 ): Promise<FunctionProcess> {
   const { logDir } = options;
   const name = options.label ?? options.name;
-  const timeoutMs = options.startTimeoutMs ?? 30_000;
+  const timeoutMs = options.startTimeoutMs ?? 60_000;
   const functionDir = join(options.root, 'functions', options.name);
   const script = functionEntryPoint(functionDir);
   const logFile = join(logDir, `${name}.log`);
   // Node's own "Cannot find module" stack would hide the point: the function is not built.
   if (!existsSync(script)) {
     throw new FunctionStartError(
-      `${name}: ${join(functionDir, 'dist', 'main.js')} does not exist (not built: npm run build -w @veba-functions/${options.name})`,
+      `${name}: ${script} does not exist (not built: npm run build -w @veba-functions/${options.name})`,
       { functionName: name, logFile },
     );
   }
   const inherited: NodeJS.ProcessEnv = { ...process.env };
   delete inherited.REDIS_URL;
-  const env: NodeJS.ProcessEnv = { ...inherited, ...options.env, PORT: '0', LOG_LEVEL: 'info' };
-  const child = spawn(process.execPath, [script], {
-    cwd: functionDir,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
   const log = createWriteStream(logFile);
-  const lines: string[] = [];
-  const keep = (line: string): void => {
-    log.write(`${line}\n`);
-    lines.push(line);
-    if (lines.length > 20) lines.shift();
-  };
-  const exited = new Promise<string>((resolve) => {
-    child.once('error', (error) => resolve(`an error (${error.message})`));
-    // `close`, not `exit`: it comes after the last output line has been read.
-    child.once('close', (code, signal) => resolve(signal ? `signal ${signal}` : `code ${code}`));
-  });
-  void exited.then(() => log.end());
-  const stop = (): Promise<void> => stopChild(child, exited);
-  const fail = async (how: string): Promise<never> => {
-    await stop();
-    const last = lines.length > 0 ? logMessage(lines[lines.length - 1]!) : 'no output';
-    throw new FunctionStartError(`${name} ${how}: ${last} (log: ${logFile})`, {
-      functionName: name,
-      logFile,
+  let port: number | undefined;
+  let launched: LaunchedProcess;
+  try {
+    launched = await launchProcess({
+      name,
+      command: process.execPath,
+      args: [script],
+      cwd: functionDir,
+      env: { ...inherited, ...options.env, PORT: '0', LOG_LEVEL: 'info' },
+      onLine(line, stream) {
+        log.write(`${line}\n`);
+        if (stream === 'stdout') port ??= listeningPort(line);
+      },
+      async ready() {
+        if (port === undefined) return false;
+        const reply = await httpRequest(`http://127.0.0.1:${port}`, {
+          method: 'GET',
+          path: '/health/readiness',
+          signal: AbortSignal.timeout(2_000),
+        });
+        return reply.status === 200;
+      },
+      readyTimeoutMs: timeoutMs,
+      stopTimeoutMs: 5_000,
     });
-  };
-  createInterface({ input: child.stderr }).on('line', keep);
-
-  const port = await new Promise<number | string>((resolve) => {
-    const timer = setTimeout(
-      () => resolve(`did not log "listening" within ${timeoutMs} ms`),
-      timeoutMs,
+  } catch (error) {
+    log.end();
+    const output = error instanceof LaunchError ? error.logs : '';
+    throw new FunctionStartError(
+      `${name} ${failure(error, port !== undefined, timeoutMs)}: ${lastLine(output)} (log: ${logFile})`,
+      { functionName: name, logFile, cause: error },
     );
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      keep(line);
-      const found = listeningPort(line);
-      if (found !== undefined) {
-        clearTimeout(timer);
-        resolve(found);
-      }
-    });
-    void exited.then((how) => {
-      clearTimeout(timer);
-      resolve(`exited with ${how} before listening`);
-    });
-  });
-  if (typeof port === 'string') return fail(port);
-
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + timeoutMs;
-  let exit: string | undefined;
-  void exited.then((how) => (exit = how));
-  for (;;) {
-    const status = await httpRequest(url, {
-      method: 'GET',
-      path: '/health/readiness',
-      signal: AbortSignal.timeout(2_000),
-    }).then(
-      (reply) => reply.status,
-      () => 0,
-    );
-    if (status === 200) break;
-    if (exit !== undefined) return fail(`exited with ${exit} during init`);
-    if (Date.now() > deadline) return fail(`not ready within ${timeoutMs} ms`);
-    await sleep(50);
   }
-  return { name, url, logFile, stop };
+  void launched.exited.then(() => log.end());
+  return { name, url: `http://127.0.0.1:${port!}`, logFile, stop: () => launched.stop() };
 }
