@@ -70,6 +70,20 @@ describe('launchProcess', () => {
     );
   });
 
+  it('gives onLine every line from the first, and says how a process that exited did so', async () => {
+    const lines: string[] = [];
+    const attempt = launchProcess({
+      ...node(`console.log('port 4242'); console.error('last words'); process.exit(5);`),
+      name: 'early',
+      onLine: (line, stream) => lines.push(`${stream}: ${line}`),
+      ready: () => false,
+    });
+    const error = (await attempt.catch((e: unknown) => e)) as LaunchError;
+    expect(error.exit).toEqual({ code: 5, signal: null });
+    expect(error.logs).toContain('last words');
+    expect(lines.sort()).toEqual(['stderr: last words', 'stdout: port 4242']);
+  });
+
   it('kills a process that is not ready in time and says why', async () => {
     let seen: LaunchedProcess | undefined;
     const attempt = launchProcess({
